@@ -199,10 +199,15 @@ def _parse_entry(name, entry):
     begin, end = offsets
     if begin > end:
         raise ModelFormatError(f"tensor {name!r} has data_offsets [{begin}, {end}] with begin > end")
-    expected = _byte_count(shape, _ITEMSIZE[dtype], limit=end - begin)
+    expected = _byte_count(shape, _ITEMSIZE[dtype])
+    if expected is None:
+        raise ModelFormatError(
+            f"tensor {name!r} has the absurd shape {_short(shape)} (over 2**64 bytes of {dtype}); "
+            f"the file is damaged or not a safetensors file"
+        )
     if expected != end - begin:
         raise ModelFormatError(
-            f"tensor {name!r}: shape {shape} of {dtype} needs {_bytes_text(expected)} but "
+            f"tensor {name!r}: shape {shape} of {dtype} needs {expected} bytes but "
             f"data_offsets [{begin}, {end}] hold {end - begin} bytes"
         )
     return dtype, tuple(shape), begin, end
@@ -212,20 +217,16 @@ def _is_count(value):
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _byte_count(shape, itemsize, limit):
-    """Bytes needed by `shape`, or None once past `limit`: huge shapes cost no time or memory."""
+def _byte_count(shape, itemsize):
+    """Bytes needed by `shape`, or None past 2**64: huge shapes cost no time and no memory."""
     if 0 in shape:
         return 0
     total = itemsize
     for dim in shape:
         total *= dim
-        if total > limit:
+        if total > 2**64:
             return None
     return total
-
-
-def _bytes_text(count):
-    return "more bytes than that" if count is None else f"{count} bytes"
 
 
 def _short(value):
