@@ -1,0 +1,34 @@
+"""One dispatch point for the heavy arithmetic: GEMM.
+
+In CPython, `a @ b` reaches a BLAS and is fast. Pyodide's NumPy is built without BLAS, and there
+`np.einsum` is about three times faster than `@` (see DESIGN.md). A page may also install a faster
+kernel (a WebAssembly SIMD GEMM) with `set_gemm`; every layer calls `matmul`, so nothing else changes.
+"""
+
+import sys
+
+import numpy as np
+
+IN_BROWSER = sys.platform == "emscripten"
+
+
+def _matmul_blas(a, b):
+    return a @ b
+
+
+def _matmul_einsum(a, b):
+    return np.einsum("ij,jk->ik", a, b)
+
+
+_gemm = _matmul_einsum if IN_BROWSER else _matmul_blas
+
+
+def matmul(a, b):
+    """(M, K) @ (K, N) -> (M, N), through the fastest GEMM this platform has."""
+    return _gemm(a, b)
+
+
+def set_gemm(function):
+    """Install a GEMM `function(a, b) -> a @ b`; `None` restores the platform default."""
+    global _gemm
+    _gemm = function or (_matmul_einsum if IN_BROWSER else _matmul_blas)

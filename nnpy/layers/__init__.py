@@ -1,0 +1,32 @@
+"""Layers: each shows its forward and backward on one screen (see base.Layer for the contract)."""
+
+from .activations import GELU, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from .base import LAYERS, Input, Layer
+from .conv import (
+    AveragePooling2D,
+    AvgPool2D,
+    Conv2D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    MaxPooling2D,
+)
+from .dense import Dense
+from .normalization import BatchNorm, BatchNormalization
+from .shape import Dropout, Flatten, Reshape
+
+
+def from_config(entry):
+    """A layer from `{"class_name": ..., "config": {...}}` as `Sequential.get_config` writes it."""
+    class_name = entry["class_name"]
+    if class_name not in LAYERS:
+        raise ValueError(f"unknown layer type {class_name!r}; known: {sorted(LAYERS)}")
+    return LAYERS[class_name].from_config(dict(entry["config"]))
+
+
+__all__ = [
+    "LAYERS", "Layer", "Input", "Dense", "Conv2D", "MaxPool2D", "MaxPooling2D", "AvgPool2D",
+    "AveragePooling2D", "GlobalAveragePooling2D", "GlobalAvgPool2D", "Flatten", "Reshape",
+    "Dropout", "BatchNormalization", "BatchNorm", "Linear", "ReLU", "LeakyReLU", "Sigmoid",
+    "Tanh", "Softmax", "GELU", "from_config",
+]

@@ -1,0 +1,78 @@
+"""The Layer contract every layer keeps.
+
+- `build(input_shape, rng)` creates `params` (trainable) and `state` (buffers such as running means);
+  `input_shape` excludes the batch axis.
+- `forward(x, training=False) -> y` caches what `backward` needs.
+- `backward(dy) -> dx` returns the gradient for the input and fills `grads` (same keys as `params`).
+- `get_config()` returns constructor arguments; `Layer.from_config(cfg)` rebuilds the layer.
+"""
+
+import numpy as np
+
+LAYERS = {}  # class name -> class; filled by every subclass, read by model loading
+
+
+class Layer:
+    input_grad = True  # Sequential sets False on the first layer: d loss / d data is not needed
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        LAYERS[cls.__name__] = cls
+
+    def __init__(self, name=None):
+        self.name = name or type(self).__name__.lower()
+        self.params = {}
+        self.grads = {}
+        self.state = {}
+        self.built = False
+        self.input_shape = None
+        self.output_shape = None
+
+    def build(self, input_shape, rng=None):
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self.output_shape = tuple(self.compute_output_shape(self.input_shape))
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, dy):
+        raise NotImplementedError
+
+    def __call__(self, x, training=False):
+        return self.forward(x, training=training)
+
+    def get_config(self):
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def count_params(self):
+        return int(sum(p.size for p in self.params.values()))
+
+    def astype(self, dtype):
+        """Cast parameters and buffers (float64 for gradient checks)."""
+        for store in (self.params, self.state):
+            for key, value in store.items():
+                store[key] = value.astype(dtype)
+        return self
+
+    def __repr__(self):
+        arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({arguments})"
+
+
+class Input(Layer):
+    """Declares the input shape (batch axis excluded); Sequential consumes it, it holds no weights."""
+
+    def __init__(self, shape, name=None):
+        super().__init__(name)
+        self.shape = tuple(int(d) for d in shape)
+
+    def get_config(self):
+        return {"shape": list(self.shape), "name": self.name}

@@ -1,0 +1,65 @@
+"""Dense: a fully connected layer, y = activation(x @ kernel + bias)."""
+
+import numpy as np
+
+from .. import initializers
+from ..errors import ShapeError
+from ..kernels import matmul
+from . import activations
+from .base import Layer
+
+
+class Dense(Layer):
+    """(N, in) -> (N, units). kernel (in, units), bias (units,)."""
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None):
+        super().__init__(name)
+        self.units = int(units)
+        self.activation_name = activation
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+
+    def build(self, input_shape, rng=None):
+        if len(input_shape) != 1:
+            raise ShapeError(
+                f"Dense expects flat inputs (N, features) but got (N, {', '.join(map(str, input_shape))}); "
+                "put a Flatten() layer before it"
+            )
+        super().build(input_shape, rng)
+        rng = rng or np.random.default_rng(0)
+        fan_in = self.input_shape[0]
+        self.params["kernel"] = initializers.get(self.kernel_initializer)((fan_in, self.units), rng)
+        if self.use_bias:
+            self.params["bias"] = initializers.get(self.bias_initializer)((self.units,), rng)
+
+    def compute_output_shape(self, input_shape):
+        return (self.units,)
+
+    def forward(self, x, training=False):
+        self.x = x                                   # (N, in)
+        z = matmul(x, self.params["kernel"])         # (N, units)
+        if self.use_bias:
+            z += self.params["bias"]
+        return self.activation.forward(z, training)
+
+    def backward(self, dy):
+        dz = self.activation.backward(dy)            # (N, units)
+        self.grads["kernel"] = matmul(self.x.T, dz)  # (in, units)
+        if self.use_bias:
+            self.grads["bias"] = dz.sum(axis=0)      # (units,)
+        if not self.input_grad:
+            return None
+        return matmul(dz, self.params["kernel"].T)   # (N, in)
+
+    def get_config(self):
+        return {
+            "units": self.units,
+            "activation": self.activation_name,
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            "name": self.name,
+        }

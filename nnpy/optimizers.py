@@ -1,0 +1,219 @@
+"""Optimizers and learning-rate schedules.
+
+An optimizer updates `{dotted_name: parameter}` in place from `{dotted_name: gradient}` and keeps
+its per-parameter state (momentum, moments) under the same dotted names, so it can be saved beside
+the weights. Update rules follow PyTorch's definitions (checked against it in the tests)."""
+
+import math
+
+import numpy as np
+
+
+class Schedule:
+    """learning rate as a function of the optimizer step (0, 1, 2, ...)."""
+
+    def get_config(self):
+        return dict(vars(self))
+
+    def to_json(self):
+        return {"class_name": type(self).__name__, "config": self.get_config()}
+
+
+class StepDecay(Schedule):
+    """lr * gamma ** (step // step_size)."""
+
+    def __init__(self, initial_learning_rate, step_size, gamma=0.1):
+        self.initial_learning_rate, self.step_size, self.gamma = initial_learning_rate, step_size, gamma
+
+    def __call__(self, step):
+        return self.initial_learning_rate * self.gamma ** (step // self.step_size)
+
+
+class ExponentialDecay(Schedule):
+    """lr * decay_rate ** (step / decay_steps), floored to whole periods when staircase."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase = decay_rate, staircase
+
+    def __call__(self, step):
+        periods = step / self.decay_steps
+        if self.staircase:
+            periods = math.floor(periods)
+        return self.initial_learning_rate * self.decay_rate**periods
+
+
+class CosineDecay(Schedule):
+    """Half a cosine from lr down to alpha * lr over decay_steps, then flat."""
+
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0):
+        self.initial_learning_rate, self.decay_steps, self.alpha = initial_learning_rate, decay_steps, alpha
+
+    def __call__(self, step):
+        progress = min(step, self.decay_steps) / self.decay_steps
+        cosine = 0.5 * (1 + math.cos(math.pi * progress))
+        return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
+
+
+SCHEDULES = {cls.__name__: cls for cls in (StepDecay, ExponentialDecay, CosineDecay)}
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Scale all gradients together so their joint L2 norm is at most max_norm; returns the norm."""
+    norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+    if norm > max_norm:
+        scale = max_norm / (norm + 1e-6)
+        for g in grads.values():
+            g *= scale
+    return norm
+
+
+class Optimizer:
+    slot_names = ()
+
+    def __init__(self, learning_rate, weight_decay=0.0, global_clipnorm=None):
+        self.learning_rate = learning_rate
+        self.weight_decay = float(weight_decay)
+        self.global_clipnorm = global_clipnorm
+        self.iterations = 0
+        self.slots = {slot: {} for slot in self.slot_names}
+
+    def current_learning_rate(self):
+        lr = self.learning_rate
+        return float(lr(self.iterations) if callable(lr) else lr)
+
+    def apply(self, params, grads):
+        """One update of every parameter in `params` (in place) from `grads`."""
+        if self.global_clipnorm is not None:
+            clip_by_global_norm(grads, self.global_clipnorm)
+        lr = self.current_learning_rate()
+        self.iterations += 1
+        for name, param in params.items():
+            state = {}
+            for slot in self.slot_names:
+                if name not in self.slots[slot]:
+                    self.slots[slot][name] = np.zeros_like(param)
+                state[slot] = self.slots[slot][name]
+            self.update(param, grads[name], lr, **state)
+
+    def update(self, param, grad, lr, **slots):
+        raise NotImplementedError
+
+    def state_dict(self):
+        state = {"iterations": np.array(self.iterations, dtype=np.int64)}
+        for slot, values in self.slots.items():
+            state.update({f"{slot}.{name}": value for name, value in values.items()})
+        return state
+
+    def load_state_dict(self, state):
+        self.iterations = int(state.get("iterations", 0))
+        for key, value in state.items():
+            slot, _, name = key.partition(".")
+            if slot in self.slots and name:
+                self.slots[slot][name] = np.array(value)
+
+    def get_config(self):
+        lr = self.learning_rate
+        config = {k: v for k, v in vars(self).items() if k not in ("slots", "iterations")}
+        config["learning_rate"] = lr.to_json() if isinstance(lr, Schedule) else lr
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        lr = config.get("learning_rate")
+        if isinstance(lr, dict):
+            config["learning_rate"] = SCHEDULES[lr["class_name"]](**lr["config"])
+        return cls(**config)
+
+    def to_json(self):
+        return {"class_name": type(self).__name__, "config": self.get_config()}
+
+
+class SGD(Optimizer):
+    """v = momentum * v + g;  p -= lr * (g + momentum * v if nesterov else v).
+    weight_decay adds weight_decay * p to g (L2)."""
+    slot_names = ("velocity",)
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def update(self, param, grad, lr, velocity):
+        if self.weight_decay:
+            grad = grad + self.weight_decay * param
+        if self.momentum:
+            velocity *= self.momentum
+            velocity += grad
+            grad = grad + self.momentum * velocity if self.nesterov else velocity
+        param -= lr * grad
+
+
+class Adam(Optimizer):
+    """m, v = running means of g and g^2;  p -= lr * m_hat / (sqrt(v_hat) + epsilon),
+    hats correcting the zero start. weight_decay is L2 added to g (use AdamW to decouple it)."""
+    slot_names = ("m", "v")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def update(self, param, grad, lr, m, v):
+        if self.weight_decay:
+            grad = grad + self.weight_decay * param
+        self._adam_step(param, grad, lr, m, v)
+
+    def _adam_step(self, param, grad, lr, m, v):
+        t = self.iterations
+        m *= self.beta_1
+        m += (1 - self.beta_1) * grad
+        v *= self.beta_2
+        v += (1 - self.beta_2) * grad * grad
+        m_hat = m / (1 - self.beta_1**t)
+        v_hat = v / (1 - self.beta_2**t)
+        param -= lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before the Adam step."""
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.01, **kwargs):
+        super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
+
+    def update(self, param, grad, lr, m, v):
+        param *= 1 - lr * self.weight_decay
+        self._adam_step(param, grad, lr, m, v)
+
+
+class RMSprop(Optimizer):
+    """v = rho * v + (1 - rho) * g^2;  p -= lr * g / (sqrt(v) + epsilon)."""
+    slot_names = ("v",)
+
+    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho, self.epsilon = float(rho), float(epsilon)
+
+    def update(self, param, grad, lr, v):
+        if self.weight_decay:
+            grad = grad + self.weight_decay * param
+        v *= self.rho
+        v += (1 - self.rho) * grad * grad
+        param -= lr * grad / (np.sqrt(v) + self.epsilon)
+
+
+OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop)}
+CLASSES = {cls.__name__: cls for cls in (SGD, Adam, AdamW, RMSprop)}
+
+
+def get(optimizer):
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    try:
+        return OPTIMIZERS[str(optimizer).lower()]()
+    except KeyError:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(OPTIMIZERS)}") from None
+
+
+def from_json(entry):
+    return CLASSES[entry["class_name"]].from_config(entry["config"])
