@@ -17,7 +17,8 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        LAYERS[cls.__name__] = cls
+        if not cls.__name__.startswith("_"):  # private bases are not layers a config can name
+            LAYERS[cls.__name__] = cls
 
     def __init__(self, name=None):
         self.name = name or type(self).__name__.lower()
