@@ -13,6 +13,7 @@ Reading treats the bytes as untrusted: everything is checked with Python ints be
 allocated, and every defect raises `ModelFormatError` with a message a person can act on.
 """
 
+import contextlib
 import json
 import os
 
@@ -286,13 +287,25 @@ def save_safetensors(path, tensors, metadata=None):
 
 def read_safetensors(source):
     """Decode a safetensors file given as a path or as bytes; see `decode_safetensors`."""
+    with _errors_name_the_file(source):
+        return decode_safetensors(_source_bytes(source))
+
+
+def _source_bytes(source):
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return decode_safetensors(source)
-    path = os.fspath(source)
+        return source
+    return _read_file(os.fspath(source))
+
+
+@contextlib.contextmanager
+def _errors_name_the_file(source):
+    """Prefix ModelFormatErrors with the file's path, so the message says which file is bad."""
     try:
-        return decode_safetensors(_read_file(path))
+        yield
     except ModelFormatError as err:
-        raise ModelFormatError(f"{path}: {err}") from None
+        if not isinstance(source, (bytes, bytearray, memoryview)):
+            err.args = (f"{os.fspath(source)}: {err}",)
+        raise
 
 
 def _write_atomically(path, data):
@@ -329,3 +342,245 @@ def _read_hint(err):
     if isinstance(err, FileNotFoundError):
         return f"check the path (relative paths start at {os.getcwd()!r})"
     return "check that it is a readable file"
+
+
+# --------------------------------------------------------------------------- whole models
+
+FORMAT_VERSION = 1  # bump when a reader of the old format could no longer load the new one
+OPTIMIZER_PREFIX = "optimizer."
+
+
+def model_to_bytes(model, include_optimizer=False):
+    """The model as .safetensors bytes: weights + buffers as tensors, architecture as metadata."""
+    tensors = dict(model.state_dict())
+    if include_optimizer and model.optimizer is not None:
+        optimizer_state = model.optimizer.state_dict()
+        tensors.update({OPTIMIZER_PREFIX + name: value for name, value in optimizer_state.items()})
+    metadata = {"nnpy.format": str(FORMAT_VERSION), "nnpy.config": json.dumps(model.get_config())}
+    if model.labels is not None:
+        metadata["nnpy.labels"] = json.dumps(list(model.labels))
+    if model.input_spec is not None:
+        metadata["nnpy.input"] = json.dumps(model.input_spec)
+    return encode_safetensors(tensors, metadata)
+
+
+def save_model(model, path, include_optimizer=False):
+    """Save atomically: if saving fails, the model previously at `path` still loads."""
+    _write_atomically(path, model_to_bytes(model, include_optimizer))
+
+
+def load_model(source):
+    """Rebuild a model saved by `save_model` from its path or bytes.
+
+    Raises ModelFormatError naming the file, tensor or layer when the file does not describe a
+    complete, consistent nnpy model.
+    """
+    with _errors_name_the_file(source):
+        tensors, metadata = decode_safetensors(_source_bytes(source))
+        _check_format_version(metadata)
+        model = _rebuild(_json_metadata(metadata, "nnpy.config", "the model architecture"))
+        weights = {k: v for k, v in tensors.items() if not k.startswith(OPTIMIZER_PREFIX)}
+        model.load_state_dict(_matched_state(model, weights))
+        model.labels = _labels(metadata)
+        model.input_spec = _input_spec(metadata)
+        optimizer_state = {k.removeprefix(OPTIMIZER_PREFIX): v for k, v in tensors.items()
+                           if k.startswith(OPTIMIZER_PREFIX)}
+        if optimizer_state and model.optimizer is not None:
+            _load_optimizer_state(model.optimizer, optimizer_state)
+        return model
+
+
+def _check_format_version(metadata):
+    version = metadata.get("nnpy.format")
+    if version is None:
+        raise ModelFormatError(
+            "this safetensors file has no 'nnpy.format' metadata, so it holds weights but no "
+            "nnpy model; build the model yourself and use nnpy.io.load_weights_by_name"
+        )
+    if not (version.isascii() and version.isdigit() and len(version) < 10 and int(version) > 0):
+        raise ModelFormatError(f"'nnpy.format' is {_short(version)}, not a format version number")
+    if int(version) > FORMAT_VERSION:
+        raise ModelFormatError(
+            f"this model was saved in nnpy file format {version}, newer than the format "
+            f"{FORMAT_VERSION} this nnpy reads: upgrade nnpy (pip install --upgrade nnpy)"
+        )
+
+
+def _json_metadata(metadata, key, meaning):
+    if key not in metadata:
+        raise ModelFormatError(f"the file lacks {key!r} metadata ({meaning}); re-save the model")
+    try:
+        return json.loads(metadata[key])
+    except (ValueError, RecursionError) as err:
+        raise ModelFormatError(f"{key!r} metadata ({meaning}) is not valid JSON: {err}") from None
+
+
+def _rebuild(config):
+    from nnpy.model import Sequential  # imported here: nnpy.model imports this module
+
+    if not isinstance(config, dict):
+        raise ModelFormatError(f"'nnpy.config' must be a JSON object, found {type(config).__name__}")
+    try:
+        return Sequential.from_config(config)
+    except Exception as err:
+        where = _broken_layer(Sequential, config)
+        raise ModelFormatError(
+            f"cannot rebuild the saved architecture{where}: {type(err).__name__}: {err}"
+        ) from err
+
+
+def _broken_layer(Sequential, config):
+    """' at layer i (Class)' for the first layer whose rebuild fails, found by rebuilding
+    ever longer prefixes of the layer list; '' when the layers are not to blame."""
+    entries = config.get("layers")
+    if not isinstance(entries, list):
+        return " (its 'layers' entry must be a list)"
+    for index, entry in enumerate(entries):
+        try:
+            Sequential.from_config({**config, "layers": entries[: index + 1], "compile": None})
+        except Exception:  # noqa: BLE001 - whatever the failure, this layer is where it starts
+            class_name = entry.get("class_name") if isinstance(entry, dict) else None
+            return f" at layer {index} ({class_name})"
+    return ""
+
+
+def _matched_state(model, tensors):
+    """The file's weights for `model`: none missing, none extra, every shape right."""
+    expected = model.state_dict()
+    missing = [name for name in expected if name not in tensors]
+    if missing:
+        raise ModelFormatError(
+            f"the file lacks {_listing(_with_layer(model, name) for name in missing)}; it was "
+            f"saved from a different architecture or is damaged"
+        )
+    extra = [name for name in tensors if name not in expected]
+    if extra:
+        raise ModelFormatError(
+            f"the file holds tensors the architecture has no place for: {_listing(extra)}; "
+            f"its weights do not belong to its 'nnpy.config'"
+        )
+    return _cast_to_fit(model, tensors, remedy="the weights do not fit the file's own architecture")
+
+
+def _cast_to_fit(model, tensors, remedy):
+    """`tensors` cast to the model's dtypes, once every shape is checked to match."""
+    expected = model.state_dict()
+    wrong = [name for name in expected if tensors[name].shape != expected[name].shape]
+    if wrong:
+        details = (f"{_with_layer(model, name)} is {tensors[name].shape} in the file but the "
+                   f"model needs {expected[name].shape}" for name in wrong)
+        raise ModelFormatError(f"shape mismatch: {_listing(details)}; {remedy}")
+    return {name: tensors[name].astype(expected[name].dtype, copy=False) for name in expected}
+
+
+def _with_layer(model, name):
+    index = int(name.split(".")[0])
+    layer = model.layers[index]
+    return f"{name!r} (layer {index}, {type(layer).__name__} {layer.name!r})"
+
+
+def _listing(items, limit=5):
+    items = list(items)
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(str(item) for item in items[:limit]) + more
+
+
+def _labels(metadata):
+    if "nnpy.labels" not in metadata:
+        return None
+    labels = _json_metadata(metadata, "nnpy.labels", "the class names")
+    if not (isinstance(labels, list) and all(isinstance(label, str) for label in labels)):
+        raise ModelFormatError(f"'nnpy.labels' must be a JSON list of strings, got {_short(labels)}")
+    return labels
+
+
+def _input_spec(metadata):
+    if "nnpy.input" not in metadata:
+        return None
+    spec = _json_metadata(metadata, "nnpy.input", "how to prepare an input")
+    if not isinstance(spec, dict):
+        raise ModelFormatError(f"'nnpy.input' must be a JSON object, got {_short(spec)}")
+    return spec
+
+
+def _load_optimizer_state(optimizer, state):
+    try:
+        optimizer.load_state_dict(state)
+    except Exception as err:
+        raise ModelFormatError(
+            f"the saved optimizer state does not fit {type(optimizer).__name__}: {err}; "
+            f"load the model and compile it again to start the optimizer afresh"
+        ) from err
+
+
+# --------------------------------------------------------------------------- weights from elsewhere
+
+
+def load_weights_by_name(model, source, name_map=None):
+    """Copy tensors from any safetensors file (e.g. PyTorch / Hugging Face) into a built model.
+
+    `name_map` says which file tensor fills which model tensor:
+    - None: the names are the same;
+    - a dict {file name: model name}: only the listed tensors are read;
+    - a callable (file name, array) -> (model name, array), or None to skip that tensor; this is
+      where layouts are converted, e.g. with `torch_to_nnpy`:
+
+          names = {"0.weight": "0.kernel", "0.bias": "0.bias"}
+          load_weights_by_name(model, "torch.safetensors",
+                               lambda name, array: (names[name], torch_to_nnpy(name, array)))
+
+    Every model tensor must be filled, so a half-loaded model never passes silently.
+    Returns the model.
+    """
+    with _errors_name_the_file(source):
+        tensors, _ = decode_safetensors(_source_bytes(source))
+        state = model.state_dict()
+        renamed = _renamed(tensors, name_map)
+        unknown = [name for name in renamed if name not in state]
+        if unknown:
+            raise ModelFormatError(
+                f"name_map leads to {_listing(unknown)}, which the model does not have; "
+                f"its tensors are {_listing(state, limit=20)}"
+            )
+        missing = [_with_layer(model, name) for name in state if name not in renamed]
+        if missing:
+            raise ModelFormatError(
+                f"nothing in the file fills {_listing(missing)}; map a file tensor to each "
+                f"(or build a model with exactly the file's tensors)"
+            )
+        remedy = "PyTorch Linear and Conv2d weights need nnpy.io.torch_to_nnpy in name_map"
+        model.load_state_dict(_cast_to_fit(model, renamed, remedy))
+        return model
+
+
+def _renamed(tensors, name_map):
+    """{model name: array} from the file's tensors, following `name_map`."""
+    if name_map is None:
+        return tensors
+    if isinstance(name_map, dict):
+        absent = [name for name in name_map if name not in tensors]
+        if absent:
+            raise ModelFormatError(f"the file has no tensor {_listing(absent)} (a name_map key)")
+        pairs = ((model_name, tensors[name]) for name, model_name in name_map.items())
+    else:
+        pairs = filter(None, (name_map(name, array) for name, array in tensors.items()))
+    renamed = {}
+    for model_name, array in pairs:
+        if model_name in renamed:
+            raise ModelFormatError(f"name_map sends two file tensors to {model_name!r}")
+        renamed[model_name] = np.asarray(array)
+    return renamed
+
+
+def torch_to_nnpy(name, array):
+    """One PyTorch tensor in nnpy's layout, judged by its name and rank.
+
+    PyTorch puts output channels first: Linear weight (out, in), Conv2d weight (out, in, kh, kw).
+    nnpy follows Keras and puts them last: Dense kernel (in, out), Conv2D kernel (kh, kw, in, out).
+    Biases and BatchNorm vectors have the same layout in both, so they pass through unchanged.
+    """
+    array = np.asarray(array)
+    if name.endswith("weight") and array.ndim >= 2:
+        spatial = range(2, array.ndim)
+        array = array.transpose(*spatial, 1, 0)  # (out, in, *k) -> (*k, in, out)
+    return array.copy(order="C")
