@@ -517,7 +517,7 @@ def _load_optimizer_state(optimizer, state):
 
 
 def load_weights_by_name(model, source, name_map=None):
-    """Copy tensors from any safetensors file (e.g. PyTorch / Hugging Face) into a built model.
+    """Fill a built model from any safetensors file, e.g. weights trained with PyTorch.
 
     `name_map` says which file tensor fills which model tensor:
     - None: the names are the same;
@@ -535,11 +535,13 @@ def load_weights_by_name(model, source, name_map=None):
     with _errors_name_the_file(source):
         tensors, _ = decode_safetensors(_source_bytes(source))
         state = model.state_dict()
+        if not state:
+            raise ValueError("the model has no tensors to fill yet: call model.build(input_shape)")
         renamed = _renamed(tensors, name_map)
         unknown = [name for name in renamed if name not in state]
         if unknown:
             raise ModelFormatError(
-                f"name_map leads to {_listing(unknown)}, which the model does not have; "
+                f"the file (after name_map) holds {_listing(unknown)}, which the model lacks; "
                 f"its tensors are {_listing(state, limit=20)}"
             )
         missing = [_with_layer(model, name) for name in state if name not in renamed]
