@@ -430,18 +430,21 @@ def _rebuild(config):
 
 
 def _broken_layer(Sequential, config):
-    """' at layer i (Class)' for the first layer whose rebuild fails, found by rebuilding
-    ever longer prefixes of the layer list; '' when the layers are not to blame."""
+    """Where a rebuild fails: ' at layer i (Class)' for the first failing layer, found by
+    rebuilding ever longer prefixes of the layer list, else the model-wide settings."""
     entries = config.get("layers")
     if not isinstance(entries, list):
         return " (its 'layers' entry must be a list)"
-    for index, entry in enumerate(entries):
+    for count in range(len(entries) + 1):
         try:
-            Sequential.from_config({**config, "layers": entries[: index + 1], "compile": None})
-        except Exception:  # noqa: BLE001 - whatever the failure, this layer is where it starts
-            class_name = entry.get("class_name") if isinstance(entry, dict) else None
-            return f" at layer {index} ({class_name})"
-    return ""
+            Sequential.from_config({**config, "layers": entries[:count], "compile": None})
+        except Exception:  # noqa: BLE001 - whatever the failure, this prefix is where it starts
+            if count == 0:
+                return " (in its settings: name, seed, input_shape)"
+            entry = entries[count - 1]
+            what = entry.get("class_name") if isinstance(entry, dict) else "not a JSON object"
+            return f" at layer {count - 1} ({what})"
+    return " (in its compile settings: optimizer, loss, metrics)"
 
 
 def _matched_state(model, tensors):

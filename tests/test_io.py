@@ -405,6 +405,11 @@ MALFORMED_MODELS = {
                       r"at layer 1 \(BatchNormalization9000\).*unknown layer type"),
     "bad layer argument": (edit_config(_misspell_argument),
                            r"at layer 3 \(Dense\): TypeError.*unitz"),
+    "layer not an object": (edit_config(lambda c: c["layers"].insert(2, "Dense")),
+                            r"at layer 2 \(not a JSON object\)"),
+    "bad seed": (edit_config(lambda c: c.update({"seed": "forty-two"})), "in its settings"),
+    "unknown optimizer": (edit_config(lambda c: c["compile"]["optimizer"].update(
+        {"class_name": "Adamant"})), "in its compile settings"),
     "no config": (lambda t, m: m.pop("nnpy.config"), "lacks 'nnpy.config'"),
     "no format": (lambda t, m: m.pop("nnpy.format"),
                   "no 'nnpy.format' metadata.*load_weights_by_name"),
@@ -439,6 +444,20 @@ def test_model_errors_name_the_file(tmp_path, model_file):
     path.write_bytes(edited(model_file, lambda t, m: m.update({"nnpy.format": "7"})))
     with pytest.raises(ModelFormatError, match=f"^{path}: .*upgrade nnpy"):
         io.load_model(path)
+
+
+def test_random_model_header_flips_load_or_raise_model_format_error(model_file):
+    header_end = 8 + int.from_bytes(model_file[:8], "little")
+    rng = random.Random(99)
+    rejected = 0
+    for _ in range(300):
+        damaged = bytearray(model_file)
+        damaged[rng.randrange(header_end)] = rng.randrange(256)
+        try:
+            io.load_model(damaged)
+        except ModelFormatError:
+            rejected += 1
+    assert rejected > 100
 
 
 def test_truncated_model_at_every_byte_raises_only_model_format_error(model_file):
