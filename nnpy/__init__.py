@@ -21,7 +21,20 @@ def load_model(source):
 
 
 __all__ = [
-    "Sequential", "load_model", "layers", "losses", "optimizers", "callbacks", "initializers",
-    "kernels", "History", "EarlyStopping", "LambdaCallback", "ModelFormatError", "NnpyError",
-    "ShapeError", "TrainingDivergedError", "__version__",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "ModelFormatError",
+    "NnpyError",
+    "Sequential",
+    "ShapeError",
+    "TrainingDivergedError",
+    "__version__",
+    "callbacks",
+    "initializers",
+    "kernels",
+    "layers",
+    "load_model",
+    "losses",
+    "optimizers",
 ]

@@ -215,7 +215,7 @@ class Sequential:
         if validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
-            cut = int(round(len(x) * (1 - validation_split)))
+            cut = round(len(x) * (1 - validation_split))
             if cut == 0 or cut == len(x):
                 raise ValueError(f"validation_split={validation_split} leaves no examples on one "
                                  f"side of {len(x)}; use more data or another split")

@@ -167,8 +167,8 @@ def _one_step(optimizer, torch_optimizer_factory, steps=3):
         for k, t in tparams.items():
             t.grad = torch.tensor(grads[k])
         topt.step()
-    for k in params:
-        _close(params[k], tparams[k])
+    for k, value in params.items():
+        _close(value, tparams[k])
 
 
 def test_adam_matches_torch():

@@ -7,7 +7,6 @@
 - `get_config()` returns constructor arguments; `Layer.from_config(cfg)` rebuilds the layer.
 """
 
-import numpy as np
 
 LAYERS = {}  # class name -> class; filled by every subclass, read by model loading
 

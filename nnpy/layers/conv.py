@@ -59,17 +59,19 @@ class _Windowed(Layer):
         windows = sliding_window_view(x, self.window, axis=(1, 2))[:, ::sh, ::sw][:, :out_h, :out_w]
         return x, windows, (pad_h, pad_w)
 
-    def _scatter(self, dwindows, padded_shape, pads, x_shape):
-        """Adjoint of `_windows`: add each tap's gradient (N, Ho, Wo, kh, kw, C) back onto x."""
+    def _scatter(self, dtaps, padded_shape, pads, x_shape):
+        """Adjoint of `_windows`: add each tap's gradient back onto x. dtaps is laid out
+        (kh, kw, C, N, Ho, Wo) so every tap is one contiguous block (about 2x faster than
+        channels-last here); returns dx (N, H, W, C) as a transposed view."""
         (kh, kw), (sh, sw) = self.window, self.strides
-        _, out_h, out_w = dwindows.shape[:3]
-        dx = np.zeros(padded_shape, dtype=dwindows.dtype)
+        out_h, out_w = dtaps.shape[-2:]
+        n, height, width, channels = padded_shape
+        dx = np.zeros((channels, n, height, width), dtype=dtaps.dtype)   # (C, N, Hp, Wp)
         for i in range(kh):
             for j in range(kw):
-                dx[:, i:i + sh * (out_h - 1) + 1:sh, j:j + sw * (out_w - 1) + 1:sw, :] += \
-                    dwindows[:, :, :, i, j, :]
+                dx[:, :, i:i + sh * (out_h - 1) + 1:sh, j:j + sw * (out_w - 1) + 1:sw] += dtaps[i, j]
         (top, _), (left, _) = pads
-        return dx[:, top:top + x_shape[1], left:left + x_shape[2], :]
+        return dx[:, :, top:top + x_shape[1], left:left + x_shape[2]].transpose(1, 2, 3, 0)
 
 
 class Conv2D(_Windowed):
@@ -123,9 +125,9 @@ class Conv2D(_Windowed):
             self.grads["bias"] = dz2.sum(axis=0)
         if not self.input_grad:
             return None
-        dcols = matmul(dz2, kernel.reshape(-1, self.filters).T)    # (N*Ho*Wo, kh*kw*C)
-        dcols = dcols.reshape(n, out_h, out_w, *self.window, -1)   # (N, Ho, Wo, kh, kw, C)
-        return self._scatter(dcols, self.padded_shape, self.pads, self.x_shape)
+        dtaps = matmul(kernel.reshape(-1, self.filters), dz2.T)    # (kh*kw*C, N*Ho*Wo)
+        dtaps = dtaps.reshape(*kernel.shape[:3], n, out_h, out_w)  # (kh, kw, C, N, Ho, Wo)
+        return self._scatter(dtaps, self.padded_shape, self.pads, self.x_shape)
 
     def get_config(self):
         return {
@@ -160,19 +162,38 @@ class MaxPool2D(_Pool2D):
     """(N, H, W, C) -> (N, H', W', C): the largest value of each window; its gradient goes to
     that one position."""
 
+    def _tiles(self):
+        """True when windows tile the input without overlap or padding (the common pool 2/3)."""
+        return self.strides == self.window and self.padding == "valid"
+
     def forward(self, x, training=False):
-        xp, windows, self.pads = self._windows(x, fill=-np.inf)
-        self.x_shape, self.padded_shape = x.shape, xp.shape
-        flat = windows.reshape(*windows.shape[:4], -1)    # (N, Ho, Wo, C, kh*kw)
-        self.argmax = flat.argmax(axis=-1)                # (N, Ho, Wo, C)
+        self.x_shape = x.shape
+        if self._tiles():
+            # (N, Ho, kh, Wo, kw, C) is a plain reshape of the covered rows/columns: no gather
+            (kh, kw), (n, height, width, channels) = self.window, x.shape
+            out_h, out_w = height // kh, width // kw
+            tiles = x[:, :out_h * kh, :out_w * kw].reshape(n, out_h, kh, out_w, kw, channels)
+            flat = tiles.transpose(0, 1, 3, 5, 2, 4).reshape(n, out_h, out_w, channels, kh * kw)
+        else:
+            xp, windows, self.pads = self._windows(x, fill=-np.inf)
+            self.padded_shape = xp.shape
+            flat = windows.reshape(*windows.shape[:4], -1)  # (N, Ho, Wo, C, kh*kw)
+        if not training:  # inference needs no record of the winners
+            return flat.max(axis=-1)
+        self.argmax = flat.argmax(axis=-1)                  # (N, Ho, Wo, C)
         return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
 
     def backward(self, dy):
-        taps = self.window[0] * self.window[1]
-        # one-hot of the winning tap, laid out (N, Ho, Wo, kh, kw, C) for the scatter
-        winner = self.argmax[..., None] == np.arange(taps)          # (N, Ho, Wo, C, taps)
-        dwindows = (dy[..., None] * winner).reshape(*dy.shape, *self.window)
-        return self._scatter(dwindows.transpose(0, 1, 2, 4, 5, 3), self.padded_shape,
+        (kh, kw), (n, out_h, out_w, channels) = self.window, dy.shape
+        # one-hot of the winning tap, times dy: (N, Ho, Wo, C, kh, kw)
+        winner = self.argmax[..., None] == np.arange(kh * kw)
+        dwindows = (dy[..., None] * winner).reshape(n, out_h, out_w, channels, kh, kw)
+        if self._tiles():
+            dx = np.zeros(self.x_shape, dtype=dy.dtype)
+            dx[:, :out_h * kh, :out_w * kw] = dwindows.transpose(0, 1, 4, 2, 5, 3).reshape(
+                n, out_h * kh, out_w * kw, channels)
+            return dx
+        return self._scatter(dwindows.transpose(4, 5, 3, 0, 1, 2), self.padded_shape,
                              self.pads, self.x_shape)
 
 
@@ -188,10 +209,9 @@ class AvgPool2D(_Pool2D):
         return windows.sum(axis=(-2, -1)) / self.counts
 
     def backward(self, dy):
-        share = dy / self.counts                          # (N, Ho, Wo, C)
-        dwindows = np.broadcast_to(share[:, :, :, None, None, :], (*dy.shape[:3], *self.window,
-                                                                     dy.shape[3]))
-        return self._scatter(dwindows, self.padded_shape, self.pads, self.x_shape)
+        share = (dy / self.counts).transpose(3, 0, 1, 2)  # (C, N, Ho, Wo)
+        dtaps = np.broadcast_to(share, (*self.window, *share.shape))
+        return self._scatter(dtaps, self.padded_shape, self.pads, self.x_shape)
 
 
 class GlobalAveragePooling2D(Layer):
@@ -207,7 +227,7 @@ class GlobalAveragePooling2D(Layer):
         return x.mean(axis=(1, 2))
 
     def backward(self, dy):
-        n, height, width, channels = self.x_shape
+        _n, height, width, _channels = self.x_shape
         return np.broadcast_to(dy[:, None, None, :] / (height * width), self.x_shape).copy()
 
 
