@@ -1,0 +1,250 @@
+"""An image-classifier project, as a webcam trainer needs it: named classes, the samples recorded
+for each, a small CNN trained on them, and one file that holds it all so work can be resumed.
+
+    project = ImageClassifierProject(["Thumbs up", "Thumbs down"])
+    project.add_sample(0, frame)                 # frame: (H, W, 3|4) uint8, any size
+    for log in project.train_iter(epochs=20):    # one log dict per batch / epoch
+        ...
+    project.predict(frame)                       # probabilities, one per class
+    data = project.to_bytes()                    # samples, model, optimizer, history: one file
+    same = ImageClassifierProject.from_bytes(data)
+"""
+
+import json
+
+import numpy as np
+
+from . import layers, optimizers
+from .callbacks import EarlyStopping
+from .data import resize
+from .errors import ModelFormatError, ShapeError
+from .model import Sequential
+from .safetensors_codec import decode_safetensors, encode_safetensors
+
+PROJECT_FORMAT = 1
+MIN_CLASSES, MAX_CLASSES = 2, 10
+
+
+def square_crop(image):
+    """The largest centred square of (H, W, C): what the model sees of a wide webcam frame."""
+    height, width = image.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return image[top:top + side, left:left + side]
+
+
+def to_sample(image, size):
+    """Any (H, W), (H, W, 3) or (H, W, 4) image -> (size, size, 3) uint8 RGB (alpha dropped)."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or 0 in image.shape[:2]:
+        raise ShapeError(f"a sample must be an (H, W, 3) or (H, W, 4) image, got shape {image.shape}")
+    image = square_crop(image[:, :, :3])
+    if image.dtype != np.uint8:
+        image = np.clip(image * (255 if image.max() <= 1 else 1), 0, 255)
+    if image.shape[0] != size:
+        image = resize(image, size, size)
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def augment_frames(x, rng, max_shift=0.1, flip=True, brightness=0.2):
+    """A batch (N, S, S, 3) float32 in [0, 1] with random shifts (edge-padded), horizontal flips
+    and brightness changes, so a few dozen samples teach more than a few dozen views."""
+    n, size = x.shape[0], x.shape[1]
+    pad = max(1, int(round(size * max_shift)))
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="edge")
+    top = rng.integers(0, 2 * pad + 1, n)
+    left = rng.integers(0, 2 * pad + 1, n)
+    rows = top[:, None] + np.arange(size)                                 # (N, S)
+    cols = left[:, None] + np.arange(size)                                # (N, S)
+    out = padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    if flip:
+        mirrored = rng.random(n) < 0.5
+        out[mirrored] = out[mirrored, :, ::-1]
+    out *= rng.uniform(1 - brightness, 1 + brightness, (n, 1, 1, 1)).astype(out.dtype)
+    return np.clip(out, 0, 1, out=out)
+
+
+def default_model(image_size, num_classes, seed=0):
+    """A small CNN for a few dozen samples per class that predicts within a video frame's time."""
+    return Sequential([
+        layers.Input((image_size, image_size, 3)),
+        layers.Conv2D(8, 3, strides=2, padding="same", activation="relu"),
+        layers.BatchNormalization(momentum=0.9),  # few steps per epoch: statistics must keep up
+        layers.MaxPool2D(2),
+        layers.Conv2D(16, 3, padding="same", activation="relu"),
+        layers.BatchNormalization(momentum=0.9),  # few steps per epoch: statistics must keep up
+        layers.MaxPool2D(2),
+        layers.Conv2D(32, 3, padding="same", activation="relu"),
+        layers.GlobalAveragePooling2D(),
+        layers.Dropout(0.2),
+        layers.Dense(num_classes),
+    ], seed=seed, name="webcam-classifier")
+
+
+class ImageClassifierProject:
+    def __init__(self, class_names=("Class 1", "Class 2"), image_size=64, flip=True, seed=0):
+        if not MIN_CLASSES <= len(class_names) <= MAX_CLASSES:
+            raise ValueError(f"a project has {MIN_CLASSES} to {MAX_CLASSES} classes, "
+                             f"got {len(class_names)}")
+        self.class_names = [str(name) for name in class_names]
+        self.samples = [[] for _ in self.class_names]  # per class: (S, S, 3) uint8 arrays
+        self.image_size = int(image_size)
+        self.flip = bool(flip)
+        self.seed = seed
+        self.model = None
+        self.history = {}
+        self.confusion = None
+        self.trained_classes = None  # class names the current model was trained on
+
+    # ---- classes and samples ---------------------------------------------------------------
+    def _check_class(self, index):
+        if not 0 <= index < len(self.class_names):
+            raise IndexError(f"no class {index}; the project has {len(self.class_names)} classes")
+
+    def add_class(self, name=None):
+        if len(self.class_names) >= MAX_CLASSES:
+            raise ValueError(f"a project has at most {MAX_CLASSES} classes")
+        self.class_names.append(name or f"Class {len(self.class_names) + 1}")
+        self.samples.append([])
+        return len(self.class_names) - 1
+
+    def rename_class(self, index, name):
+        self._check_class(index)
+        if not str(name).strip():
+            raise ValueError("a class name cannot be empty")
+        self.class_names[index] = str(name).strip()
+
+    def delete_class(self, index):
+        self._check_class(index)
+        if len(self.class_names) <= MIN_CLASSES:
+            raise ValueError(f"a project needs at least {MIN_CLASSES} classes")
+        del self.class_names[index]
+        del self.samples[index]
+
+    def add_sample(self, index, image):
+        """Record one image for class `index`; returns the stored (S, S, 3) uint8 sample."""
+        self._check_class(index)
+        sample = to_sample(image, self.image_size)
+        self.samples[index].append(sample)
+        return sample
+
+    def delete_sample(self, index, sample_index):
+        self._check_class(index)
+        del self.samples[index][sample_index]
+
+    def counts(self):
+        return [len(samples) for samples in self.samples]
+
+    def dataset(self):
+        """(x float32 (N, S, S, 3) in [0, 1], y int64 (N,)) over all classes."""
+        x = [np.stack(s) for s in self.samples if s]
+        y = [np.full(len(s), i) for i, s in enumerate(self.samples) if s]
+        if not x:
+            return np.zeros((0, self.image_size, self.image_size, 3), np.float32), np.zeros(0, int)
+        return np.concatenate(x).astype(np.float32) / 255, np.concatenate(y)
+
+    # ---- training and prediction -----------------------------------------------------------------
+    def _model_fits_classes(self):
+        return self.model is not None and self.trained_classes == self.class_names
+
+    def train_iter(self, epochs=20, learning_rate=1e-3, batch_size=16, validation_split=0.2,
+                   patience=8, restart=False):
+        """Train (or continue training) on every sample, yielding fit_iter's log dicts. A new
+        model starts when the classes changed since the last training or when `restart`."""
+        counts = self.counts()
+        if min(counts) < 2:
+            empty = [self.class_names[i] for i, c in enumerate(counts) if c < 2]
+            raise ValueError(f"record at least 2 samples for every class first: {', '.join(empty)}")
+        x, y = self.dataset()
+        if restart or not self._model_fits_classes():
+            self.model = default_model(self.image_size, len(self.class_names), self.seed)
+            self.model.compile(optimizer=optimizers.Adam(learning_rate),
+                               loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+            self.history = {}
+        self.model.optimizer.learning_rate = learning_rate
+        self.trained_classes = list(self.class_names)
+        # a stratified split: every class keeps some validation samples, chosen with the seed
+        rng = np.random.default_rng(self.seed)
+        validation = np.zeros(len(y), bool)
+        for label in range(len(self.class_names)):
+            members = rng.permutation(np.flatnonzero(y == label))
+            validation[members[:max(1, int(round(len(members) * validation_split)))]] = True
+        stopper = EarlyStopping("val_loss", patience=patience, restore_best_weights=True)
+        done = len(next(iter(self.history.values()), []))
+        for log in self.model.fit_iter(
+                x[~validation], y[~validation], epochs=done + epochs, initial_epoch=done,
+                batch_size=batch_size, validation_data=(x[validation], y[validation]),
+                callbacks=[stopper], seed=self.seed + done,
+                augment=lambda batch, r: augment_frames(batch, r, flip=self.flip)):
+            if log["kind"] == "epoch":
+                for key, value in log.items():
+                    if key not in ("kind", "epoch", "epochs"):
+                        self.history.setdefault(key, []).append(value)
+            yield log
+        predicted = self.model.predict(x[validation]).argmax(axis=1)
+        self.confusion = confusion_matrix(y[validation], predicted, len(self.class_names))
+
+    def predict(self, image):
+        """Class probabilities for one image (any size, RGB or RGBA)."""
+        if not self._model_fits_classes():
+            raise RuntimeError("train the model first (the classes changed since it was trained)")
+        sample = to_sample(image, self.image_size).astype(np.float32) / 255
+        return self.model.predict(sample[None])[0]
+
+    # ---- the project file --------------------------------------------------------------------------
+    def to_bytes(self):
+        """Samples (uint8), class names, settings, history, model weights and optimizer state."""
+        tensors = {f"samples.{i}": (np.stack(s) if s else
+                                    np.zeros((0, self.image_size, self.image_size, 3), np.uint8))
+                   for i, s in enumerate(self.samples)}
+        info = {"class_names": self.class_names, "image_size": self.image_size, "flip": self.flip,
+                "seed": self.seed, "history": self.history, "trained_classes": self.trained_classes,
+                "confusion": None if self.confusion is None else self.confusion.tolist()}
+        metadata = {"nnpy.format": str(PROJECT_FORMAT), "nnpy.project": json.dumps(info)}
+        if self.model is not None:
+            metadata["nnpy.config"] = json.dumps(self.model.get_config())
+            tensors.update({f"model.{k}": v for k, v in self.model.state_dict().items()})
+            tensors.update({f"optimizer.{k}": v for k, v in self.model.optimizer.state_dict().items()})
+        return encode_safetensors(tensors, metadata)
+
+    @classmethod
+    def from_bytes(cls, data):
+        """A project from `to_bytes` output; ModelFormatError when it is not a project file."""
+        tensors, metadata = decode_safetensors(data)
+        if "nnpy.project" not in metadata:
+            raise ModelFormatError("this is not an nnpy project file (no nnpy.project metadata); "
+                                   "a model file is opened with nnpy.load_model instead")
+        try:
+            info = json.loads(metadata["nnpy.project"])
+            project = cls(info["class_names"], info["image_size"], info.get("flip", True),
+                          info.get("seed", 0))
+            for i in range(len(project.class_names)):
+                samples = tensors[f"samples.{i}"]
+                if samples.dtype != np.uint8 or samples.shape[1:] != (project.image_size,) * 2 + (3,):
+                    raise ValueError(f"samples.{i} has shape {samples.shape}, dtype {samples.dtype}")
+                project.samples[i] = list(samples)
+            project.history = info.get("history") or {}
+            project.trained_classes = info.get("trained_classes")
+            if info.get("confusion") is not None:
+                project.confusion = np.array(info["confusion"])
+            if "nnpy.config" in metadata:
+                project.model = Sequential.from_config(json.loads(metadata["nnpy.config"]))
+                project.model.load_state_dict({k[len("model."):]: v for k, v in tensors.items()
+                                               if k.startswith("model.")})
+                project.model.optimizer.load_state_dict(
+                    {k[len("optimizer."):]: v for k, v in tensors.items() if k.startswith("optimizer.")})
+        except ModelFormatError:
+            raise
+        except (KeyError, ValueError, TypeError, ShapeError) as error:
+            raise ModelFormatError(f"the project file is damaged or incomplete ({error}); "
+                                   "download a fresh copy or start a new project") from None
+        return project
+
+
+def confusion_matrix(true, predicted, num_classes):
+    """(num_classes, num_classes) counts: row = true class, column = predicted class."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(true, int), np.asarray(predicted, int)), 1)
+    return matrix

@@ -1,0 +1,132 @@
+"""The webcam trainer's project: classes, samples, training, prediction and the one-file save."""
+
+import numpy as np
+import pytest
+
+from nnpy.errors import ModelFormatError, ShapeError
+from nnpy.project import ImageClassifierProject, augment_frames, confusion_matrix, to_sample
+
+
+def frame(rng, colour, size=(48, 64)):
+    """A noisy webcam-like frame dominated by one colour channel."""
+    image = rng.integers(0, 70, (*size, 3)).astype(np.uint8)
+    image[..., colour] += 170
+    return image
+
+
+@pytest.fixture
+def project():
+    rng = np.random.default_rng(0)
+    project = ImageClassifierProject(["red", "blue"], image_size=32)
+    for _ in range(12):
+        project.add_sample(0, frame(rng, 0))
+        project.add_sample(1, frame(rng, 2))
+    return project
+
+
+def test_classes_can_be_added_renamed_and_deleted_within_limits():
+    project = ImageClassifierProject(["a", "b"])
+    assert project.add_class() == 2 and project.class_names[2] == "Class 3"
+    project.rename_class(2, "  cat ")
+    assert project.class_names == ["a", "b", "cat"]
+    project.delete_class(0)
+    assert project.class_names == ["b", "cat"] and len(project.samples) == 2
+    with pytest.raises(ValueError, match="at least 2"):
+        project.delete_class(0)
+    with pytest.raises(ValueError, match="empty"):
+        project.rename_class(0, " ")
+    for _ in range(8):
+        project.add_class()
+    with pytest.raises(ValueError, match="at most 10"):
+        project.add_class()
+    with pytest.raises(IndexError):
+        project.add_sample(10, np.zeros((4, 4, 3), np.uint8))
+
+
+def test_samples_are_square_cropped_resized_rgb_uint8():
+    wide = np.zeros((30, 90, 4), np.uint8)
+    wide[:, 30:60, 1] = 255  # the centred square is green, the sides black
+    sample = to_sample(wide, 16)
+    assert sample.shape == (16, 16, 3) and sample.dtype == np.uint8
+    assert sample[..., 1].min() == 255 and sample[..., 0].max() == 0
+    assert to_sample(np.ones((8, 8, 3)) * 0.5, 8).max() == 128  # floats in [0, 1] are scaled
+    with pytest.raises(ShapeError, match=r"\(H, W, 3\)"):
+        to_sample(np.zeros((8, 8, 2)), 8)
+
+
+def test_augmentation_keeps_shape_and_range_and_varies():
+    rng = np.random.default_rng(0)
+    x = np.random.default_rng(1).random((6, 16, 16, 3)).astype(np.float32)
+    out = augment_frames(x.copy(), rng)
+    assert out.shape == x.shape and out.dtype == np.float32
+    assert 0 <= out.min() and out.max() <= 1 and not np.allclose(out, x)
+
+
+def test_training_needs_samples_in_every_class():
+    project = ImageClassifierProject(["a", "b"], image_size=16)
+    project.add_sample(0, np.zeros((16, 16, 3), np.uint8))
+    with pytest.raises(ValueError, match="a, b"):
+        next(project.train_iter())
+
+
+def test_trains_and_classifies_new_frames(project):
+    logs = list(project.train_iter(epochs=12, learning_rate=3e-3))
+    epochs = [log for log in logs if log["kind"] == "epoch"]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[-1])
+    rng = np.random.default_rng(99)
+    assert project.predict(frame(rng, 0)).argmax() == 0
+    assert project.predict(frame(rng, 2)).argmax() == 1
+    assert project.confusion.trace() == project.confusion.sum()
+
+
+def test_project_file_round_trips_and_training_resumes(project):
+    for _ in project.train_iter(epochs=3):
+        pass
+    data = project.to_bytes()
+    again = ImageClassifierProject.from_bytes(data)
+    assert again.class_names == project.class_names and again.counts() == project.counts()
+    for mine, theirs in zip(project.samples, again.samples):
+        np.testing.assert_array_equal(np.stack(mine), np.stack(theirs))
+    probe = frame(np.random.default_rng(5), 0)
+    np.testing.assert_allclose(again.predict(probe), project.predict(probe), rtol=1e-6)
+    assert again.model.optimizer.iterations == project.model.optimizer.iterations
+    assert again.history == project.history
+    again.add_sample(1, frame(np.random.default_rng(6), 2))
+    for _ in again.train_iter(epochs=2, patience=50):
+        pass
+    assert len(again.history["loss"]) == len(project.history["loss"]) + 2  # continued, not restarted
+
+
+def test_cancelled_training_can_resume(project):
+    generator = project.train_iter(epochs=5)
+    next(generator)
+    generator.close()  # what the Cancel button does
+    steps = project.model.optimizer.iterations
+    assert steps == 1
+    for _ in project.train_iter(epochs=1):
+        pass
+    assert project.model.optimizer.iterations > steps
+
+
+def test_changing_the_classes_retrains_from_scratch(project):
+    for _ in project.train_iter(epochs=1):
+        pass
+    project.add_class("green")
+    with pytest.raises(RuntimeError, match="train"):
+        project.predict(np.zeros((8, 8, 3), np.uint8))
+
+
+def test_damaged_project_files_raise_model_format_error(project):
+    data = project.to_bytes()
+    for cut in (0, 7, 100, len(data) // 2, len(data) - 1):
+        with pytest.raises(ModelFormatError):
+            ImageClassifierProject.from_bytes(data[:cut])
+    from nnpy import Sequential, layers
+    model_file = Sequential([layers.Input((2,)), layers.Dense(1)]).build().to_bytes()
+    with pytest.raises(ModelFormatError, match="not an nnpy project"):
+        ImageClassifierProject.from_bytes(model_file)
+
+
+def test_confusion_matrix_counts():
+    np.testing.assert_array_equal(confusion_matrix([0, 0, 1, 2], [0, 1, 1, 0], 3),
+                                  [[1, 1, 0], [0, 1, 0], [1, 0, 0]])
