@@ -52,7 +52,7 @@ def augment_frames(x, rng, max_shift=0.1, flip=True, brightness=0.2):
     """A batch (N, S, S, 3) float32 in [0, 1] with random shifts (edge-padded), horizontal flips
     and brightness changes, so a few dozen samples teach more than a few dozen views."""
     n, size = x.shape[0], x.shape[1]
-    pad = max(1, int(round(size * max_shift)))
+    pad = max(1, round(size * max_shift))
     padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="edge")
     top = rng.integers(0, 2 * pad + 1, n)
     left = rng.integers(0, 2 * pad + 1, n)
@@ -170,7 +170,7 @@ class ImageClassifierProject:
         validation = np.zeros(len(y), bool)
         for label in range(len(self.class_names)):
             members = rng.permutation(np.flatnonzero(y == label))
-            validation[members[:max(1, int(round(len(members) * validation_split)))]] = True
+            validation[members[:max(1, round(len(members) * validation_split))]] = True
         stopper = EarlyStopping("val_loss", patience=patience, restore_best_weights=True)
         done = len(next(iter(self.history.values()), []))
         for log in self.model.fit_iter(
