@@ -1,0 +1,120 @@
+"""Checks of nnpy.wasm_gemm with the real kernel, run INSIDE Pyodide (no pytest needed there).
+
+Any Pyodide with nnpy importable and the JS kernel object at hand can run them:
+
+    from pyodide_checks import run_checks
+    results = run_checks(kernel)        # {check name: "ok" or the failure, with traceback}
+
+test_kernel_pyodide.py runs them in Pyodide under Node (tests/kernels/run_in_pyodide.js); a
+browser test can run the same file in the page's worker once the worker loads the kernel.
+"""
+
+import itertools
+import traceback
+
+import numpy as np
+
+import nnpy
+from nnpy import kernels, layers, wasm_gemm
+
+SHAPES = [(1, 1, 1), (3, 5, 7), (20, 21, 22), (64, 64, 64), (129, 70, 300), (32, 128, 784),
+          (6272, 8, 25), (25, 8, 6272), (25, 6272, 8)]
+
+
+def operand(rng, shape, transposed):
+    """A float32 array of `shape`, stored transposed (a `.T` view) when asked."""
+    x = rng.standard_normal(shape).astype(np.float32)
+    return np.ascontiguousarray(x.T).T if transposed else x
+
+
+def check_matmul_matches_numpy(kernel):
+    gemm = wasm_gemm.install(kernel, small_problem=0)
+    rng = np.random.default_rng(0)
+    for (m, n, k), trans_a, trans_b in itertools.product(SHAPES, (False, True), (False, True)):
+        a, b = operand(rng, (m, k), trans_a), operand(rng, (k, n), trans_b)
+        got = kernels.matmul(a, b)
+        expected = a.astype(np.float64) @ b.astype(np.float64)
+        assert got.dtype == np.float32 and got.shape == (m, n)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6 * k + 1e-6,
+                                   err_msg=f"{m}x{n}x{k} transA={trans_a} transB={trans_b}")
+    assert gemm.calls["numpy"] == 0
+
+
+def check_routing(kernel):
+    gemm = wasm_gemm.install(kernel)
+    rng = np.random.default_rng(1)
+    kernels.matmul(operand(rng, (4, 4), False), operand(rng, (4, 4), False))         # small
+    kernels.matmul(rng.standard_normal((64, 64)), rng.standard_normal((64, 64)))     # float64
+    kernels.matmul(operand(rng, (64, 64), False), operand(rng, (64, 64), True))      # kernel
+    assert gemm.calls == {"kernel": 1, "numpy": 2}, gemm.calls
+
+
+def check_memory_growth(kernel):
+    wasm_gemm.install(kernel, small_problem=0)
+    rng = np.random.default_rng(2)
+    pages = kernel.memory.buffer.byteLength // 65536
+    for m, n, k in [(10, 10, 10), (700, 600, 500), (10, 10, 10), (1000, 900, 800)]:
+        a, b = operand(rng, (m, k), False), operand(rng, (k, n), False)
+        np.testing.assert_allclose(kernels.matmul(a, b), a.astype(np.float64) @ b,
+                                   rtol=1e-5, atol=1e-6 * k + 1e-6)
+    assert kernel.memory.buffer.byteLength // 65536 > pages
+
+
+def forward_backward(layer, x, dy):
+    y = layer.forward(x, training=True)
+    return [y, layer.backward(dy), *(layer.grads[name].copy() for name in sorted(layer.grads))]
+
+
+def check_layers_agree(kernel):
+    rng = np.random.default_rng(3)
+    for layer, shape, out_shape in [
+            (layers.Dense(40, activation="relu"), (32, 50), (32, 40)),
+            (layers.Conv2D(8, 5, padding="same"), (8, 28, 28, 1), (8, 28, 28, 8)),
+            (layers.Conv2D(16, 3, strides=2), (4, 13, 13, 8), (4, 6, 6, 16))]:
+        layer.build(shape[1:], np.random.default_rng(0))
+        x = rng.standard_normal(shape).astype(np.float32)
+        dy = rng.standard_normal(out_shape).astype(np.float32)
+        wasm_gemm.install(None)
+        expected = forward_backward(layer, x, dy)
+        gemm = wasm_gemm.install(kernel, small_problem=0)
+        got = forward_backward(layer, x, dy)
+        assert gemm.calls["kernel"] == 3, gemm.calls
+        for value, reference in zip(got, expected, strict=True):
+            np.testing.assert_allclose(value, reference, rtol=1e-4, atol=1e-4)
+
+
+def check_training_agrees(kernel):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((128, 8, 8, 1)).astype(np.float32)
+    y = (x.mean(axis=(1, 2, 3)) > 0).astype(np.int64)
+
+    def train():
+        model = nnpy.Sequential([layers.Input((8, 8, 1)),
+                                 layers.Conv2D(4, 3, padding="same", activation="relu"),
+                                 layers.Flatten(), layers.Dense(2)], seed=0)
+        model.compile(optimizer=nnpy.optimizers.SGD(0.05),
+                      loss="sparse_categorical_crossentropy")
+        return model.fit(x, y, epochs=2, batch_size=32, verbose=0).history["loss"]
+
+    wasm_gemm.install(None)
+    expected = train()
+    gemm = wasm_gemm.install(kernel, small_problem=0)
+    np.testing.assert_allclose(train(), expected, rtol=1e-4)
+    assert gemm.calls["kernel"] > 0
+
+
+CHECKS = [check_matmul_matches_numpy, check_routing, check_memory_growth, check_layers_agree,
+          check_training_agrees]
+
+
+def run_checks(kernel):
+    results = {}
+    for check in CHECKS:
+        try:
+            check(kernel)
+            results[check.__name__] = "ok"
+        except Exception:  # noqa: BLE001 -- every failure is reported, with its traceback
+            results[check.__name__] = traceback.format_exc()
+        finally:
+            wasm_gemm.install(None)
+    return results
