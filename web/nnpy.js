@@ -1,0 +1,402 @@
+// nnpy.js — deep learning on the user's own device, from one <script> tag.
+//
+//   <script src="https://YOUR-HOST/web/nnpy.js"></script>
+//   const nn = await nnpy.load({ onProgress: (p) => console.log(p.stage, p.file, p.loaded) });
+//   await nn.exec("1 + 1");                              // 2 (Python runs in a Web Worker)
+//   const model = await nn.loadModel("web/models/digits.safetensors");
+//   const { label, probabilities } = await model.predict(canvas);
+//
+// Every URL defaults to where this script came from: the wheel and its manifest beside it, the
+// vendored Pyodide at ../pyodide/ (else the official CDN). A classic script; `import` works too.
+(function (root) {
+  "use strict";
+
+  const PYODIDE_VERSION = "0.27.7";
+  const PYODIDE_CDN = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
+  const SCRIPT_URL = findScriptURL();
+
+  function findScriptURL() {
+    const current = typeof document !== "undefined" && document.currentScript;
+    if (current && current.src) return current.src;
+    // Imported as a module (no currentScript): our own URL is in a stack trace.
+    const match = /(https?:\/\/[^\s()]+?\/nnpy\.js)/.exec(new Error().stack || "");
+    if (match) return match[1];
+    return new URL("web/nnpy.js", root.location ? root.location.href : "http://localhost/").href;
+  }
+
+  // ---- errors ---------------------------------------------------------------------------------
+
+  // A Python exception becomes an Error whose name is the Python type (e.g. "ZeroDivisionError").
+  function toError({ type, message, traceback }) {
+    const error = new Error(message);
+    error.name = type || "Error";
+    if (traceback) error.pythonTraceback = traceback;
+    return error;
+  }
+
+  function abortError() {
+    return toError({ type: "AbortError", message: "training was cancelled" });
+  }
+
+  // ---- values crossing to and from the worker --------------------------------------------------
+
+  const TYPED_ARRAYS = {
+    float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array,
+    int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array,
+    int64: BigInt64Array,
+  };
+  const DTYPE_OF = new Map(Object.entries(TYPED_ARRAYS).map(([name, type]) => [type, name]));
+  DTYPE_OF.set(Uint8ClampedArray, "uint8");
+
+  // NumPy arrays arrive as {__ndarray__: dtype, shape, data: Uint8Array}: make a typed array with
+  // a `shape` property; models arrive as {__model__: handle, ...}: make a Model.
+  function decode(value, client) {
+    if (!value || typeof value !== "object" || ArrayBuffer.isView(value)) return value;
+    if (Array.isArray(value)) return value.map((item) => decode(item, client));
+    if (value.__ndarray__) {
+      const Type = TYPED_ARRAYS[value.__ndarray__];
+      const bytes = value.data.byteOffset % Type.BYTES_PER_ELEMENT ? value.data.slice() : value.data;
+      const array = new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / Type.BYTES_PER_ELEMENT);
+      array.shape = value.shape;
+      return array;
+    }
+    if (value.__model__) return new Model(client, value);
+    const out = {};
+    for (const [key, item] of Object.entries(value)) out[key] = decode(item, client);
+    return out;
+  }
+
+  // A typed array or (nested) array of numbers -> {data, dtype, shape} with a copy of the data.
+  function toTensor(value) {
+    if (ArrayBuffer.isView(value)) {
+      const dtype = DTYPE_OF.get(value.constructor);
+      if (!dtype) throw new TypeError(`unsupported array type ${value.constructor.name}`);
+      return { data: value.slice(), dtype, shape: value.shape || [value.length] };
+    }
+    if (Array.isArray(value)) {
+      const shape = [];
+      for (let level = value; Array.isArray(level); level = level[0]) shape.push(level.length);
+      const data = Float32Array.from(value.flat(Infinity));
+      if (data.length !== shape.reduce((a, b) => a * b, 1)) {
+        throw new TypeError(`ragged nested array: shape ${JSON.stringify(shape)} but ${data.length} numbers`);
+      }
+      return { data, dtype: "float32", shape };
+    }
+    throw new TypeError("expected a typed array, an array of numbers, or an image source");
+  }
+
+  function isImageSource(value) {
+    return ["HTMLCanvasElement", "OffscreenCanvas", "HTMLImageElement", "HTMLVideoElement",
+      "ImageBitmap", "ImageData", "SVGImageElement", "VideoFrame"]
+      .some((name) => typeof root[name] === "function" && value instanceof root[name]);
+  }
+
+  function newCanvas(width, height) {
+    if (typeof OffscreenCanvas === "function") return new OffscreenCanvas(width, height);
+    return Object.assign(document.createElement("canvas"), { width, height });
+  }
+
+  // Draw an image source at the model's input size (centre-cropped to its aspect ratio) and read
+  // its RGBA pixels. The worker turns them into greyscale/RGB floats per the input spec.
+  function readPixels(source, spec) {
+    const { width, height } = spec;
+    if (!width || !height) throw new TypeError("this model takes vectors, not images: pass a Float32Array");
+    if (source instanceof ImageData) {
+      const staging = newCanvas(source.width, source.height);
+      staging.getContext("2d").putImageData(source, 0, 0);
+      source = staging;
+    }
+    const sourceWidth = source.videoWidth || source.naturalWidth || source.displayWidth || source.width;
+    const sourceHeight = source.videoHeight || source.naturalHeight || source.displayHeight || source.height;
+    if (!sourceWidth || !sourceHeight) throw new TypeError("the image source has no pixels yet (still loading?)");
+    const scale = Math.min(sourceWidth / width, sourceHeight / height);
+    const cropWidth = width * scale;
+    const cropHeight = height * scale;
+    const canvas = newCanvas(width, height);
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    context.imageSmoothingQuality = "high";
+    context.drawImage(source, (sourceWidth - cropWidth) / 2, (sourceHeight - cropHeight) / 2,
+      cropWidth, cropHeight, 0, 0, width, height);
+    return context.getImageData(0, 0, width, height).data;
+  }
+
+  // One image source, a list of them, or numbers -> what the worker's `inputs` argument expects.
+  function toInputs(value, spec, overrides) {
+    const list = Array.isArray(value) && value.length && isImageSource(value[0]) ? value : null;
+    if (!list && !isImageSource(value)) return toTensor(value);
+    const images = (list || [value]).map((image) => readPixels(image, spec));
+    const pixels = new Uint8Array(images.reduce((n, image) => n + image.length, 0));
+    images.forEach((image, i) => pixels.set(image, i * image.length));
+    return { pixels, width: spec.width, height: spec.height, count: images.length, spec: overrides };
+  }
+
+  function toLabels(labels) {
+    if (Array.isArray(labels) && labels.length && typeof labels[0] === "string") return labels;
+    const tensor = toTensor(labels);
+    return tensor.dtype === "float32" && !ArrayBuffer.isView(labels)
+      ? { ...tensor, data: Float64Array.from(tensor.data), dtype: "float64" } : tensor;
+  }
+
+  function transfersOf(value, out = new Set()) {
+    if (ArrayBuffer.isView(value)) out.add(value.buffer);
+    else if (value && typeof value === "object") Object.values(value).forEach((v) => transfersOf(v, out));
+    return [...out];
+  }
+
+  // ---- IndexedDB: models saved in this browser as their .safetensors bytes ----------------------
+
+  const DB_NAME = "nnpy";
+  const STORE = "models";
+
+  function openDB() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+
+  // One transaction: either it commits completely or the previous value stays.
+  async function withStore(mode, action) {
+    const db = await openDB();
+    try {
+      return await new Promise((resolve, reject) => {
+        const transaction = db.transaction(STORE, mode);
+        const request = action(transaction.objectStore(STORE));
+        transaction.oncomplete = () => resolve(request.result);
+        transaction.onerror = transaction.onabort = () =>
+          reject(transaction.error || new Error("the IndexedDB transaction was aborted"));
+      });
+    } finally {
+      db.close();
+    }
+  }
+
+  function savedName(url) {
+    const match = /^indexeddb:\/\/(.+)$/.exec(url);
+    if (!match) throw new TypeError(`expected "indexeddb://NAME", got ${JSON.stringify(url)}`);
+    return match[1];
+  }
+
+  async function loadSaved(name) {
+    const record = await withStore("readonly", (store) => store.get(name));
+    if (!record) throw toError({ type: "NotFoundError", message: `no model saved as "indexeddb://${name}" in this browser` });
+    return record.bytes;
+  }
+
+  // ---- the page side of the worker protocol ------------------------------------------------------
+
+  function startWorker(url) {
+    if (url.origin === root.location.origin) return { worker: new Worker(url), blobURL: null };
+    // A page may not start a Worker from another origin's URL; a blob: worker that imports the
+    // real script may (importScripts is allowed cross-origin, like <script src>).
+    const blob = new Blob([`importScripts(${JSON.stringify(url.href)});`], { type: "text/javascript" });
+    const blobURL = URL.createObjectURL(blob);
+    return { worker: new Worker(blobURL), blobURL };
+  }
+
+  class Client {
+    constructor(worker, baseURL) {
+      this.worker = worker;
+      this.baseURL = baseURL;
+      this.pending = new Map();
+      this.nextId = 1;
+      worker.onmessage = (event) => this._receive(event.data);
+      worker.onerror = (event) => {
+        event.preventDefault();
+        this._failAll(toError({ type: "Error", message: `the nnpy worker failed: ${event.message || "could not load worker.js"}` }));
+      };
+    }
+
+    _receive(message) {
+      const request = this.pending.get(message.id);
+      if (!request) return;
+      if (message.event) {
+        if (request.onEvent) request.onEvent(message.event, message.data);
+        return;
+      }
+      this.pending.delete(message.id);
+      if (message.ok) request.resolve(decode(message.result, this));
+      else request.reject(toError(message.error));
+    }
+
+    _failAll(error) {
+      for (const request of this.pending.values()) request.reject(error);
+      this.pending.clear();
+    }
+
+    // Send {id, op, args}; resolves with the decoded result. `signal` (an AbortSignal) cancels.
+    request(op, args, { onEvent, signal } = {}) {
+      if (!this.worker) return Promise.reject(toError({ type: "Error", message: "nnpy was terminated" }));
+      if (signal && signal.aborted) return Promise.reject(abortError());
+      const id = this.nextId++;
+      return new Promise((resolve, reject) => {
+        this.pending.set(id, { resolve, reject, onEvent });
+        if (signal) {
+          signal.addEventListener("abort", () => this.worker && this.worker.postMessage({ op: "cancel", args: { id } }), { once: true });
+        }
+        this.worker.postMessage({ id, op, args }, transfersOf(args));
+      });
+    }
+
+    /** Run Python (nnpy and numpy imported as `nnpy`, `np`); resolves with the last expression. */
+    exec(source) {
+      return this.request("exec", { source: String(source) });
+    }
+
+    /** A model from a URL, a File/Blob, an ArrayBuffer/typed array, or "indexeddb://NAME". */
+    async loadModel(source) {
+      let bytes;
+      if (typeof source === "string" && source.startsWith("indexeddb://")) {
+        bytes = await loadSaved(savedName(source));
+      } else if (typeof source === "string" || source instanceof URL) {
+        const url = new URL(source, root.document ? document.baseURI : this.baseURL);
+        const response = await fetch(url);
+        if (!response.ok) throw toError({ type: "NetworkError", message: `${url}: HTTP ${response.status} ${response.statusText}` });
+        bytes = await response.arrayBuffer();
+      } else if (source instanceof Blob) {
+        bytes = await source.arrayBuffer();
+      } else if (source instanceof ArrayBuffer) {
+        bytes = source.slice(0);
+      } else if (ArrayBuffer.isView(source)) {
+        bytes = source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength);
+      } else {
+        throw new TypeError("loadModel expects a URL, a File/Blob, an ArrayBuffer or 'indexeddb://NAME'");
+      }
+      return this.request("load_model", { data: new Uint8Array(bytes) });
+    }
+
+    /** Names of the models saved in this browser ("indexeddb://NAME" without the prefix). */
+    savedModels() {
+      return withStore("readonly", (store) => store.getAllKeys());
+    }
+
+    terminate() {
+      if (!this.worker) return;
+      this.worker.terminate();
+      this.worker = null;
+      this._failAll(toError({ type: "Error", message: "nnpy was terminated" }));
+    }
+  }
+
+  class Model {
+    constructor(client, info) {
+      this.client = client;
+      this.handle = info.__model__;
+      this.labels = info.labels || null;
+      this.input = info.input || null; // {height, width, channels, scale, invert} for images
+      this.inputShape = info.input_shape || null;
+    }
+
+    _call(op, args = {}, options) {
+      return this.client.request(op, { model: this.handle, ...args }, options);
+    }
+
+    /** Probabilities for one input (image source or numbers): {probabilities, label, index}.
+     *  `options` override the input spec for this call, e.g. {invert: true}. */
+    predict(input, options = {}) {
+      const spec = { ...(this.input || {}), ...options };
+      return this._call("predict", { inputs: toInputs(input, spec, options) });
+    }
+
+    /** Train in the worker; resolves with the history {loss: [...], accuracy: [...], ...}.
+     *  An AbortSignal in `signal` cancels (the promise rejects with an AbortError; the weights
+     *  keep what they learnt so far). */
+    fit(inputs, labels, { epochs = 1, batchSize = 32, validationSplit = 0, shuffle = true, seed,
+      onBatch, onEpoch, signal, ...options } = {}) {
+      const onEvent = (event, data) => {
+        if (event === "batch" && onBatch) onBatch(data);
+        if (event === "epoch" && onEpoch) onEpoch(data);
+      };
+      return this._call("fit", {
+        inputs: toInputs(inputs, { ...(this.input || {}), ...options }, options),
+        labels: toLabels(labels), epochs, batch_size: batchSize,
+        validation_split: validationSplit, shuffle, seed: seed === undefined ? null : seed,
+      }, { onEvent, signal });
+    }
+
+    /** The model as .safetensors bytes. */
+    async toBytes() {
+      return this._call("to_bytes");
+    }
+
+    /** Save into this browser: save("indexeddb://NAME"). A failed save keeps the previous one. */
+    async save(url) {
+      const name = savedName(url);
+      const bytes = await this.toBytes();
+      await withStore("readwrite", (store) => store.put({ bytes, savedAt: Date.now(), size: bytes.byteLength }, name));
+      return { url, bytes: bytes.byteLength };
+    }
+
+    /** Offer the model to the user as a .safetensors download. */
+    async download(filename = "model.safetensors") {
+      const url = URL.createObjectURL(new Blob([await this.toBytes()], { type: "application/octet-stream" }));
+      const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    }
+
+    /** The layer table, as text. */
+    summary() {
+      return this._call("summary");
+    }
+
+    /** Free the model in the worker. */
+    dispose() {
+      return this._call("dispose");
+    }
+  }
+
+  // ---- loading ------------------------------------------------------------------------------------
+
+  async function fetchJSON(url) {
+    const response = await fetch(url, { cache: "no-cache" });
+    if (!response.ok) throw toError({ type: "NetworkError", message: `${url}: HTTP ${response.status} (run "python build.py" to make the site)` });
+    return response.json();
+  }
+
+  async function hasVendoredPyodide(baseURL) {
+    try {
+      return (await fetch(new URL("pyodide/pyodide.js", baseURL), { method: "HEAD" })).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Start the worker and load Pyodide, NumPy and nnpy. Resolves with a Client:
+   *  {exec, loadModel, savedModels, terminate, info}. Progress: onProgress({stage, message}) for
+   *  the stages "manifest", "runtime", "numpy", "nnpy", "ready", and
+   *  onProgress({stage: "download", file, loaded, total}) while files arrive. */
+  async function load({ baseURL, pyodideURL, onProgress } = {}) {
+    const report = onProgress || (() => {});
+    const base = new URL(baseURL || new URL("..", SCRIPT_URL), root.location.href);
+    if (!base.pathname.endsWith("/")) base.pathname += "/";
+    report({ stage: "manifest", message: "Finding nnpy" });
+    const manifestURL = new URL("web/nnpy-manifest.json", base);
+    const manifest = await fetchJSON(manifestURL);
+    const wheelURL = `${new URL(manifest.wheel, manifestURL)}?v=${manifest.wheel_sha256.slice(0, 16)}`;
+    const runtimeURL = pyodideURL
+      ? new URL(pyodideURL, root.location.href).href.replace(/\/?$/, "/")
+      : (await hasVendoredPyodide(base)) ? new URL("pyodide/", base).href : PYODIDE_CDN;
+    const { worker, blobURL } = startWorker(new URL("web/worker.js", base));
+    const client = new Client(worker, base.href);
+    try {
+      client.info = await client.request("init", { pyodideURL: runtimeURL, wheelURL },
+        { onEvent: (event, data) => report(data) });
+    } catch (error) {
+      client.terminate();
+      throw error;
+    } finally {
+      if (blobURL) URL.revokeObjectURL(blobURL);
+    }
+    client.info.pyodideURL = runtimeURL;
+    return client;
+  }
+
+  const nnpy = { version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, Model };
+  root.nnpy = nnpy;
+  if (typeof module === "object" && module.exports) module.exports = nnpy;
+})(typeof globalThis !== "undefined" ? globalThis : this);

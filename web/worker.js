@@ -1,0 +1,139 @@
+// nnpy worker: hosts Pyodide, numpy and the nnpy wheel; answers the page's messages.
+//
+// Protocol (see web/nnpy.js for the page side):
+//   page -> worker   {id, op, args}
+//   worker -> page   {id, ok: true, result} | {id, ok: false, error: {type, message, traceback}}
+//                    {id, event, data}            progress while a request runs
+//   {op: "cancel", args: {id}} stops the running request `id` (a fit) at its next batch.
+// Buffers cross as transferables (no SharedArrayBuffer, so no COOP/COEP headers are needed).
+// All URLs arrive absolute in the "init" request: this script may run from a blob: URL.
+"use strict";
+
+let pyodide = null;
+let session = null; // the nnpy.browser.Session proxy
+const cancelled = new Set(); // ids of requests asked to stop
+
+function post(message, transfer = []) {
+  self.postMessage(message, transfer);
+}
+
+// Count the bytes of every fetch so loading progress can name files and sizes.
+function countingFetch(onBytes) {
+  const realFetch = self.fetch.bind(self);
+  return async (input, init) => {
+    const response = await realFetch(input, init);
+    if (!response.ok || !response.body) return response;
+    const url = input instanceof Request ? input.url : String(input);
+    const file = decodeURIComponent(url.split("?")[0].split("/").pop());
+    const total = Number(response.headers.get("Content-Length")) || 0;
+    let loaded = 0;
+    const counter = new TransformStream({
+      transform(chunk, controller) {
+        loaded += chunk.byteLength;
+        onBytes(file, loaded, total);
+        controller.enqueue(chunk);
+      },
+    });
+    return new Response(response.body.pipeThrough(counter), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
+
+// Python data (after toJs) -> transferable buffers list; typed arrays are fresh copies.
+function collectTransfers(value, out = new Set()) {
+  if (ArrayBuffer.isView(value)) out.add(value.buffer);
+  else if (value && typeof value === "object") {
+    for (const item of Array.isArray(value) ? value : Object.values(value)) {
+      collectTransfers(item, out);
+    }
+  }
+  return out;
+}
+
+// Call nnpy.browser.Session.dispatch; a Python error becomes a thrown {type, message}.
+function call(op, args) {
+  const pyArgs = args === undefined ? undefined : pyodide.toPy(args);
+  const reply = session.dispatch(op, pyArgs);
+  if (pyArgs && pyArgs.destroy) pyArgs.destroy();
+  const converted = reply.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+  reply.destroy();
+  if (converted.error) throw Object.assign(new Error(converted.error.message), converted.error);
+  return converted.ok;
+}
+
+const yieldToEventLoop = () => new Promise((resolve) => {
+  const channel = new MessageChannel(); // faster than setTimeout(0), which clamps to 4 ms
+  channel.port1.onmessage = resolve;
+  channel.port2.postMessage(null);
+});
+
+const ops = {
+  async init({ pyodideURL, wheelURL }, id) {
+    const progress = (stage, extra = {}) => post({ id, event: "progress", data: { stage, ...extra } });
+    self.fetch = countingFetch((file, loaded, total) => progress("download", { file, loaded, total }));
+    progress("runtime", { message: "Starting Python (Pyodide)" });
+    importScripts(pyodideURL + "pyodide.js");
+    pyodide = await self.loadPyodide({ indexURL: pyodideURL });
+    progress("numpy", { message: "Loading NumPy" });
+    await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: console.warn });
+    progress("nnpy", { message: "Loading nnpy" });
+    const wheel = await (await fetch(wheelURL)).arrayBuffer();
+    pyodide.unpackArchive(wheel, "wheel");
+    const module = pyodide.pyimport("nnpy.browser");
+    session = module.Session();
+    module.destroy();
+    const versions = pyodide.runPython(
+      "import sys, numpy, nnpy; {'python': sys.version.split()[0], 'numpy': numpy.__version__, " +
+      "'nnpy': getattr(nnpy, '__version__', None)}"
+    ).toJs({ dict_converter: Object.fromEntries });
+    progress("ready", { message: "Ready" });
+    return { pyodide: pyodide.version, ...versions };
+  },
+
+  async fit(args, id) {
+    const job = call("fit_start", args);
+    let lastPost = 0;
+    let lastYield = performance.now();
+    try {
+      for (;;) {
+        const logs = call("fit_step", { job });
+        if (logs.kind === "done") return logs.history;
+        const now = performance.now();
+        // Every epoch is reported; batches at most ~30 times a second so the page stays calm.
+        if (logs.kind === "epoch" || now - lastPost > 33) {
+          post({ id, event: logs.kind, data: logs });
+          lastPost = now;
+        }
+        if (now - lastYield > 30) { // let "cancel" messages in
+          await yieldToEventLoop();
+          lastYield = performance.now();
+          if (cancelled.has(id)) {
+            throw Object.assign(new Error("training was cancelled"), { type: "AbortError" });
+          }
+        }
+      }
+    } finally {
+      cancelled.delete(id);
+      call("fit_stop", { job }); // closes the fit_iter generator (a no-op when it finished)
+    }
+  },
+};
+
+self.onmessage = async (event) => {
+  const { id, op, args } = event.data;
+  if (op === "cancel") {
+    cancelled.add(args.id);
+    return;
+  }
+  try {
+    if (op !== "init" && !session) throw Object.assign(new Error("nnpy is not loaded yet"), { type: "RuntimeError" });
+    const result = ops[op] ? await ops[op](args, id) : call(op, args);
+    post({ id, ok: true, result }, [...collectTransfers(result)]);
+  } catch (error) {
+    const type = error.type || error.name || "Error";
+    post({ id, ok: false, error: { type, message: error.message, traceback: error.traceback || error.stack } });
+  }
+};
