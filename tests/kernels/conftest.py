@@ -19,9 +19,14 @@ def load_build_kernel():
 
 
 @pytest.fixture(scope="session")
-def kernel_files(tmp_path_factory):
+def build_kernel():
+    return load_build_kernel()
+
+
+@pytest.fixture(scope="session")
+def kernel_files(build_kernel, tmp_path_factory):
     """[gemm.wasm, gemm-relaxed.wasm], freshly compiled from web/kernels/gemm.c."""
-    return load_build_kernel().compile_kernels(tmp_path_factory.mktemp("kernels"))
+    return build_kernel.compile_kernels(tmp_path_factory.mktemp("kernels"))
 
 
 @pytest.fixture(scope="session")
