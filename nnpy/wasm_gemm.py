@@ -54,6 +54,7 @@ class WasmGemm:
     def __init__(self, kernel, float32_array=None, small_problem=SMALL_PROBLEM):
         if float32_array is None:
             from js import Float32Array as float32_array  # only exists inside Pyodide
+        self.kernel = kernel
         # Every attribute lookup on a JS object costs microseconds: look them up once.
         self.kernel_gemm, self.alloc, self.reset = kernel.gemm, kernel.alloc, kernel.reset
         self.memory, self.new_view = kernel.memory, float32_array.new

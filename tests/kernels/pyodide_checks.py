@@ -5,6 +5,8 @@ Any Pyodide with nnpy importable and the JS kernel object at hand can run them:
     from pyodide_checks import run_checks
     results = run_checks(kernel)        # {check name: "ok" or the failure, with traceback}
 
+In a worker that already installed the kernel, `run_checks(nnpy.kernels._gemm.kernel)`.
+
 test_kernel_pyodide.py runs them in Pyodide under Node (tests/kernels/run_in_pyodide.js); a
 browser test can run the same file in the page's worker once the worker loads the kernel.
 """
@@ -108,6 +110,8 @@ CHECKS = [check_matmul_matches_numpy, check_routing, check_memory_growth, check_
 
 
 def run_checks(kernel):
+    """Run every check; the GEMM installed before (e.g. by the worker) is back afterwards."""
+    installed = kernels._gemm
     results = {}
     for check in CHECKS:
         try:
@@ -115,6 +119,5 @@ def run_checks(kernel):
             results[check.__name__] = "ok"
         except Exception:  # noqa: BLE001 -- every failure is reported, with its traceback
             results[check.__name__] = traceback.format_exc()
-        finally:
-            wasm_gemm.install(None)
+    kernels.set_gemm(installed)
     return results
