@@ -234,11 +234,13 @@ EXPORT(sgemm) void sgemm(int trans_a, int trans_b, int m, int n, int k, float al
                         const float *a_sliver = a_block + i * row_stride;
                         float *c_tile = c + (i0 + i) * ldc + j0 + j;
                         if (rows == MR && cols == NR) {
-                            micro_kernel(kc, a_sliver, row_stride, k_stride, rows, b_sliver, c_tile, ldc, alpha_v, add);
+                            micro_kernel(kc, a_sliver, row_stride, k_stride, rows, b_sliver,
+                                         c_tile, ldc, alpha_v, add);
                             continue;
                         }
                         // Edge tile: compute the full tile aside, then keep the part inside C.
-                        micro_kernel(kc, a_sliver, row_stride, k_stride, rows, b_sliver, edge_tile, NR, alpha_v, 0);
+                        micro_kernel(kc, a_sliver, row_stride, k_stride, rows, b_sliver,
+                                     edge_tile, NR, alpha_v, 0);
                         for (int r = 0; r < rows; r++)
                             for (int s = 0; s < cols; s++) {
                                 float value = edge_tile[r * NR + s];
