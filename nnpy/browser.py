@@ -8,23 +8,26 @@ str, numbers, None, bytes); a NumPy array travels as `{"__ndarray__": dtype, "sh
 
 It needs no JavaScript: pure Python + NumPy, so it is tested in CPython like the rest of nnpy.
 
-Image inputs come from the page as RGBA bytes already resized to the model's input spec:
+Image inputs come from the page as RGBA bytes, already resized to the model's input spec, e.g.
 
-    input_spec = {"height": 28, "width": 28, "channels": 1, "scale": "0-1", "invert": False}
+    input_spec = {"height": 28, "width": 28, "channels": 1, "scale": [0, 1], "invert": False}
 
-`channels` 1 is greyscale (luminance), 3 is RGB; transparent pixels count as white (what the user
-sees on a white page); `scale` maps 0..255 to "0-1", "0-255" or "-1-1"; `invert` flips dark and
-light (MNIST digits are light ink on black).
+`channels` 1 is greyscale (`nnpy.data.to_grayscale`: luminance, or the alpha of a drawing on a
+transparent canvas), 3 is RGB; `scale` is the [low, high] range that 0..255 maps to ("0-1",
+"0-255" and "-1-1" are accepted too); `invert` flips dark and light. `"preprocess":
+"mnist-digit"` sends the drawing at full size through `nnpy.data.prepare_digit` instead.
 """
 
 import ast
+import inspect
 import traceback
 
 import numpy as np
 
 import nnpy
+from nnpy import data
 
-SCALES = {"0-1": (1 / 255, 0.0), "0-255": (1.0, 0.0), "-1-1": (1 / 127.5, -1.0)}
+SCALES = {"0-1": (0.0, 1.0), "0-255": (0.0, 255.0), "-1-1": (-1.0, 1.0)}
 DTYPES = ("float32", "float64", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64")
 
 
@@ -36,28 +39,28 @@ def input_spec(model):
     if len(shape) != 3:
         return spec or None
     height, width, channels = shape
-    return {"height": height, "width": width, "channels": channels, "scale": "0-1",
+    return {"height": height, "width": width, "channels": channels, "scale": [0, 1],
             "invert": False, **spec}
 
 
 def pixels_to_input(rgba, width, height, spec):
-    """RGBA bytes of one image (already `width` x `height`) -> float32 (height, width, channels)."""
+    """RGBA bytes of one `width` x `height` image -> float32 (H, W, channels) per `spec`."""
     pixels = np.frombuffer(bytes(rgba), dtype=np.uint8)
     if pixels.size != width * height * 4:
         raise ValueError(f"expected {width}x{height} RGBA pixels ({width * height * 4} bytes), "
                          f"got {pixels.size} bytes")
-    pixels = pixels.reshape(height, width, 4).astype(np.float32)  # (H, W, RGBA)
-    alpha = pixels[..., 3:] / 255
-    rgb = pixels[..., :3] * alpha + 255 * (1 - alpha)  # composite over white
-    if spec.get("channels", 1) == 1:
-        image = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        image = image[..., None]  # (H, W, 1)
+    pixels = pixels.reshape(height, width, 4)  # (H, W, RGBA)
+    invert = bool(spec.get("invert", False))
+    if spec.get("preprocess") == "mnist-digit":
+        image = data.prepare_digit(pixels, invert=invert)[..., None]  # (28, 28, 1) in [0, 1]
+    elif spec.get("channels", 1) == 1:
+        image = data.to_grayscale(pixels, invert=invert)[..., None]  # (H, W, 1) in [0, 1]
     else:
-        image = rgb
-    if spec.get("invert"):
-        image = 255 - image
-    factor, offset = SCALES[spec.get("scale", "0-1")]
-    return (image * factor + offset).astype(np.float32)
+        image = pixels[..., :3].astype(np.float32) / 255  # (H, W, 3) in [0, 1]
+        image = 1 - image if invert else image
+    scale = spec.get("scale", [0, 1])
+    low, high = SCALES[scale] if isinstance(scale, str) else scale
+    return (low + (high - low) * image).astype(np.float32)
 
 
 def as_array(value, dtype=None, shape=None):
@@ -102,13 +105,25 @@ def error_info(error):
 
 
 def run_source(source, namespace):
-    """Run Python source like a notebook cell: return the value of a final expression (or None)."""
+    """Run Python source like a notebook cell and return the value of a final expression (or
+    None). Top-level `await` is allowed; then a coroutine giving that value is returned."""
     tree = ast.parse(source, "<nnpy.exec>")
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    exec(compile(tree, "<nnpy.exec>", "exec"), namespace)
-    if last is None:
-        return None
-    return eval(compile(ast.Expression(last.value), "<nnpy.exec>", "eval"), namespace)
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body[-1]
+        tree.body[-1] = ast.copy_location(
+            ast.Assign(targets=[ast.Name("__nnpy_result__", ast.Store())], value=last.value), last)
+    namespace["__nnpy_result__"] = None
+    code = compile(ast.fix_missing_locations(tree), "<nnpy.exec>", "exec",
+                   flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    if code.co_flags & inspect.CO_COROUTINE:
+        return _finish_source(eval(code, namespace), namespace)
+    exec(code, namespace)
+    return namespace.pop("__nnpy_result__")
+
+
+async def _finish_source(coroutine, namespace):
+    await coroutine
+    return namespace.pop("__nnpy_result__")
 
 
 class FitJob:
@@ -147,13 +162,28 @@ class Session:
         self.namespace = {"__name__": "__main__", "nnpy": nnpy, "np": np, "models": self.models}
 
     def dispatch(self, op, args=None):
+        """{"ok": result} or {"error": {...}}; a coroutine giving that for an async operation."""
         try:
             method = getattr(self, "op_" + op, None)
             if method is None:
                 raise ValueError(f"unknown operation {op!r}")
-            return {"ok": encode(method(**(args or {})))}
+            result = method(**(args or {}))
+            if inspect.isawaitable(result):
+                return self._finish(result)
+            return {"ok": self._encode(result)}
         except BaseException as error:  # noqa: BLE001 - every error goes back to the page
             return {"error": error_info(error)}
+
+    async def _finish(self, awaitable):
+        try:
+            return {"ok": self._encode(await awaitable)}
+        except BaseException as error:  # noqa: BLE001
+            return {"error": error_info(error)}
+
+    def _encode(self, value):
+        if hasattr(value, "fit_iter") and hasattr(value, "predict"):  # a model: give a handle
+            return encode(self._register(value))
+        return encode(value)
 
     def _new_handle(self):
         self._next_handle += 1
@@ -209,13 +239,10 @@ class Session:
     # ---- operations (the page calls these by name) ----------------------------------------------
 
     def op_exec(self, source):
-        value = run_source(source, self.namespace)
-        if hasattr(value, "fit_iter") and hasattr(value, "predict"):
-            return self._register(value)
-        return value
+        return run_source(source, self.namespace)
 
     def op_load_model(self, data):
-        return self._register(nnpy.load_model(bytes(data)))
+        return nnpy.load_model(bytes(data))
 
     def op_predict(self, model, inputs):
         net = self._model(model)

@@ -96,18 +96,32 @@
     return Object.assign(document.createElement("canvas"), { width, height });
   }
 
-  // Draw an image source at the model's input size (centre-cropped to its aspect ratio) and read
-  // its RGBA pixels. The worker turns them into greyscale/RGB floats per the input spec.
-  function readPixels(source, spec) {
-    const { width, height } = spec;
-    if (!width || !height) throw new TypeError("this model takes vectors, not images: pass a Float32Array");
+  function sourceSize(source) {
+    return [source.videoWidth || source.naturalWidth || source.displayWidth || source.width,
+      source.videoHeight || source.naturalHeight || source.displayHeight || source.height];
+  }
+
+  // The size the worker gets an image at: the model's input size, or for "mnist-digit" the whole
+  // drawing (at most 280 px a side), which Python crops to the ink and centres like MNIST.
+  function targetSize(source, spec) {
+    if (spec.preprocess === "mnist-digit") {
+      const [width, height] = sourceSize(source);
+      const shrink = Math.min(1, 280 / Math.max(width, height));
+      return [Math.max(1, Math.round(width * shrink)), Math.max(1, Math.round(height * shrink))];
+    }
+    if (!spec.width || !spec.height) throw new TypeError("this model takes vectors, not images: pass a Float32Array");
+    return [spec.width, spec.height];
+  }
+
+  // Draw an image source at width x height (centre-cropped to that aspect ratio) and read its
+  // RGBA pixels. The worker turns them into greyscale/RGB floats per the input spec.
+  function readPixels(source, width, height) {
     if (source instanceof ImageData) {
       const staging = newCanvas(source.width, source.height);
       staging.getContext("2d").putImageData(source, 0, 0);
       source = staging;
     }
-    const sourceWidth = source.videoWidth || source.naturalWidth || source.displayWidth || source.width;
-    const sourceHeight = source.videoHeight || source.naturalHeight || source.displayHeight || source.height;
+    const [sourceWidth, sourceHeight] = sourceSize(source);
     if (!sourceWidth || !sourceHeight) throw new TypeError("the image source has no pixels yet (still loading?)");
     const scale = Math.min(sourceWidth / width, sourceHeight / height);
     const cropWidth = width * scale;
@@ -124,10 +138,11 @@
   function toInputs(value, spec, overrides) {
     const list = Array.isArray(value) && value.length && isImageSource(value[0]) ? value : null;
     if (!list && !isImageSource(value)) return toTensor(value);
-    const images = (list || [value]).map((image) => readPixels(image, spec));
-    const pixels = new Uint8Array(images.reduce((n, image) => n + image.length, 0));
-    images.forEach((image, i) => pixels.set(image, i * image.length));
-    return { pixels, width: spec.width, height: spec.height, count: images.length, spec: overrides };
+    const images = list || [value];
+    const [width, height] = targetSize(images[0], spec);
+    const pixels = new Uint8Array(width * height * 4 * images.length);
+    images.forEach((image, i) => pixels.set(readPixels(image, width, height), i * width * height * 4));
+    return { pixels, width, height, count: images.length, spec: overrides };
   }
 
   function toLabels(labels) {

@@ -53,11 +53,21 @@ function collectTransfers(value, out = new Set()) {
   return out;
 }
 
-// Call nnpy.browser.Session.dispatch; a Python error becomes a thrown {type, message}.
-function call(op, args) {
+// Call nnpy.browser.Session.dispatch (awaiting it for async Python, e.g. a top-level `await` in
+// exec); a Python error becomes a thrown Error carrying the Python type.
+async function call(op, args) {
   const pyArgs = args === undefined ? undefined : pyodide.toPy(args);
-  const reply = session.dispatch(op, pyArgs);
-  if (pyArgs && pyArgs.destroy) pyArgs.destroy();
+  let reply;
+  try {
+    reply = session.dispatch(op, pyArgs);
+    if (reply.type === "coroutine") {
+      const awaited = await reply;
+      reply.destroy();
+      reply = awaited;
+    }
+  } finally {
+    if (pyArgs && pyArgs.destroy) pyArgs.destroy();
+  }
   const converted = reply.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
   reply.destroy();
   if (converted.error) throw Object.assign(new Error(converted.error.message), converted.error);
@@ -94,12 +104,12 @@ const ops = {
   },
 
   async fit(args, id) {
-    const job = call("fit_start", args);
+    const job = await call("fit_start", args);
     let lastPost = 0;
     let lastYield = performance.now();
     try {
       for (;;) {
-        const logs = call("fit_step", { job });
+        const logs = await call("fit_step", { job });
         if (logs.kind === "done") return logs.history;
         const now = performance.now();
         // Every epoch is reported; batches at most ~30 times a second so the page stays calm.
@@ -117,7 +127,7 @@ const ops = {
       }
     } finally {
       cancelled.delete(id);
-      call("fit_stop", { job }); // closes the fit_iter generator (a no-op when it finished)
+      await call("fit_stop", { job }); // closes the fit_iter generator (a no-op when it finished)
     }
   },
 };
@@ -130,7 +140,7 @@ self.onmessage = async (event) => {
   }
   try {
     if (op !== "init" && !session) throw Object.assign(new Error("nnpy is not loaded yet"), { type: "RuntimeError" });
-    const result = ops[op] ? await ops[op](args, id) : call(op, args);
+    const result = ops[op] ? await ops[op](args, id) : await call(op, args);
     post({ id, ok: true, result }, [...collectTransfers(result)]);
   } catch (error) {
     const type = error.type || error.name || "Error";
