@@ -6,7 +6,7 @@
     model.compile(optimizer=optimizers.Adam(0.05), loss="binary_crossentropy", metrics=["accuracy"])
 """
 
-from . import callbacks, initializers, kernels, layers, losses, optimizers
+from . import callbacks, data, initializers, kernels, layers, losses, optimizers
 from .callbacks import EarlyStopping, History, LambdaCallback
 from .errors import ModelFormatError, NnpyError, ShapeError, TrainingDivergedError
 from .model import Sequential
