@@ -126,6 +126,28 @@ async def _finish_source(coroutine, namespace):
     return namespace.pop("__nnpy_result__")
 
 
+MAX_HEADER_NESTING = 64  # a real safetensors header nests 3 deep
+
+
+def check_nesting(data):
+    """Refuse a safetensors header whose JSON nests deeper than MAX_HEADER_NESTING.
+
+    Why here: in a browser worker, Python's C JSON parser overflows the JavaScript stack on deeply
+    nested input (a fatal crash that kills Python) long before it would raise RecursionError, so
+    an uploaded file must be measured before it is parsed. Brackets inside strings count too: that
+    can only over-count, and only for a file no one would make on purpose."""
+    if len(data) < 8:
+        return  # too short to have a header: load_model says so
+    length = int.from_bytes(data[:8], "little")
+    header = np.frombuffer(data, dtype=np.uint8, count=min(length, len(data) - 8), offset=8)
+    steps = np.isin(header, (ord("["), ord("{"))).astype(np.int64) - np.isin(
+        header, (ord("]"), ord("}")))
+    if steps.size and np.cumsum(steps).max() > MAX_HEADER_NESTING:
+        raise nnpy.ModelFormatError(
+            f"not a model file: its header is nested more than {MAX_HEADER_NESTING} levels deep "
+            "(a safetensors header nests 3); re-download or re-save the model")
+
+
 class FitJob:
     """One `model.fit` driven batch by batch, so the worker can report progress and stop."""
 
@@ -191,6 +213,8 @@ class Session:
 
     def _register(self, model):
         """A handle for `model` plus what the page needs to feed it."""
+        if not model.built and model.input_shape:  # so its weights exist to save or show
+            model.build()
         for handle, known in self.models.items():
             if known is model:
                 break
@@ -242,7 +266,9 @@ class Session:
         return run_source(source, self.namespace)
 
     def op_load_model(self, data):
-        return nnpy.load_model(bytes(data))
+        data = bytes(data)
+        check_nesting(data)
+        return nnpy.load_model(data)
 
     def op_predict(self, model, inputs):
         net = self._model(model)

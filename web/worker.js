@@ -11,7 +11,9 @@
 
 let pyodide = null;
 let session = null; // the nnpy.browser.Session proxy
+let fatal = null; // set when Python itself has crashed: every request fails from then on
 const cancelled = new Set(); // ids of requests asked to stop
+const running = new Set(); // ids of requests not yet answered
 
 function post(message, transfer = []) {
   self.postMessage(message, transfer);
@@ -84,14 +86,26 @@ const ops = {
   async init({ pyodideURL, wheelURL }, id) {
     const progress = (stage, extra = {}) => post({ id, event: "progress", data: { stage, ...extra } });
     self.fetch = countingFetch((file, loaded, total) => progress("download", { file, loaded, total }));
+    // The wheel downloads while Pyodide starts.
+    const wheelBytes = fetch(wheelURL).then((response) => {
+      if (!response.ok) throw new Error(`${wheelURL}: HTTP ${response.status} (run "python build.py")`);
+      return response.arrayBuffer();
+    });
+    wheelBytes.catch(() => {}); // reported below, where it is awaited
     progress("runtime", { message: "Starting Python (Pyodide)" });
     importScripts(pyodideURL + "pyodide.js");
     pyodide = await self.loadPyodide({ indexURL: pyodideURL });
+    // A crash of Python itself (e.g. the browser's stack overflowing) leaves its promises
+    // pending forever: answer every open request instead, so the page can start a new nnpy.
+    pyodide._api.on_fatal = (error) => {
+      fatal = `Python crashed (${error && error.message}); start nnpy again with nnpy.load()`;
+      for (const openId of running) post({ id: openId, ok: false, error: { type: "FatalError", message: fatal } });
+      running.clear();
+    };
     progress("numpy", { message: "Loading NumPy" });
     await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: console.warn });
     progress("nnpy", { message: "Loading nnpy" });
-    const wheel = await (await fetch(wheelURL)).arrayBuffer();
-    pyodide.unpackArchive(wheel, "wheel");
+    pyodide.unpackArchive(await wheelBytes, "wheel");
     const module = pyodide.pyimport("nnpy.browser");
     session = module.Session();
     module.destroy();
@@ -138,11 +152,14 @@ self.onmessage = async (event) => {
     cancelled.add(args.id);
     return;
   }
+  running.add(id);
   try {
+    if (fatal) throw Object.assign(new Error(fatal), { type: "FatalError" });
     if (op !== "init" && !session) throw Object.assign(new Error("nnpy is not loaded yet"), { type: "RuntimeError" });
     const result = ops[op] ? await ops[op](args, id) : await call(op, args);
-    post({ id, ok: true, result }, [...collectTransfers(result)]);
+    if (running.delete(id)) post({ id, ok: true, result }, [...collectTransfers(result)]);
   } catch (error) {
+    if (!running.delete(id)) return; // already answered (a fatal error)
     const type = error.type || error.name || "Error";
     post({ id, ok: false, error: { type, message: error.message, traceback: error.traceback || error.stack } });
   }

@@ -1,11 +1,12 @@
 """Browser tests: the built site in headless Chromium, driven by Playwright.
 
 - `site_url`: dist/site served by build.py's own server on a free 127.0.0.1 port, plus test-only
-  mounts (/_test/pages/, /_test/tests/, /_test/examples/, /_test/wheels/).
+  mounts (/_test/pages/, /_test/tests/, /_test/examples/, /_test/wheels/, /_test/mnist/).
 - `embed_url`: a page on a second port (another origin) that includes only nnpy.js's <script> tag.
 - `new_page()`: a page in a fresh context in which every request to a host other than 127.0.0.1
   is aborted (and recorded in `page.blocked`), so the tests prove the site works offline.
-- `nn_page`: one page per test module with `window.nn` loaded (loading costs seconds).
+- `nn_page`: one page per test module with `window.nn` loaded (loading costs seconds);
+  `fresh_nn_page`: one for a single test.
 
 Run through `python build.py test` (which builds and vendors first), or directly with pytest,
 in which case the site is built here.
@@ -44,6 +45,7 @@ def site_url(site):
         "/_test/tests/": ROOT / "tests",
         "/_test/examples/": ROOT / "examples",
         "/_test/wheels/": build.TEST_WHEELS_CACHE,
+        "/_test/mnist/": build.CACHE / "mnist",
     }
     server, url = build.start_server(site, mounts=mounts)
     yield url
@@ -118,6 +120,15 @@ def load_nnpy(page, url):
             window.nn = await nnpy.load({ onProgress: (p) => window.progress.push(p) });
             return performance.now();
         }""")
+
+
+@pytest.fixture
+def fresh_nn_page(new_page, site_url):
+    """A page of its own with nnpy loaded, for a test that breaks it."""
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.load_ms = load_nnpy(page, site_url + "_test/pages/blank.html")
+    return page
 
 
 @pytest.fixture(scope="module")

@@ -214,3 +214,28 @@ def test_a_missing_model_url_is_a_clear_error(nn_page):
     error = nn_page.evaluate(
         "nn.loadModel('/web/models/nope.safetensors').catch((e) => e.name + ': ' + e.message)")
     assert error.startswith("NetworkError:") and "404" in error
+
+
+def test_a_deeply_nested_upload_is_refused_and_python_lives_on(nn_page):
+    """200,000 '[' in a header would overflow the worker's stack inside Python's JSON parser."""
+    error = nn_page.evaluate("""async () => {
+        const header = new Uint8Array(200000).fill(91);   // "["
+        const file = new Uint8Array(8 + header.length);
+        new DataView(file.buffer).setBigUint64(0, BigInt(header.length), true);
+        file.set(header, 8);
+        return nn.loadModel(new Blob([file])).catch((e) => e.name + ": " + e.message);
+    }""")
+    assert error.startswith("ModelFormatError: not a model file: its header is nested")
+    assert nn_page.evaluate("nn.exec('1 + 1')") == 2
+
+
+def test_a_python_crash_is_reported_not_hung(fresh_nn_page):
+    result = fresh_nn_page.evaluate("""async () => {
+        const crash = await nn.exec("import json\\njson.loads('[' * 200000)").catch((e) => e.name);
+        const after = await nn.exec("1").catch((e) => e.name + ": " + e.message);
+        const fresh = await nnpy.load();
+        return { crash, after, fresh: await fresh.exec("2 + 2") };
+    }""")
+    assert result["crash"] in ("FatalError", "RecursionError")
+    assert result["after"].startswith("FatalError: Python crashed") or result["after"] == 1
+    assert result["fresh"] == 4

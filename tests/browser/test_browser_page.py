@@ -1,0 +1,147 @@
+"""The demo page (index.html) as a person uses it, offline, plus the cross-origin embed page."""
+
+import json
+from pathlib import Path
+
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "test-results"
+LOAD_TIMEOUT_MS = 120_000
+READY = "document.querySelector('#status').classList.contains('ready')"
+
+
+def open_demo(page, url):
+    """Navigate to the demo and wait until nnpy is loaded; milliseconds from navigation."""
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.goto(url)
+    page.wait_for_function(READY)
+    return page.evaluate("nnReady.then(() => performance.now())")
+
+
+def wait_for_message(page, *starts):
+    page.wait_for_function(
+        """(starts) => starts.some((s) => document.querySelector('#xor-message').textContent.includes(s))""",
+        arg=list(starts))
+    return page.text_content("#xor-message")
+
+
+def test_demo_loads_offline_and_is_fast_enough_cold_and_cached(new_page, site_url):
+    page = new_page()
+    cold = open_demo(page, site_url)
+    page.reload()
+    page.wait_for_function(READY)
+    cached = page.evaluate("nnReady.then(() => performance.now())")
+    assert "Ready in" in page.text_content("#status-text")
+    assert page.blocked == [] and page.errors == []
+    assert cold < 60_000 and cached < 60_000
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "load-times.json").write_text(json.dumps(
+        {"cold_ms": round(cold), "cached_ms": round(cached)}, indent=2) + "\n")
+    print(f"\nnavigation -> nnpy.load resolved: cold {cold:.0f} ms, cached {cached:.0f} ms")
+
+
+def test_xor_panel_trains_and_cancels(new_page, site_url):
+    page = new_page()
+    open_demo(page, site_url)
+    page.click("#xor-train")
+    assert "Trained" in wait_for_message(page, "Trained", "Error")
+    assert page.text_content("#xor-epoch") == "300 / 300"
+    assert page.text_content("#xor-accuracy") == "100%"
+    answers = [float(td.split("\n")[-1] if "\n" in td else td)
+               for td in page.locator("#xor-table td.p").all_text_contents()]
+    assert [round(a) for a in answers] == [0, 1, 1, 0]
+    # a long run, cancelled from its button
+    page.evaluate("XOR_EPOCHS = 1000000")
+    page.click("#xor-train")
+    page.wait_for_function("document.querySelector('#xor-epoch').textContent.startsWith('5')")
+    page.click("#xor-cancel")
+    assert "Cancelled" in wait_for_message(page, "Cancelled", "Error")
+    assert not page.is_disabled("#xor-train")
+    assert page.errors == []
+
+
+def test_saved_model_survives_reload_and_a_bad_upload_is_refused(new_page, site_url, tmp_path):
+    page = new_page()
+    open_demo(page, site_url)
+    page.click("#xor-train")
+    wait_for_message(page, "Trained")
+    trained = page.locator("#xor-table td.p").all_text_contents()
+    page.click("#xor-save")
+    assert "Saved in this browser" in wait_for_message(page, "Saved", "Not saved")
+
+    page.reload()
+    page.wait_for_function(READY)
+    page.click("#xor-restore")
+    assert "Loaded the model saved" in wait_for_message(page, "Loaded", "Error")
+    assert page.locator("#xor-table td.p").all_text_contents() == trained
+
+    # a corrupted upload: refused with a message a person can act on; the saved model stays
+    good = page.evaluate("""async () => {
+        const model = await (await nnReady).loadModel("indexeddb://xor");
+        return Array.from(new Uint8Array(await model.toBytes()));
+    }""")
+    corrupted = bytes(good[:8]) + b"{not json" + bytes(good[17:])
+    path = tmp_path / "broken.safetensors"
+    path.write_bytes(corrupted)
+    page.set_input_files("#xor-upload", str(path))
+    message = wait_for_message(page, "refused", "Loaded")
+    assert message.startswith("broken.safetensors was refused:"), message
+    assert "safetensors" in message and page.get_attribute("#xor-message", "class") == "message error"
+    page.click("#xor-restore")
+    assert "Loaded the model saved" in wait_for_message(page, "Loaded the model", "Error")
+    assert page.locator("#xor-table td.p").all_text_contents() == trained
+
+
+def test_a_failed_save_keeps_the_previous_model(nn_page):
+    result = nn_page.evaluate("""async () => {
+        const model = await nn.exec(`
+from nnpy import layers
+m = nnpy.Sequential([layers.Input((2,)), layers.Dense(1)], seed=0)
+m.compile(loss="mse")
+m`);
+        await model.save("indexeddb://keep");
+        const before = new Uint8Array(await model.toBytes());
+        // a model whose bytes cannot be made: the save fails before IndexedDB is touched
+        await nn.exec("m.to_bytes = lambda *a, **k: (_ for _ in ()).throw(OSError('disk on fire'))");
+        const error = await model.save("indexeddb://keep").then(() => null, (e) => e.name + ": " + e.message);
+        const again = await nn.loadModel("indexeddb://keep");
+        const after = new Uint8Array(await again.toBytes());
+        const missing = await nn.loadModel("indexeddb://never-saved").catch((e) => e.name);
+        return { error, same: before.length === after.length && before.every((b, i) => b === after[i]),
+                 names: await nn.savedModels(), missing };
+    }""")
+    assert result["error"] == "OSError: disk on fire"
+    assert result["same"] and "keep" in result["names"]
+    assert result["missing"] == "NotFoundError"
+
+
+def test_cross_origin_embed_page_works(new_page, embed_url, site_url):
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.goto(embed_url)
+    assert embed_url.split(":")[2] != site_url.split(":")[2], "two origins"
+    answer = page.evaluate("window.answer")
+    assert answer == "nnpy 0.1.0 on Python 3.12.7: 42"
+    assert page.text_content("#answer") == answer
+    assert page.blocked == [] and page.errors == []
+
+
+def screenshot(page, name):
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_screenshots_desktop_and_phone(new_page, site_url):
+    """The page at desktop and phone width: no horizontal scrolling; pictures kept for a person
+    to look at in test-results/."""
+    for name, size in {"desktop": (1280, 900), "phone": (390, 844)}.items():
+        page = new_page(viewport={"width": size[0], "height": size[1]},
+                        device_scale_factor=2 if name == "phone" else 1)
+        open_demo(page, site_url)
+        page.click("#xor-train")
+        wait_for_message(page, "Trained")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px"
+        assert Path(screenshot(page, f"page-{name}")).stat().st_size > 10_000
