@@ -83,11 +83,11 @@ def test_saved_model_survives_reload_and_a_bad_upload_is_refused(new_page, site_
     path = tmp_path / "broken.safetensors"
     path.write_bytes(corrupted)
     page.set_input_files("#xor-upload", str(path))
-    message = wait_for_message(page, "refused", "Loaded")
+    message = wait_for_message(page, "was refused", "Loaded broken")
     assert message.startswith("broken.safetensors was refused:"), message
     assert "safetensors" in message and page.get_attribute("#xor-message", "class") == "message error"
     page.click("#xor-restore")
-    assert "Loaded the model saved" in wait_for_message(page, "Loaded the model", "Error")
+    assert "Loaded the model saved" in wait_for_message(page, "Loaded the model", "Error:")
     assert page.locator("#xor-table td.p").all_text_contents() == trained
 
 
