@@ -31,6 +31,7 @@ __all__ = [
     "TrainingDivergedError",
     "__version__",
     "callbacks",
+    "data",
     "initializers",
     "kernels",
     "layers",

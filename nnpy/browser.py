@@ -19,6 +19,8 @@ transparent canvas), 3 is RGB; `scale` is the [low, high] range that 0..255 maps
 """
 
 import ast
+import functools
+import importlib
 import inspect
 import traceback
 
@@ -126,28 +128,6 @@ async def _finish_source(coroutine, namespace):
     return namespace.pop("__nnpy_result__")
 
 
-MAX_HEADER_NESTING = 64  # a real safetensors header nests 3 deep
-
-
-def check_nesting(data):
-    """Refuse a safetensors header whose JSON nests deeper than MAX_HEADER_NESTING.
-
-    Why here: in a browser worker, Python's C JSON parser overflows the JavaScript stack on deeply
-    nested input (a fatal crash that kills Python) long before it would raise RecursionError, so
-    an uploaded file must be measured before it is parsed. Brackets inside strings count too: that
-    can only over-count, and only for a file no one would make on purpose."""
-    if len(data) < 8:
-        return  # too short to have a header: load_model says so
-    length = int.from_bytes(data[:8], "little")
-    header = np.frombuffer(data, dtype=np.uint8, count=min(length, len(data) - 8), offset=8)
-    steps = np.isin(header, (ord("["), ord("{"))).astype(np.int64) - np.isin(
-        header, (ord("]"), ord("}")))
-    if steps.size and np.cumsum(steps).max() > MAX_HEADER_NESTING:
-        raise nnpy.ModelFormatError(
-            f"not a model file: its header is nested more than {MAX_HEADER_NESTING} levels deep "
-            "(a safetensors header nests 3); re-download or re-save the model")
-
-
 class FitJob:
     """One `model.fit` driven batch by batch, so the worker can report progress and stop."""
 
@@ -174,10 +154,22 @@ class FitJob:
         self.batches.close()
 
 
+OPERATIONS = {}  # name -> function(session, **args): operations that live in other modules
+EXTENSIONS = ()  # modules that add operations with @operation; imported by the first Session
+
+
+def operation(function):
+    """Register `function(session, **args)` as the page operation named after it (less `op_`)."""
+    OPERATIONS[function.__name__.removeprefix("op_")] = function
+    return function
+
+
 class Session:
     """What one worker holds: a Python namespace for `exec`, models by handle, running fits."""
 
     def __init__(self):
+        for name in EXTENSIONS:
+            importlib.import_module(name)
         self.models = {}
         self.jobs = {}
         self._next_handle = 1
@@ -187,6 +179,8 @@ class Session:
         """{"ok": result} or {"error": {...}}; a coroutine giving that for an async operation."""
         try:
             method = getattr(self, "op_" + op, None)
+            if method is None and op in OPERATIONS:
+                method = functools.partial(OPERATIONS[op], self)
             if method is None:
                 raise ValueError(f"unknown operation {op!r}")
             result = method(**(args or {}))
@@ -266,9 +260,7 @@ class Session:
         return run_source(source, self.namespace)
 
     def op_load_model(self, data):
-        data = bytes(data)
-        check_nesting(data)
-        return nnpy.load_model(data)
+        return nnpy.load_model(bytes(data))
 
     def op_predict(self, model, inputs):
         net = self._model(model)

@@ -29,6 +29,8 @@ OPTIMIZER_PREFIX = "optimizer."
 
 def model_to_bytes(model, include_optimizer=False):
     """The model as .safetensors bytes: weights + buffers as tensors, architecture as metadata."""
+    if not model.built:
+        model.build()  # its weights must exist to be saved; ShapeError if the input shape is unknown
     tensors = dict(model.state_dict())
     if include_optimizer and model.optimizer is not None:
         optimizer_state = model.optimizer.state_dict()

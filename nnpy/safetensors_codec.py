@@ -22,6 +22,7 @@ import numpy as np
 from nnpy.errors import ModelFormatError
 
 MAX_HEADER_BYTES = 100_000_000  # the official implementation's limit
+MAX_NESTING = 64  # a real header nests 3 deep
 MAX_DIMENSIONS = 32  # numpy 1.x cannot build arrays with more axes
 _REMEDY = "re-download or re-save the model"
 
@@ -130,6 +131,7 @@ def _parse_header(view):
             f"the safetensors header is not UTF-8 text ({err.reason} at byte {8 + err.start}); "
             f"the file is damaged or not a safetensors file"
         ) from None
+    _check_nesting(view[8 : 8 + length])
     try:
         header = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except RecursionError:
@@ -143,6 +145,20 @@ def _parse_header(view):
             f"the safetensors header must be a JSON object, found {type(header).__name__}"
         )
     return header
+
+
+def _check_nesting(header_bytes):
+    """Refuse JSON nested deeper than MAX_NESTING before parsing it. Why not rely on
+    RecursionError: in a browser worker, Python's JSON parser overflows the JavaScript stack on
+    deep nesting (a fatal crash) before Python notices. Brackets inside strings count too, which
+    can only over-count, and only for a header nobody would write."""
+    header = np.frombuffer(header_bytes, dtype=np.uint8)
+    steps = np.isin(header, (ord("["), ord("{"))).astype(np.int64) - np.isin(
+        header, (ord("]"), ord("}")))
+    if steps.size and np.cumsum(steps).max() > MAX_NESTING:
+        raise ModelFormatError(
+            f"the safetensors header is JSON nested more than {MAX_NESTING} levels deep (a real "
+            f"one nests 3): the file is damaged or not a model; {_REMEDY}")
 
 
 def _reject_duplicate_keys(pairs):

@@ -159,7 +159,7 @@ MALFORMED = {
     "not json": (raw_file(b"{'a': 1}"), "not valid JSON"),
     "json integer too long": (raw_file(b"9" * 5000), "not valid JSON"),
     "json not an object": (raw_file([1, 2]), "must be a JSON object, found list"),
-    "deeply nested json": (raw_file(b"[" * 200_000), "nested too deeply"),
+    "deeply nested json": (raw_file(b"[" * 200_000), "nested more than 64 levels"),
     "duplicate name": (raw_file(b'{"a": {}, "a": {}}'), "names 'a' twice"),
     "metadata not an object": (raw_file({"__metadata__": ["x"]}), "__metadata__ must be"),
     "metadata value not str": (raw_file({"__metadata__": {"k": 3}}), r"__metadata__\['k'\]"),

@@ -23,14 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 RUNS_PROGRAMS = re.compile(r"^import subprocess\b[\s\S]*subprocess\.run\(", re.MULTILINE)
 
-# Known not to work in a browser worker, each with why; passed to pytest as --deselect.
-BROWSER_ONLY_FAILURES = {
-    # The C JSON parser overflows the worker's JS stack (a fatal Pyodide crash) before it raises
-    # RecursionError. nnpy.browser guards uploads (check_nesting; tested in test_browser_api.py);
-    # nnpy.io itself should measure nesting before json.loads.
-    ("tests/test_io.py::test_malformed_input_raises_a_specific_model_format_error"
-     "[deeply nested json]"),
-}
 
 
 def suite_files():
@@ -83,8 +75,7 @@ os.chdir("/repo")
 output = io.StringIO()
 with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
     code = pytest.main(["-q", "-rs", "-p", "no:cacheprovider", "-o", "addopts=",
-                        "--rootdir", "/repo", *["tests/" + f for f in FILES],
-                        *[arg for test in DESELECT for arg in ("--deselect", test)]])
+                        "--rootdir", "/repo", *["tests/" + f for f in FILES]])
 {"code": int(code), "output": output.getvalue()}
 """
 
@@ -104,8 +95,7 @@ def test_unit_suite_passes_inside_pyodide(nn_page, site_url):
     manifest = nn_page.evaluate("fetch('/web/nnpy-manifest.json').then((r) => r.json())")
     source = (f"BASE = {site_url!r}\nWHEELS = {wheels!r}\nFILES = {files!r}\n"
               f"SUPPORT = {support!r}\nMODELS = {manifest['models']!r}\n"
-              f"EXAMPLES = {examples!r}\nMNIST = {mnist!r}\n"
-              f"DESELECT = {sorted(BROWSER_ONLY_FAILURES)!r}\n" + RUNNER)
+              f"EXAMPLES = {examples!r}\nMNIST = {mnist!r}\n" + RUNNER)
     nn_page.set_default_timeout(900_000)
     result = nn_page.evaluate("(source) => nn.exec(source)", source)
     output = result["output"]
