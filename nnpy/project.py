@@ -41,6 +41,8 @@ def to_sample(image, size):
     if image.ndim != 3 or image.shape[2] not in (3, 4) or 0 in image.shape[:2]:
         raise ShapeError(f"a sample must be an (H, W, 3) or (H, W, 4) image, got shape {image.shape}")
     image = square_crop(image[:, :, :3])
+    if image.dtype == np.uint8 and image.shape[0] == size:  # a frame the page already resized
+        return image.copy()
     if image.dtype != np.uint8:
         image = np.clip(image * (255 if image.max() <= 1 else 1), 0, 255)
     if image.shape[0] != size:
@@ -67,19 +69,23 @@ def augment_frames(x, rng, max_shift=0.1, flip=True, brightness=0.2):
 
 
 def default_model(image_size, num_classes, seed=0):
-    """A small CNN for a few dozen samples per class that predicts within a video frame's time."""
+    """A small CNN for a few dozen samples per class that predicts within a video frame's time.
+
+    It ends in Flatten over a 4x4 grid rather than global average pooling: webcam classes often
+    differ by *where* something is (a hand raised left or right), which an average forgets."""
     return Sequential([
         layers.Input((image_size, image_size, 3)),
-        layers.Conv2D(8, 3, strides=2, padding="same", activation="relu"),
+        layers.Conv2D(8, 3, strides=2, padding="same", activation="relu"),   # (32, 32, 8)
         layers.BatchNormalization(momentum=0.9),  # few steps per epoch: statistics must keep up
-        layers.MaxPool2D(2),
-        layers.Conv2D(16, 3, padding="same", activation="relu"),
-        layers.BatchNormalization(momentum=0.9),  # few steps per epoch: statistics must keep up
-        layers.MaxPool2D(2),
-        layers.Conv2D(32, 3, padding="same", activation="relu"),
-        layers.GlobalAveragePooling2D(),
-        layers.Dropout(0.2),
-        layers.Dense(num_classes),
+        layers.MaxPool2D(2),                                                  # (16, 16, 8)
+        layers.Conv2D(16, 3, padding="same", activation="relu"),             # (16, 16, 16)
+        layers.BatchNormalization(momentum=0.9),
+        layers.MaxPool2D(2),                                                  # (8, 8, 16)
+        layers.Conv2D(32, 3, padding="same", activation="relu"),             # (8, 8, 32)
+        layers.MaxPool2D(2),                                                  # (4, 4, 32)
+        layers.Flatten(),                                                     # (512,)
+        layers.Dropout(0.3),
+        layers.Dense(num_classes),                                            # logits
     ], seed=seed, name="webcam-classifier")
 
 
@@ -97,6 +103,7 @@ class ImageClassifierProject:
         self.history = {}
         self.confusion = None
         self.trained_classes = None  # class names the current model was trained on
+        self.last_training = None  # how the last train_iter ended: best and stopped epochs
 
     # ---- classes and samples ---------------------------------------------------------------
     def _check_class(self, index):
@@ -111,9 +118,12 @@ class ImageClassifierProject:
         return len(self.class_names) - 1
 
     def rename_class(self, index, name):
+        """A new name for class `index`; a model trained on the old name keeps working."""
         self._check_class(index)
         if not str(name).strip():
             raise ValueError("a class name cannot be empty")
+        if self._model_fits_classes():
+            self.trained_classes[index] = str(name).strip()
         self.class_names[index] = str(name).strip()
 
     def delete_class(self, index):
@@ -183,6 +193,8 @@ class ImageClassifierProject:
                     if key not in ("kind", "epoch", "epochs"):
                         self.history.setdefault(key, []).append(value)
             yield log
+        self.last_training = {"best_epoch": stopper.best_epoch,
+                              "stopped_epoch": stopper.stopped_epoch}
         predicted = self.model.predict(x[validation]).argmax(axis=1)
         self.confusion = confusion_matrix(y[validation], predicted, len(self.class_names))
 
