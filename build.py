@@ -17,6 +17,7 @@ import base64
 import functools
 import hashlib
 import http.server
+import importlib.util
 import json
 import os
 import shutil
@@ -100,13 +101,25 @@ def build_wheel() -> Path:
     return wheel_path
 
 
+def build_kernels(out_dir: Path) -> list[Path]:
+    """The WebAssembly SIMD GEMM (web/kernels/gemm.c), both builds, compiled into `out_dir`."""
+    spec = importlib.util.spec_from_file_location(
+        "build_kernel", ROOT / "web" / "kernels" / "build_kernel.py")
+    build_kernel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_kernel)
+    return build_kernel.compile_kernels(out_dir)
+
+
 def build_site() -> Path:
     """Assemble dist/site: index.html, web/ (with web/models/), wheels/ and the manifest."""
     wheel = build_wheel()
     SITE.mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "index.html", SITE / "index.html")
     shutil.rmtree(SITE / "web", ignore_errors=True)
-    shutil.copytree(ROOT / "web", SITE / "web", ignore=shutil.ignore_patterns("*.tmp-*"))
+    # kernel sources stay out of the site; their compiled .wasm goes in (build outputs, not in git)
+    shutil.copytree(ROOT / "web", SITE / "web", ignore=shutil.ignore_patterns(
+        "*.tmp-*", "*.c", "build_kernel.py", "bench_node.mjs", "__pycache__"))
+    build_kernels(SITE / "web" / "kernels")
     shutil.rmtree(SITE / "wheels", ignore_errors=True)
     (SITE / "wheels").mkdir()
     shutil.copy2(wheel, SITE / "wheels" / wheel.name)

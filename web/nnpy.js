@@ -382,10 +382,12 @@
   }
 
   /** Start the worker and load Pyodide, NumPy and nnpy. Resolves with a Client:
-   *  {exec, loadModel, savedModels, terminate, info}. Progress: onProgress({stage, message}) for
+   *  {exec, loadModel, savedModels, terminate, info}; info.gemm names the matrix-product engine:
+   *  "wasm-simd-relaxed" | "wasm-simd" (web/kernels/, or `kernelsURL`) | "numpy" (`kernelsURL:
+   *  false`, or no WebAssembly SIMD). Progress: onProgress({stage, message}) for
    *  the stages "manifest", "runtime", "numpy", "nnpy", "ready", and
    *  onProgress({stage: "download", file, loaded, total}) while files arrive. */
-  async function load({ baseURL, pyodideURL, onProgress } = {}) {
+  async function load({ baseURL, pyodideURL, kernelsURL, onProgress } = {}) {
     const report = onProgress || (() => {});
     const base = new URL(baseURL || new URL("..", SCRIPT_URL), root.location.href);
     if (!base.pathname.endsWith("/")) base.pathname += "/";
@@ -399,7 +401,10 @@
     const { worker, blobURL } = startWorker(new URL("web/worker.js", base));
     const client = new Client(worker, base.href);
     try {
-      client.info = await client.request("init", { pyodideURL: runtimeURL, wheelURL },
+      // kernelsURL: false keeps every matrix product in NumPy (for comparisons)
+      const kernels = kernelsURL === false ? null
+        : (kernelsURL ? new URL(kernelsURL, root.location.href) : new URL("web/kernels/", base)).href.replace(/\/?$/, "/");
+      client.info = await client.request("init", { pyodideURL: runtimeURL, wheelURL, kernelsURL: kernels },
         { onEvent: (event, data) => report(data) });
     } catch (error) {
       client.terminate();

@@ -82,8 +82,31 @@ const yieldToEventLoop = () => new Promise((resolve) => {
   channel.port2.postMessage(null);
 });
 
+// The WebAssembly SIMD GEMM (web/kernels/gemm.js), or null where the engine lacks WebAssembly SIMD
+// or the kernel cannot be fetched: then NumPy does the arithmetic, and the console says so once.
+async function loadKernel(kernelsURL) {
+  try {
+    importScripts(kernelsURL + "gemm.js");
+    const kernel = await self.loadGemmKernel(kernelsURL + "gemm.wasm", { relaxed: kernelsURL + "gemm-relaxed.wasm" });
+    if (!kernel) console.warn("nnpy: this browser has no WebAssembly SIMD; matrix products use NumPy (slower)");
+    return kernel;
+  } catch (error) {
+    console.warn(`nnpy: the GEMM kernel did not load (${error.message}); matrix products use NumPy (slower)`);
+    return null;
+  }
+}
+
+// Route nnpy.kernels.matmul to `kernel`; returns which GEMM nnpy now uses.
+function installKernel(kernel) {
+  if (!kernel) return "numpy";
+  const module = pyodide.pyimport("nnpy.wasm_gemm");
+  module.install(kernel).destroy();
+  module.destroy();
+  return kernel.relaxed ? "wasm-simd-relaxed" : "wasm-simd";
+}
+
 const ops = {
-  async init({ pyodideURL, wheelURL }, id) {
+  async init({ pyodideURL, wheelURL, kernelsURL }, id) {
     const progress = (stage, extra = {}) => post({ id, event: "progress", data: { stage, ...extra } });
     self.fetch = countingFetch((file, loaded, total) => progress("download", { file, loaded, total }));
     // The wheel downloads while Pyodide starts.
@@ -92,6 +115,8 @@ const ops = {
       return response.arrayBuffer();
     });
     wheelBytes.catch(() => {}); // reported below, where it is awaited
+    // The GEMM kernel (a few KB) compiles while Pyodide starts, too.
+    const kernel = kernelsURL ? loadKernel(kernelsURL) : Promise.resolve(null);
     progress("runtime", { message: "Starting Python (Pyodide)" });
     importScripts(pyodideURL + "pyodide.js");
     pyodide = await self.loadPyodide({ indexURL: pyodideURL });
@@ -109,12 +134,13 @@ const ops = {
     const module = pyodide.pyimport("nnpy.browser");
     session = module.Session();
     module.destroy();
+    const gemm = await installKernel(await kernel);
     const versions = pyodide.runPython(
       "import sys, numpy, nnpy; {'python': sys.version.split()[0], 'numpy': numpy.__version__, " +
       "'nnpy': getattr(nnpy, '__version__', None)}"
     ).toJs({ dict_converter: Object.fromEntries });
     progress("ready", { message: "Ready" });
-    return { pyodide: pyodide.version, ...versions };
+    return { pyodide: pyodide.version, ...versions, gemm };
   },
 
   async fit(args, id) {

@@ -1,5 +1,5 @@
-"""The CPython unit suite, run again inside Pyodide (numpy 2.0.2) in the nnpy worker in Chromium:
-proof that the wheel works where users run it.
+"""The CPython unit suite, run again inside Pyodide (numpy 2.0.2) in the nnpy worker in Chromium,
+with the worker's WebAssembly SIMD GEMM kernel active: proof that the wheel works where users run it.
 
 Which files: every top-level tests/test_*.py except those that run programs (`import
 subprocess` at module level and `subprocess.run(` in the file: a browser starts no processes).
@@ -22,7 +22,6 @@ import build  # the repository root is on sys.path (conftest.py)
 ROOT = Path(__file__).resolve().parents[2]
 
 RUNS_PROGRAMS = re.compile(r"^import subprocess\b[\s\S]*subprocess\.run\(", re.MULTILINE)
-
 
 
 def suite_files():
@@ -71,12 +70,17 @@ class NoPyodideBuild(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, NoPyodideBuild())
 
+import nnpy.kernels
+gemm = nnpy.kernels._gemm   # the worker's WasmGemm: the suite runs with the kernel active
+calls_before = dict(getattr(gemm, "calls", {}))
 os.chdir("/repo")
 output = io.StringIO()
 with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
     code = pytest.main(["-q", "-rs", "-p", "no:cacheprovider", "-o", "addopts=",
                         "--rootdir", "/repo", *["tests/" + f for f in FILES]])
-{"code": int(code), "output": output.getvalue()}
+{"code": int(code), "output": output.getvalue(), "gemm": type(gemm).__name__,
+ "still_installed": nnpy.kernels._gemm is gemm,
+ "kernel_calls": getattr(gemm, "calls", {}).get("kernel", 0) - calls_before.get("kernel", 0)}
 """
 
 
@@ -106,6 +110,10 @@ def test_unit_suite_passes_inside_pyodide(nn_page, site_url):
         json.dumps({"files": files, "left_out": left_out}) + "\n" + output)
     assert result["code"] == 0, output[-6000:]
     assert re.search(r"\d+ passed", summary), output[-3000:]
+    # with the wasm kernel active: float32 training in the suite went through it (the float64
+    # gradient checks stay in NumPy; test_browser_kernel.py checks every layer in float32)
+    assert result["gemm"] == "WasmGemm" and result["still_installed"], result["gemm"]
+    assert result["kernel_calls"] > 100, result["kernel_calls"]
 
 
 def test_the_selection_rule_leaves_out_only_what_cannot_run_in_a_browser():
