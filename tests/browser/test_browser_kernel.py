@@ -207,3 +207,26 @@ def test_kernels_url_false_keeps_numpy(new_page, site_url):
     }""")
     assert info["gemm"] == "numpy" and info["installed"] == "_matmul_einsum"
     assert page.errors == []
+
+
+@pytest.mark.parametrize("folder, message", [
+    ("_test/pages/kernels-without-simd/", "this browser has no WebAssembly SIMD"),
+    ("_test/pages/no-such-folder/", "the GEMM kernel did not load"),
+])
+def test_without_the_kernel_numpy_does_the_work_and_the_console_says_so_once(
+        new_page, site_url, folder, message):
+    page = new_page()
+    page.set_default_timeout(120_000)
+    console = []
+    page.on("console", lambda m: console.append(m.text))
+    page.goto(site_url + "_test/pages/blank.html")
+    info = page.evaluate("""async (kernelsURL) => {
+        const nn = await nnpy.load({ kernelsURL });
+        const gemm = await nn.exec(
+          "x = np.ones((64, 64), np.float32)\\nnnpy.kernels._gemm.__name__, float(nnpy.kernels.matmul(x, x).sum())");
+        nn.terminate();
+        return { ...nn.info, installed: gemm };
+    }""", site_url + folder)
+    assert info["gemm"] == "numpy" and info["installed"] == ["_matmul_einsum", 64 ** 3]
+    assert sum(message in line for line in console) == 1, console
+    assert page.errors == []
