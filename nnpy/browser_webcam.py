@@ -172,11 +172,13 @@ def op_project_samples(session, project, class_index):
 @operation
 def op_project_train_start(session, project, epochs=20, learning_rate=1e-3, restart=False):
     found = _project(session, project)
+    """{"job": handle, "state": ...}; the state shows whether the model started afresh (a new
+    model when the classes changed or `restart`) and its history."""
     job = TrainingJob(found, epochs=int(epochs), learning_rate=float(learning_rate),
                       restart=bool(restart))
     handle = session._new_handle()
     _training_jobs(session)[handle] = job
-    return handle
+    return {"job": handle, "state": state(found)}
 
 
 @operation

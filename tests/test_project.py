@@ -192,7 +192,9 @@ def test_page_operations_record_train_in_steps_predict_and_save():
     thumbnails = call(session, "project_samples", project=project, class_index=0)
     assert thumbnails["__ndarray__"] == "uint8" and thumbnails["shape"] == [10, 64, 64, 3]
 
-    job = call(session, "project_train_start", project=project, epochs=4, learning_rate=3e-3)
+    started = call(session, "project_train_start", project=project, epochs=4, learning_rate=3e-3)
+    job = started["job"]
+    assert started["state"]["trained"] and started["state"]["history"] == {}
     steps, epochs = 0, []
     while True:
         step = call(session, "project_train_step", job=job, budget_ms=0)  # one batch a step
@@ -211,7 +213,7 @@ def test_page_operations_record_train_in_steps_predict_and_save():
     again = call(session, "project_open", data=data)
     assert again["project"] != project and again["counts"] == [10, 9] and again["trained"]
 
-    job = call(session, "project_train_start", project=project, epochs=50)
+    job = call(session, "project_train_start", project=project, epochs=50)["job"]
     call(session, "project_train_step", job=job, budget_ms=0)
     stopped = call(session, "project_train_stop", job=job)  # Cancel
     assert stopped["trained"] and len(stopped["history"]["loss"]) == 4  # no epoch finished

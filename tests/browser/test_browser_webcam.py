@@ -1,0 +1,390 @@
+"""The webcam trainer (<nnpy-webcam-classifier> on the demo page) in Chromium, through the real
+getUserMedia path: Chromium's fake camera plays a Y4M video this file writes.
+
+One browser launch plays one video, so the story is told over three launches:
+  A (a red video, profile P): record "Red", stop the camera, leave the page; the project is
+     autosaved in IndexedDB and downloaded.
+  B (a blue video, profile P again): the project comes back from IndexedDB; record "Blue", train
+     (timed), cancel a longer run and resume it, see the camera classified as Blue; download.
+  C (the red video, a fresh profile): a bad file is refused; B's file opens and round-trips
+     byte for byte; the camera is classified as Red; images upload as samples.
+Plus every getUserMedia failure, each shown by name with what to do.
+"""
+
+import json
+import struct
+import time
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+import build  # the repository root is on sys.path (conftest.py)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "test-results"
+LOAD_TIMEOUT_MS = 120_000
+APP = "nnpy-webcam-classifier"
+ELEMENT = f"document.querySelector('{APP}')"
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+RED, BLUE = (205, 45, 40), (40, 65, 205)
+
+
+# ---- the fake camera's videos ------------------------------------------------------------------
+
+def write_y4m(path, frames):
+    """(N, H, W, 3) uint8 RGB frames -> a Y4M file, 30 fps, C420jpeg (full-range BT.601 YCbCr,
+    chroma averaged over 2x2 blocks): what --use-file-for-fake-video-capture plays in a loop."""
+    count, height, width, _ = frames.shape
+    with open(path, "wb") as file:
+        file.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames.astype(np.float32):
+            r, g, b = frame[..., 0], frame[..., 1], frame[..., 2]
+            y = 0.299 * r + 0.587 * g + 0.114 * b
+            cb = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b
+            cr = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b
+            file.write(b"FRAME\n")
+            for plane in (y, *(c.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+                               for c in (cb, cr))):
+                file.write(np.clip(np.rint(plane), 0, 255).astype(np.uint8).tobytes())
+    return path
+
+
+def textured_video(colour, seed, count=30, width=320, height=240):
+    """A colour with moving stripes and noise: a scene that changes, not one flat image."""
+    rng = np.random.default_rng(seed)
+    columns = np.arange(width)[None, :, None]
+    frames = [np.asarray(colour, np.float32) + 25 * np.sin((columns + 5 * t) / 9)
+              + rng.normal(0, 12, (height, width, 1)) for t in range(count)]
+    return np.clip(np.stack(frames), 0, 255).astype(np.uint8)
+
+
+def png(colour, size=(40, 30)):
+    """A solid-colour RGB PNG file's bytes (for uploading images as samples)."""
+    width, height = size
+    rows = b"".join(b"\x00" + bytes(colour) * width for _ in range(height))
+    chunk = lambda kind, data: (struct.pack(">I", len(data)) + kind + data  # noqa: E731
+                                + struct.pack(">I", zlib.crc32(kind + data)))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("videos")
+    return {"red": write_y4m(folder / "red.y4m", textured_video(RED, seed=1)),
+            "blue": write_y4m(folder / "blue.y4m", textured_video(BLUE, seed=2)),
+            "solid-red": write_y4m(folder / "solid-red.y4m",
+                                   np.full((2, 240, 320, 3), (255, 0, 0), np.uint8))}
+
+
+@contextmanager
+def camera_browser(browser, video, profile, **options):
+    """A Chromium of its own whose camera plays `video` (the flag is per launch), with the same
+    executable and flags as the suite's, a persistent profile (IndexedDB survives a relaunch) and
+    only 127.0.0.1 reachable. Yields a page with `page.errors`."""
+    context = browser.browser_type.launch_persistent_context(
+        str(profile), executable_path=build.find_browser(), accept_downloads=True,
+        args=[*build.CHROMIUM_FLAGS, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={video}"],
+        **{"viewport": {"width": 1280, "height": 900}, **options})
+    blocked = []
+
+    def only_loopback(route):
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    context.route("**/*", only_loopback)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    try:
+        yield page
+        assert blocked == [], blocked
+    finally:
+        context.close()
+
+
+# ---- driving the trainer like a person ---------------------------------------------------------
+
+def open_trainer(page, url):
+    page.goto(url)
+    page.evaluate(f"customElements.whenDefined('{APP}').then(() => {ELEMENT}.ready)")
+    status = page.text_content(f"{APP} .status")
+    assert "Could not" not in status, status
+    return status
+
+
+def card(page, index):
+    return page.locator(f"{APP} .class-card").nth(index)
+
+
+def count(page, index):
+    return int(card(page, index).locator(".count").text_content().split()[0])
+
+
+def rename(page, index, name):
+    field = card(page, index).locator(".class-name")
+    field.fill(name)
+    field.press("Enter")
+    expect(card(page, index).locator(".class-name")).to_have_value(name)
+
+
+def start_camera(page):
+    page.click(f"{APP} .start-camera")
+    page.wait_for_function(f"{ELEMENT}.stream && {ELEMENT}.shadowRoot.querySelector('video').videoWidth > 0")
+
+
+def record(page, index, samples):
+    """Hold the class's record button until it has `samples` samples."""
+    card(page, index).locator(".record").hover()
+    page.mouse.down()
+    page.wait_for_function(
+        f"""() => parseInt({ELEMENT}.shadowRoot.querySelectorAll('.class-card')[{index}]
+                 .querySelector('.count').textContent) >= {samples}""")
+    page.mouse.up()
+    page.wait_for_timeout(300)  # the last frames still on their way to Python
+    assert count(page, index) == card(page, index).locator(".thumb").count()
+
+
+def wait_saved(page):
+    page.wait_for_function(f"{ELEMENT}.shadowRoot.querySelector('.save-state').textContent"
+                           ".startsWith('Saved in this browser')")
+
+
+def centre_pixel(page):
+    """The RGB the page reads at the middle of the live video."""
+    return page.evaluate(f"""() => {{
+        const video = {ELEMENT}.shadowRoot.querySelector('video');
+        const canvas = Object.assign(document.createElement('canvas'), {{ width: 8, height: 8 }});
+        const context = canvas.getContext('2d');
+        context.drawImage(video, 0, 0, 8, 8);
+        return Array.from(context.getImageData(4, 4, 1, 1).data.slice(0, 3));
+    }}""")
+
+
+def train(page, epochs):
+    page.fill(f"{APP} .epochs", str(epochs))
+    started = time.perf_counter()
+    page.click(f"{APP} .train")
+    expect(page.locator(f"{APP} .train-message")).to_contain_text("Trained", timeout=LOAD_TIMEOUT_MS)
+    return time.perf_counter() - started
+
+
+def epochs_done(page):
+    return page.evaluate(f"({ELEMENT}.history.loss || []).length")
+
+
+def live_verdicts(page, seconds=1.5):
+    """The class the Live panel names, read every 100 ms for `seconds`."""
+    seen = []
+    for _ in range(int(seconds * 10)):
+        seen.append(page.text_content(f"{APP} .verdict").split(" · ")[0])
+        page.wait_for_timeout(100)
+    return seen
+
+
+def download(page, path):
+    with page.expect_download() as info:
+        page.click(f"{APP} .download")
+    info.value.save_as(path)
+    return path.read_bytes()
+
+
+def screenshot(page, name):
+    RESULTS.mkdir(exist_ok=True)
+    page.locator("#webcam").screenshot(path=str(RESULTS / f"{name}.png"))
+
+
+# ---- the tests -------------------------------------------------------------------------------------
+
+def test_the_fake_camera_reads_back_its_colour(browser, site_url, videos, tmp_path):
+    """The Y4M conversion is right: a solid red video is red on the page."""
+    with camera_browser(browser, videos["solid-red"], tmp_path / "profile") as page:
+        open_trainer(page, site_url)
+        start_camera(page)
+        red, green, blue = centre_pixel(page)
+        assert red >= 240 and green <= 15 and blue <= 15, (red, green, blue)
+
+
+def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tmp_path):
+    profile = tmp_path / "profile"
+    figures = {}
+
+    # ---- launch A: a red scene ----
+    with camera_browser(browser, videos["red"], profile) as page:
+        assert open_trainer(page, site_url).startswith("Ready")
+        assert page.is_disabled(f"{APP} .train")  # nothing recorded yet
+        rename(page, 0, "Red")
+        start_camera(page)
+        red, green, blue = centre_pixel(page)
+        assert red > 150 and green < 110 and blue < 110, (red, green, blue)
+        record(page, 0, 50)
+        # a sample deleted from its thumbnail
+        before = count(page, 0)
+        card(page, 0).locator(".thumb").first.hover()
+        card(page, 0).locator(".delete-sample").first.click()
+        expect(card(page, 0).locator(".count")).to_have_text(f"{before - 1} samples")
+        record(page, 0, before)  # and back to the count we had
+        # Stop turns the camera off; so does leaving the tab (and it comes back on return)
+        page.click(f"{APP} .stop-camera")
+        assert page.evaluate(f"{ELEMENT}.stream") is None
+        start_camera(page)
+        ended = page.evaluate(f"""() => {{
+            const tracks = {ELEMENT}.stream.getTracks();
+            Object.defineProperty(document, 'visibilityState', {{ value: 'hidden', configurable: true }});
+            document.dispatchEvent(new Event('visibilitychange'));
+            return tracks.every((track) => track.readyState === 'ended');
+        }}""")
+        assert ended
+        page.evaluate("""() => { delete document.visibilityState;
+                                 document.dispatchEvent(new Event('visibilitychange')); }""")
+        page.wait_for_function(f"{ELEMENT}.stream")
+        ended = page.evaluate(f"""() => {{ const tracks = {ELEMENT}.stream.getTracks();
+            window.dispatchEvent(new PageTransitionEvent('pagehide'));
+            return tracks.every((track) => track.readyState === 'ended'); }}""")
+        assert ended
+        wait_saved(page)
+        red_samples = count(page, 0)
+        screenshot(page, "webcam-recorded-desktop")
+        assert page.errors == []
+
+    # ---- launch B: a blue scene; the project comes back from IndexedDB ----
+    with camera_browser(browser, videos["blue"], profile) as page:
+        status = open_trainer(page, site_url)
+        assert status.startswith("Restored your project from this browser"), status
+        assert card(page, 0).locator(".class-name").input_value() == "Red"
+        assert count(page, 0) == red_samples == card(page, 0).locator(".thumb").count()
+        rename(page, 1, "Blue")
+        start_camera(page)
+        record(page, 1, 50)
+        figures["train_2x50x10_s"] = round(train(page, 10), 2)
+        assert epochs_done(page) == 10
+        assert "Trained: 10 epochs" in page.text_content(f"{APP} .train-message")
+        verdicts = live_verdicts(page)
+        assert verdicts.count("Blue") >= len(verdicts) - 1, verdicts
+        rows = page.locator(f"{APP} table.confusion tbody tr").all_text_contents()
+        assert len(rows) == 2 and rows[0].startswith("Red") and rows[1].startswith("Blue")
+        # performance of live classification, the page staying at display rate
+        page.wait_for_timeout(3000)
+        stats = page.evaluate(f"{ELEMENT}.stats()")
+        figures.update(predict_round_trip_ms=stats["roundTripMs"], predict_python_ms=stats["pythonMs"],
+                       classified_per_second=stats["classifiedPerSecond"],
+                       display_fps=stats["displayFps"])
+        assert stats["classifiedPerSecond"] >= 10 and stats["displayFps"] >= 30, stats
+        assert "frames classified/s" in page.text_content(f"{APP} .perf")
+        screenshot(page, "webcam-trained-desktop")
+        # a long run cancelled, then resumed: the epochs go on from where they were
+        page.fill(f"{APP} .epochs", "500")
+        page.click(f"{APP} .train")
+        page.wait_for_function(f"({ELEMENT}.history.loss || []).length >= 11")
+        page.click(f"{APP} .cancel")
+        expect(page.locator(f"{APP} .train-message")).to_contain_text("Cancelled")
+        cancelled_at = epochs_done(page)
+        assert 11 <= cancelled_at < 500
+        train(page, 2)
+        assert cancelled_at < epochs_done(page) <= cancelled_at + 2
+        wait_saved(page)
+        trained_file = download(page, tmp_path / "trained.safetensors")
+        assert page.errors == []
+
+    # ---- launch C: the red scene again, a new browser profile, the downloaded file ----
+    with camera_browser(browser, videos["red"], tmp_path / "another-profile") as page:
+        assert open_trainer(page, site_url).startswith("Ready")
+        broken = tmp_path / "broken.safetensors"
+        broken.write_bytes(b"this is not a project")
+        page.set_input_files(f"{APP} .open-file", str(broken))
+        message = page.locator(f"{APP} .project-message")
+        expect(message).to_contain_text("was refused")
+        assert "broken.safetensors was refused" in message.text_content()
+        assert "Your current project is unchanged" in message.text_content()
+        assert card(page, 0).locator(".class-name").input_value() == "Class 1"
+
+        page.set_input_files(f"{APP} .open-file", str(tmp_path / "trained.safetensors"))
+        expect(message).to_contain_text("Opened trained.safetensors")
+        assert [card(page, i).locator(".class-name").input_value() for i in (0, 1)] == ["Red", "Blue"]
+        assert count(page, 0) == red_samples and count(page, 1) >= 50
+        assert page.text_content(f"{APP} .train").strip() == "Train more"
+        assert download(page, tmp_path / "again.safetensors") == trained_file  # byte for byte
+        start_camera(page)
+        page.wait_for_function(f"{ELEMENT}.shadowRoot.querySelector('.verdict').textContent")
+        verdicts = live_verdicts(page)
+        assert verdicts.count("Red") >= len(verdicts) - 1, verdicts
+        # images upload as samples too (a non-image is skipped with a message)
+        images = [tmp_path / "a.png", tmp_path / "b.png", tmp_path / "notes.txt"]
+        images[0].write_bytes(png((220, 30, 30)))
+        images[1].write_bytes(png((200, 60, 20), size=(30, 50)))
+        images[2].write_text("not an image")
+        page.set_input_files(f"{APP} .class-card >> nth=0 >> .upload input", [str(p) for p in images])
+        expect(card(page, 0).locator(".count")).to_have_text(f"{red_samples + 2} samples")
+        expect(page.locator(f"{APP} .status")).to_contain_text("notes.txt")
+        assert page.errors == []
+
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "webcam-performance.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print("\nwebcam trainer:", json.dumps(figures))
+
+
+CAMERA_FAILURES = {  # name -> words its advice must contain
+    "NotAllowedError": "Allow the camera",
+    "NotFoundError": "Connect a webcam",
+    "NotReadableError": "Close video calls",
+    "OverconstrainedError": "another camera",
+    "SecurityError": "own tab",
+    "AbortError": "again",
+}
+
+FAKE_GET_USER_MEDIA = """
+window.cameraMode = "real";
+const devices = navigator.mediaDevices;
+devices.getUserMedia = () => new Promise((resolve, reject) => {
+    if (window.cameraMode === "never") { window.answerCamera = reject; return; }  // a prompt left open
+    reject(new DOMException("refused by the test", window.cameraMode));
+});
+Object.defineProperty(Navigator.prototype, "mediaDevices", {
+    configurable: true, get: () => (window.cameraMode === "insecure" ? undefined : devices),
+});
+"""
+
+
+def test_every_camera_failure_is_named_with_what_to_do(new_page, site_url):
+    page = new_page()
+    page.add_init_script(FAKE_GET_USER_MEDIA)
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.goto(site_url)
+    page.wait_for_function(f"!!customElements.get('{APP}')")
+    box = page.locator(f"{APP} .camera-message")
+
+    def fail_with(mode):
+        page.evaluate("(mode) => { window.cameraMode = mode; }", mode)
+        page.click(f"{APP} .start-camera")
+        expect(box).to_be_visible()
+        return box.locator(".camera-error-name").text_content(), box.text_content()
+
+    for name, advice in CAMERA_FAILURES.items():
+        shown, text = fail_with(name)
+        assert shown == name and advice in text, text
+        expect(page.locator(f"{APP} .start-camera")).to_be_enabled()  # one can try again
+    shown, text = fail_with("insecure")
+    assert shown == "InsecureContextError" and "https://" in text, text
+
+    # a permission prompt nobody answers: after the timeout, a message says what is awaited
+    page.evaluate(f"{ELEMENT}.setAttribute('permission-timeout', '1')")
+    page.evaluate("() => { window.cameraMode = 'never'; }")
+    page.click(f"{APP} .start-camera")
+    expect(box.locator(".camera-error-name")).to_have_text("PermissionTimeoutError", timeout=5000)
+    assert "choose Allow" in box.text_content()
+    assert page.get_attribute(f"{APP} .camera-message", "class") == "camera-message waiting"
+    page.evaluate("window.answerCamera(new DOMException('denied late', 'NotAllowedError'))")
+    expect(box.locator(".camera-error-name")).to_have_text("NotAllowedError")
+    expect(page.locator(f"{APP} .start-camera")).to_be_enabled()
+    assert page.errors == []
