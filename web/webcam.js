@@ -15,7 +15,10 @@
 // most one prediction is in flight, and frames that arrive meanwhile are simply not classified.
 
 import { everyFrame, explainCameraError, squarePixels, startCamera, stopCamera } from "./camera.js";
-import { drawCurves } from "./training-charts.js";
+import {
+  BAR, CLASS_CARD, TEMPLATE, drawTrainingCurves, fillConfusion, percent, spread, thumbnail, toImageData,
+  trainingSummary,
+} from "./webcam-view.js";
 import { downloadBytes, loadSavedProject, saveProject } from "./webcam-store.js";
 
 if (!globalThis.nnpy) await import("./nnpy.js"); // embedding with this one module is enough
@@ -26,108 +29,8 @@ const TRAIN_STEP_MS = 50; // a training step's length: predictions get in betwee
 const AUTOSAVE_DELAY_MS = 1200;
 const MIN_CLASSES = 2;
 const MAX_CLASSES = 10;
-const COLOURS = { train: "#3b5bdb", validation: "#e8590c" };
 
 let sharedClient = null; // one worker for every element that was not given one
-
-const html = String.raw;
-const TEMPLATE = html`
-<div class="app">
-  <p class="status" role="status" aria-live="polite">Starting Python…</p>
-  <div class="layout">
-    <section class="camera" aria-label="Camera">
-      <div class="viewport">
-        <video playsinline muted aria-label="Your camera (mirrored)"></video>
-        <p class="placeholder">Camera off</p>
-        <p class="recording-badge" hidden>● Recording</p>
-      </div>
-      <div class="toolbar">
-        <button type="button" class="start-camera">Start camera</button>
-        <button type="button" class="stop-camera secondary" disabled>Stop camera</button>
-      </div>
-      <div class="camera-message" role="alert" hidden>
-        <strong class="camera-error-name"></strong>
-        <span class="camera-error-text"></span>
-        <span class="camera-error-advice"></span>
-      </div>
-      <section class="live" aria-label="Live classification">
-        <h3>Live <span class="verdict"></span></h3>
-        <ol class="bars"></ol>
-        <p class="perf">–</p>
-      </section>
-    </section>
-    <section class="classes" aria-label="Classes">
-      <h3>Classes <small>hold a button to record ~10 frames a second</small></h3>
-      <ol class="class-list"></ol>
-      <button type="button" class="add-class secondary">+ Add a class</button>
-    </section>
-  </div>
-  <section class="training" aria-label="Training">
-    <h3>Training</h3>
-    <div class="train-controls">
-      <label>Epochs <input type="number" class="epochs" min="1" max="1000" step="1" value="20"></label>
-      <label>Learning rate <input type="number" class="learning-rate" min="0.00001" max="1" step="0.0005" value="0.001"></label>
-      <button type="button" class="train">Train</button>
-      <button type="button" class="cancel secondary" disabled>Cancel</button>
-      <button type="button" class="restart secondary" title="Forget the weights and train a new network">Start over</button>
-    </div>
-    <p class="train-message message"></p>
-    <div class="charts">
-      <figure>
-        <figcaption>Loss <span class="key train">training</span> <span class="key validation">validation</span></figcaption>
-        <canvas class="loss-chart" role="img" aria-label="loss per epoch"></canvas>
-      </figure>
-      <figure>
-        <figcaption>Accuracy <span class="key train">training</span> <span class="key validation">validation</span></figcaption>
-        <canvas class="accuracy-chart" role="img" aria-label="accuracy per epoch"></canvas>
-      </figure>
-      <figure class="confusion-figure">
-        <figcaption>Validation samples: true class (rows) × what the network said (columns)</figcaption>
-        <div class="confusion-wrap"><table class="confusion"><tbody><tr><td class="empty">Train to see which classes get confused.</td></tr></tbody></table></div>
-      </figure>
-    </div>
-  </section>
-  <section class="project" aria-label="Project file">
-    <p class="save-state">Not saved yet</p>
-    <div class="toolbar">
-      <button type="button" class="download secondary">Download project</button>
-      <label class="button secondary">Open project file
-        <input type="file" class="open-file" accept=".safetensors,application/octet-stream"></label>
-      <button type="button" class="new-project secondary">New project</button>
-    </div>
-    <p class="project-message message"></p>
-  </section>
-</div>`;
-
-function median(sorted) {
-  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : NaN;
-}
-
-function percentile(sorted, p) {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] : NaN;
-}
-
-function percent(value) {
-  return `${Math.round(value * 100)}%`;
-}
-
-// A (N, S, S, 3) uint8 array from Python -> N ImageData thumbnails.
-function toImageData(rgb) {
-  const [count, height, width] = rgb.shape;
-  const images = [];
-  for (let n = 0; n < count; n++) {
-    const rgba = new Uint8ClampedArray(width * height * 4);
-    const offset = n * width * height * 3;
-    for (let p = 0; p < width * height; p++) {
-      rgba[4 * p] = rgb[offset + 3 * p];
-      rgba[4 * p + 1] = rgb[offset + 3 * p + 1];
-      rgba[4 * p + 2] = rgb[offset + 3 * p + 2];
-      rgba[4 * p + 3] = 255;
-    }
-    images.push(new ImageData(rgba, width, height));
-  }
-  return images;
-}
 
 class WebcamClassifier extends HTMLElement {
   constructor() {
@@ -367,12 +270,9 @@ class WebcamClassifier extends HTMLElement {
    *  classified in the last second, display frames in the last second. */
   stats() {
     const now = performance.now();
-    const sorted = (list) => [...list].sort((a, b) => a - b);
-    const roundTrip = sorted(this.timings.roundTrip);
-    const python = sorted(this.timings.python);
     return {
-      roundTripMs: { median: median(roundTrip), p90: percentile(roundTrip, 0.9), count: roundTrip.length },
-      pythonMs: { median: median(python), p90: percentile(python, 0.9) },
+      roundTripMs: spread(this.timings.roundTrip),
+      pythonMs: spread(this.timings.python),
       classifiedPerSecond: this.timings.classified.filter((t) => now - t <= 1000).length,
       displayFps: this.timings.frames.filter((t) => now - t <= 1000).length,
     };
@@ -437,7 +337,7 @@ class WebcamClassifier extends HTMLElement {
     this.handle = opened.project;
     this.classes = [];
     this.applyState(opened);
-    this.classes.forEach((c, i) => { c.thumbnails = toImageData(thumbnails[i]).map((image) => this.thumbnail(image)); });
+    this.classes.forEach((c, i) => { c.thumbnails = toImageData(thumbnails[i]).map((image) => thumbnail(image)); });
     this.render();
   }
 
@@ -472,27 +372,10 @@ class WebcamClassifier extends HTMLElement {
     this.classChange("project_rename_class", { class_index: index, name });
   }
 
-  thumbnail(image) {
-    const wrap = document.createElement("div");
-    wrap.className = "thumb";
-    const canvas = document.createElement("canvas");
-    canvas.width = image.width;
-    canvas.height = image.height;
-    canvas.getContext("2d").putImageData(image, 0, 0);
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.className = "delete-sample";
-    remove.textContent = "×";
-    remove.title = "Delete this sample";
-    remove.setAttribute("aria-label", "Delete this sample");
-    wrap.append(canvas, remove);
-    return wrap;
-  }
-
   // One frame (ImageData, SIZE x SIZE) into class `index`: a thumbnail now, the count from Python.
   async addSample(index, image) {
     const entry = this.classes[index];
-    const thumb = this.thumbnail(image);
+    const thumb = thumbnail(image);
     entry.thumbnails.push(thumb);
     entry.count += 1;
     this.showClassSamples(index, thumb);
@@ -543,6 +426,7 @@ class WebcamClassifier extends HTMLElement {
   }
 
   beginRecording(index, button) {
+    if (this.handle === null) return;
     if (!this.stream) {
       this.setStatus("Start the camera first, then hold the button to record.", "error");
       return;
@@ -568,30 +452,20 @@ class WebcamClassifier extends HTMLElement {
     list.replaceChildren(...this.classes.map((entry, index) => this.classCard(entry, index)));
     this.$(".bars").replaceChildren(...this.classes.map((entry) => {
       const li = document.createElement("li");
-      li.innerHTML = html`<span class="name"></span><span class="bar"><span class="fill"></span></span><span class="value"></span>`;
+      li.innerHTML = BAR;
       li.querySelector(".name").textContent = entry.name;
       return li;
     }));
     this.showPrediction(null);
     this.drawCharts();
-    this.drawConfusion();
+    fillConfusion(this.$(".confusion"), this.confusion, this.classes.map((c) => c.name));
     this.updateButtons();
   }
 
   classCard(entry, index) {
     const li = document.createElement("li");
     li.className = "class-card";
-    li.innerHTML = html`
-      <div class="class-head">
-        <input class="class-name" maxlength="40" aria-label="Class name">
-        <span class="count"></span>
-        <button type="button" class="delete-class icon" title="Delete this class">×</button>
-      </div>
-      <div class="class-actions">
-        <button type="button" class="record">Hold to record</button>
-        <label class="button secondary upload">Upload images<input type="file" accept="image/*" multiple></label>
-      </div>
-      <div class="thumbs" aria-label="Samples"></div>`;
+    li.innerHTML = CLASS_CARD;
     const input = li.querySelector(".class-name");
     input.value = entry.name;
     input.onchange = () => this.renameClass(index, input);
@@ -649,9 +523,15 @@ class WebcamClassifier extends HTMLElement {
     $(".restart").disabled = training || !ready || !this.trained;
     $(".cancel").disabled = !training;
     for (const selector of [".new-project", ".open-file", ".download"]) $(selector).disabled = !loaded || training;
-    if (!training && !this.trainMessageSet) {
+    this.shadowRoot.querySelectorAll(".record, .upload input").forEach((b) => { b.disabled = !loaded; });
+    if (!training) { // a hint replaces an earlier hint, not the outcome of a training run
       const missing = this.classes.filter((c) => c.count < 2).map((c) => c.name);
-      this.setMessage(".train-message", missing.length ? `Record at least 2 samples (a few dozen is better) for: ${missing.join(", ")}.` : "");
+      const stale = !this.trained && this.epochsDone() > 0;
+      const hint = missing.length
+        ? `Record at least 2 samples (a few dozen is better) for: ${missing.join(", ")}.`
+        : stale ? "The classes changed since the network was trained: Train starts a new network." : "";
+      if (hint || this.showingHint) this.setMessage(".train-message", hint);
+      this.showingHint = Boolean(hint);
     }
   }
 
@@ -660,7 +540,7 @@ class WebcamClassifier extends HTMLElement {
   async train(restart) {
     if (this.training || this.handle === null) return;
     this.training = { cancelled: false };
-    this.trainMessageSet = true;
+    this.showingHint = false;
     this.updateButtons();
     const epochs = Math.max(1, Math.round(Number(this.$(".epochs").value) || 20));
     const learningRate = Number(this.$(".learning-rate").value) || 1e-3;
@@ -693,7 +573,7 @@ class WebcamClassifier extends HTMLElement {
         if (step.done) {
           job = null;
           this.applyState(step.state);
-          this.setMessage(".train-message", this.trainedSummary(), "ok");
+          this.setMessage(".train-message", trainingSummary(this.history, this.lastTraining), "ok");
           break;
         }
       }
@@ -703,67 +583,16 @@ class WebcamClassifier extends HTMLElement {
       if (job !== null) await this.request("project_train_stop", { job }).catch(() => {});
       this.training = null;
       this.render();
-      this.trainMessageSet = false;
       this.scheduleSave();
     }
   }
 
+  drawCharts() {
+    drawTrainingCurves(this.$(".loss-chart"), this.$(".accuracy-chart"), this.history);
+  }
+
   epochsDone() {
     return (this.history.loss || []).length;
-  }
-
-  trainedSummary() {
-    const accuracy = this.history.val_accuracy || [];
-    const run = this.lastTraining || {};
-    let text = `Trained: ${this.epochsDone()} epochs in all, validation accuracy ${percent(accuracy[accuracy.length - 1] ?? 0)}.`;
-    if (run.stopped_epoch !== null && run.stopped_epoch !== undefined) {
-      text += ` Stopped early at epoch ${run.stopped_epoch + 1} (the validation loss had stopped improving); kept the weights of epoch ${run.best_epoch + 1}.`;
-    }
-    return text;
-  }
-
-  drawCharts() {
-    const h = this.history;
-    drawCurves(this.$(".loss-chart"), [
-      { values: h.loss || [], colour: COLOURS.train },
-      { values: h.val_loss || [], colour: COLOURS.validation, dashed: true },
-    ], { min: 0, format: (v) => v.toFixed(2) });
-    drawCurves(this.$(".accuracy-chart"), [
-      { values: h.accuracy || [], colour: COLOURS.train },
-      { values: h.val_accuracy || [], colour: COLOURS.validation, dashed: true },
-    ], { min: 0, max: 1, format: (v) => percent(v) });
-  }
-
-  drawConfusion() {
-    const table = this.$(".confusion");
-    const matrix = this.confusion;
-    if (!matrix) {
-      table.innerHTML = html`<tbody><tr><td class="empty">Train to see which classes get confused.</td></tr></tbody>`;
-      return;
-    }
-    const names = this.classes.map((c) => c.name);
-    const head = document.createElement("tr");
-    head.append(document.createElement("th"));
-    for (const name of names) head.append(Object.assign(document.createElement("th"), { textContent: name, scope: "col" }));
-    head.append(Object.assign(document.createElement("th"), { textContent: "correct", scope: "col" }));
-    const rows = matrix.map((row, i) => {
-      const tr = document.createElement("tr");
-      tr.append(Object.assign(document.createElement("th"), { textContent: names[i], scope: "row" }));
-      const total = row.reduce((a, b) => a + b, 0) || 1;
-      row.forEach((count, j) => {
-        const td = Object.assign(document.createElement("td"), { textContent: count });
-        const share = count / total;
-        td.style.background = i === j ? `rgba(43, 138, 62, ${0.12 + 0.6 * share})` : count ? `rgba(201, 42, 42, ${0.15 + 0.6 * share})` : "";
-        tr.append(td);
-      });
-      tr.append(Object.assign(document.createElement("td"), { textContent: percent(row[i] / total), className: "correct" }));
-      return tr;
-    });
-    const thead = document.createElement("thead");
-    thead.append(head);
-    const tbody = document.createElement("tbody");
-    tbody.append(...rows);
-    table.replaceChildren(thead, tbody);
   }
 
   // ---- the project file ------------------------------------------------------------------------

@@ -327,6 +327,12 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
         page.set_input_files(f"{APP} .class-card >> nth=0 >> .upload input", [str(p) for p in images])
         expect(card(page, 0).locator(".count")).to_have_text(f"{red_samples + 2} samples")
         expect(page.locator(f"{APP} .status")).to_contain_text("notes.txt")
+        # at phone width: one column, nothing wider than the screen
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page scrolls sideways by {overflow}px at phone width"
+        screenshot(page, "webcam-phone")
         assert page.errors == []
 
     RESULTS.mkdir(exist_ok=True)
@@ -388,3 +394,35 @@ def test_every_camera_failure_is_named_with_what_to_do(new_page, site_url):
     expect(box.locator(".camera-error-name")).to_have_text("NotAllowedError")
     expect(page.locator(f"{APP} .start-camera")).to_be_enabled()
     assert page.errors == []
+
+
+EMBED_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>A site embedding the webcam trainer</title></head>
+<body>
+  <h1>My page, another origin</h1>
+  <nnpy-webcam-classifier project-name="embedded" permission-timeout="5"></nnpy-webcam-classifier>
+  <script type="module" src="{{WEBCAM_JS}}"></script>
+</body></html>
+"""
+
+
+def test_embedding_with_one_module_tag_on_another_origin(new_page, site_url, tmp_path):
+    """webcam.js alone (no nnpy.js tag) brings nnpy, its own Python and its styles."""
+    (tmp_path / "index.html").write_text(EMBED_PAGE.replace("{{WEBCAM_JS}}", site_url + "web/webcam.js"))
+    server, url = build.start_server(tmp_path)
+    try:
+        page = new_page()
+        page.set_default_timeout(LOAD_TIMEOUT_MS)
+        page.goto(url)
+        assert url.split(":")[2] != site_url.split(":")[2], "two origins"
+        page.wait_for_function(f"!!customElements.get('{APP}')")
+        assert open_trainer(page, url).startswith("Ready")
+        assert page.evaluate("nnpy.scriptURL") == site_url + "web/nnpy.js"
+        styled = page.evaluate(f"""getComputedStyle({ELEMENT}.shadowRoot.querySelector('.start-camera'))
+                                   .backgroundColor""")
+        assert styled == "rgb(59, 91, 219)", styled  # webcam.css came from nnpy's origin
+        assert page.locator(f"{APP} .class-card").count() == 2
+        assert page.blocked == [] and page.errors == []
+    finally:
+        server.shutdown()
