@@ -27,6 +27,10 @@ export const TEMPLATE = html`
       </div>
       <section class="live" aria-label="Live classification">
         <h3>Live <span class="verdict"></span></h3>
+        <figure class="seen">
+          <canvas class="seen-frame" width="64" height="64" aria-label="the 64 by 64 image the network gets"></canvas>
+          <figcaption>What the network gets: the centre square, 64×64 pixels</figcaption>
+        </figure>
         <ol class="bars"></ol>
         <p class="perf">–</p>
       </section>

@@ -231,6 +231,7 @@ class WebcamClassifier extends HTMLElement {
 
   async classify(pixels) {
     this.predicting = true;
+    this.$(".seen-frame").getContext("2d").putImageData(pixels, 0, 0);
     const sent = performance.now();
     const data = new Uint8Array(pixels.data.slice().buffer); // its own buffer, to transfer
     try {
@@ -597,24 +598,28 @@ class WebcamClassifier extends HTMLElement {
 
   // ---- the project file ------------------------------------------------------------------------
 
+  // Autosave: a while after the last change (recording makes ten a second), one write.
   scheduleSave() {
     clearTimeout(this.saveTimer);
+    this.unsaved = true;
     this.setSaveState("Unsaved changes…");
     this.saveTimer = setTimeout(() => this.saveNow(), AUTOSAVE_DELAY_MS);
   }
 
   async saveNow() {
     clearTimeout(this.saveTimer);
-    if (this.handle === null || !this.$(".save-state").textContent.startsWith("Unsaved")) return;
+    if (this.handle === null || !this.unsaved) return;
     if (this.training) { // the weights change every batch: save when training ends
       this.saveTimer = setTimeout(() => this.saveNow(), AUTOSAVE_DELAY_MS);
       return;
     }
+    this.unsaved = false; // changes from now on need another save
     try {
       const bytes = await this.request("project_to_bytes", { project: this.handle });
       await saveProject(this.projectName, bytes);
-      this.setSaveState(`Saved in this browser at ${new Date().toLocaleTimeString()} (${(bytes.byteLength / 1e6).toFixed(1)} MB)`, "ok");
+      if (!this.unsaved) this.setSaveState(`Saved in this browser at ${new Date().toLocaleTimeString()} (${(bytes.byteLength / 1e6).toFixed(1)} MB)`, "ok");
     } catch (error) {
+      this.unsaved = true;
       this.setSaveState(`Not saved in this browser: ${error.message}. Download the project to keep it.`, "error");
     }
   }

@@ -41,7 +41,11 @@ RED, BLUE = (205, 45, 40), (40, 65, 205)
 def write_y4m(path, frames):
     """(N, H, W, 3) uint8 RGB frames -> a Y4M file, 30 fps, C420jpeg (full-range BT.601 YCbCr,
     chroma averaged over 2x2 blocks): what --use-file-for-fake-video-capture plays in a loop."""
-    count, height, width, _ = frames.shape
+    _, height, width, _ = frames.shape
+
+    def half(chroma):  # 4:2:0 - one chroma value per 2x2 block
+        return chroma.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+
     with open(path, "wb") as file:
         file.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
         for frame in frames.astype(np.float32):
@@ -50,9 +54,8 @@ def write_y4m(path, frames):
             cb = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b
             cr = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b
             file.write(b"FRAME\n")
-            for plane in (y, *(c.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
-                               for c in (cb, cr))):
-                file.write(np.clip(np.rint(plane), 0, 255).astype(np.uint8).tobytes())
+            file.writelines(np.clip(np.rint(plane), 0, 255).astype(np.uint8).tobytes()
+                            for plane in (y, half(cb), half(cr)))
     return path
 
 
@@ -69,8 +72,10 @@ def png(colour, size=(40, 30)):
     """A solid-colour RGB PNG file's bytes (for uploading images as samples)."""
     width, height = size
     rows = b"".join(b"\x00" + bytes(colour) * width for _ in range(height))
-    chunk = lambda kind, data: (struct.pack(">I", len(data)) + kind + data  # noqa: E731
-                                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
