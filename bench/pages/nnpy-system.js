@@ -1,0 +1,84 @@
+// nnpy in Pyodide, through the page API a site uses (nnpy.load, loadModel, predict, fit).
+"use strict";
+
+const SGEMM = `
+import time
+import numpy as np
+from nnpy import kernels
+
+rng = np.random.default_rng(0)
+bench_a, bench_b = (rng.standard_normal((N, N), dtype=np.float32) for _ in range(2))
+
+def bench_sgemm(seconds):
+    start, calls = time.perf_counter(), 0
+    while True:
+        kernels.matmul(bench_a, bench_b)
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return calls * 2 * N ** 3 / elapsed / 1e9
+`;
+
+const TRAINABLE = `
+import json
+model = nnpy.Sequential.from_config(json.loads(ARCHITECTURE))
+model.compile(optimizer=nnpy.optimizers.SGD(LEARNING_RATE, momentum=MOMENTUM),
+              loss="sparse_categorical_crossentropy")
+model
+`;
+
+window.system = {
+  async init() {
+    const kernels = bench.params.get("kernels") !== "0";
+    this.nn = await nnpy.load(kernels ? {} : { kernelsURL: false });
+    return this.nn.info;
+  },
+
+  async setup(name) {
+    const w = await bench.workload(name);
+    this.kind = w.kind;
+    this.state = {};
+    if (this.model) await this.model.dispose();
+    this.model = null;
+    if (w.kind === "sgemm") {
+      await this.nn.exec(`N = ${w.n}\n${SGEMM}`);
+      this.round = (seconds) => this.nn.exec(`bench_sgemm(${seconds})`).then((value) => ({ value }));
+    } else if (w.kind === "train") {
+      const s = w.settings;
+      this.model = await this.nn.exec(`ARCHITECTURE = ${JSON.stringify(JSON.stringify(w.architecture))}\n` +
+        `LEARNING_RATE = ${s.learning_rate}\nMOMENTUM = ${s.momentum}\n${TRAINABLE}`);
+      const data = await bench.loadMnist();
+      const perExample = data.x.length / data.count;
+      const batches = data.count / s.batch;
+      this.state.maxK = batches;
+      let next = 0; // the next batch of the pool, cycling
+      const step = async (k) => {
+        const first = next % batches;
+        const count = Math.min(k, batches - first);
+        const rows = [first * s.batch, (first + count) * s.batch];
+        await this.model.fit(data.x.subarray(rows[0] * perExample, rows[1] * perExample),
+          Int32Array.from(data.y.subarray(...rows)), { epochs: 1, batchSize: s.batch });
+        next = first + count;
+        return count * s.batch;
+      };
+      this.round = async (seconds) => ({ value: await bench.rate(seconds, step, this.state) });
+    } else {
+      if (w.model === "digits") {
+        this.model = await this.nn.loadModel("/web/models/digits.safetensors");
+        this.input = bench.digitCanvas();
+      } else {
+        this.model = await this.nn.exec(`import nnpy.project\n` +
+          `nnpy.project.default_model(${w.architecture.input_shape[0]}, ${w.architecture.layers.at(-1).config.units})`);
+        this.input = bench.frameCanvas(w.architecture.input_shape[0]);
+      }
+      this.round = async () => ({ samples: await bench.latencies(() => this.predictOnce()) });
+    }
+    return {};
+  },
+
+  predictOnce() {
+    return this.model.predict(this.input);
+  },
+};
+
+bench.start();
