@@ -8,7 +8,7 @@
 // Attributes: project-name (the IndexedDB key the project autosaves under; default "webcam"),
 // permission-timeout (seconds to wait for an answer to the camera prompt; default 10).
 // Property `nn`: a loaded nnpy client (or a promise of one) to share with the page; without it the
-// element starts its own. Methods: stats() (live-classification timings), ready (a promise).
+// element starts its own. Methods: stats() and resetStats() (live-classification timings); `ready`, a promise.
 //
 // All Python runs in nnpy's worker (nnpy/browser_webcam.py): recorded frames and live frames go
 // there as 64x64 RGBA bytes in transferable buffers. The frame loop never waits for Python: at
@@ -265,6 +265,12 @@ class WebcamClassifier extends HTMLElement {
       this.displayLoop = requestAnimationFrame(tick);
     };
     this.displayLoop = requestAnimationFrame(tick);
+  }
+
+  /** Forget the timings so far (e.g. to measure from now on). */
+  resetStats() {
+    this.timings.roundTrip = [];
+    this.timings.python = [];
   }
 
   /** Live-classification timings: round trip and Python time (median, p90, in ms), frames
