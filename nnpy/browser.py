@@ -155,7 +155,7 @@ class FitJob:
 
 
 OPERATIONS = {}  # name -> function(session, **args): operations that live in other modules
-EXTENSIONS = ("nnpy.browser_webcam",)  # modules that add operations with @operation; imported by the first Session
+EXTENSIONS = ("nnpy.browser_digits", "nnpy.browser_webcam")  # modules that add operations with @operation; imported by the first Session
 
 
 def operation(function):

@@ -1,0 +1,221 @@
+"""Page operations for "Draw a digit": predictions that show the network at work, a new class
+for the output layer, and fine-tuning on the user's own drawings. Only the browser worker uses them
+(through `nnpy.browser.Session`), but they are plain Python + NumPy, tested in CPython.
+
+    digits_predict(model, inputs)      probabilities, the exact input image, every layer's activity
+    digits_network(model)              the layers and their strongest weights, once per model
+    digits_add_class(model, name)      the same model with one more output unit (a new class)
+    digits_finetune_start(model, ...)  a training job on drawings + the replay sample; the page
+                                       then calls the Session's `fit_step` / `fit_stop` with it
+
+What the page draws (web/network-view.js) is a column per Conv2D and Dense layer. Conv2D outputs
+are feature maps, sent as uint8 images (C, H, W) scaled by the layer's largest value; Dense outputs
+are units, sent as float32. Weights are lines: only the strongest are sent, as (source, target,
+weight) lists. A line that joins two feature maps, or a feature map to a Dense unit after Flatten,
+stands for a whole window of weights; its weight is their sum.
+"""
+
+import numpy as np
+
+from nnpy import data, layers, optimizers
+from nnpy.browser import SCALES, FitJob, as_array, operation
+from nnpy.io import read_safetensors
+
+MAX_MAPS = 32  # feature maps sent per conv layer
+MAX_EDGES = 160  # weight lines sent per layer
+
+
+def _visible(model):
+    """Indices of the layers the picture shows as columns: Conv2D (maps) and Dense (units)."""
+    return [i for i, layer in enumerate(model.layers)
+            if isinstance(layer, (layers.Conv2D, layers.Dense))]
+
+
+def _input_image(x, spec):
+    """A model input (H, W, C) as uint8 for display: the spec's [low, high] range -> 0..255."""
+    scale = (spec or {}).get("scale", [0, 1])
+    low, high = SCALES[scale] if isinstance(scale, str) else scale
+    image = (np.asarray(x, dtype=np.float32) - low) / ((high - low) or 1)
+    return np.clip(np.round(image * 255), 0, 255).astype(np.uint8)  # (H, W, C)
+
+
+def _activity(index, output):
+    """Layer `index`'s output for one example, compact: maps as uint8, units as float32."""
+    if output.ndim == 1:
+        return {"layer": index, "values": output.astype(np.float32)}
+    maps = np.moveaxis(output[..., :MAX_MAPS], -1, 0)  # (H, W, C) -> (C, H, W)
+    peak = float(maps.max()) if maps.size else 0.0
+    scaled = maps / peak if peak > 0 else np.zeros_like(maps)
+    return {"layer": index, "peak": peak,
+            "maps": np.clip(np.round(scaled * 255), 0, 255).astype(np.uint8)}
+
+
+@operation
+def op_digits_predict(session, model, inputs, activity=True):
+    """`predict` for one image, plus `input` (uint8 (H, W, C): the image the network gets, e.g.
+    prepare_digit's 28x28) and `activity` (the visible layers' outputs; for the last layer of a
+    classifier its probabilities, with its logits beside them)."""
+    net = session._model(model)
+    x = net._as_input(session._inputs(net, inputs)[:1])  # (1, H, W, C)
+    visible = set(_visible(net)) if activity else set()
+    outputs = []
+    hidden = x
+    for index, layer in enumerate(net.layers):
+        hidden = layer.forward(hidden, training=False)
+        if index in visible:
+            outputs.append(_activity(index, hidden[0]))
+    logits = hidden[0]
+    probabilities = net.loss.output_activation(hidden)[0] if net.loss is not None else logits
+    probabilities = probabilities.astype(np.float32)
+    if outputs and outputs[-1]["layer"] == len(net.layers) - 1 and net.loss is not None:
+        outputs[-1] = {**outputs[-1], "values": probabilities, "logits": logits}
+    best = int(probabilities.argmax())
+    labels = list(net.labels or [])
+    return {"probabilities": probabilities, "index": best,
+            "label": labels[best] if best < len(labels) else best,
+            "input": _input_image(x[0], net.input_spec), "activity": outputs}
+
+
+def _strongest(weights, limit):
+    """(source, target, weight) lists of the `limit` largest |weights| of a (sources, targets)
+    matrix, plus each target's strongest incoming weight so that no unit is left unconnected."""
+    magnitude = np.abs(weights)
+    targets = weights.shape[1]
+    chosen = set(np.argsort(magnitude.reshape(-1))[::-1][:limit].tolist())
+    chosen.update((magnitude.argmax(axis=0) * targets + np.arange(targets)).tolist())
+    chosen = np.array(sorted(chosen), dtype=np.int64)
+    source, target = np.divmod(chosen, targets)
+    return {"source": source.astype(np.int32), "target": target.astype(np.int32),
+            "weight": weights.reshape(-1)[chosen].astype(np.float32)}
+
+
+def _incoming(net, index):
+    """The weights from the previous column into layer `index` as a (sources, targets) matrix, or
+    None when they cannot be drawn as lines between the columns."""
+    layer = net.layers[index]
+    kernel = layer.params["kernel"]
+    if isinstance(layer, layers.Conv2D):  # kernel (kh, kw, C_in, C_out): one line per map pair
+        return kernel.sum(axis=(0, 1))[:MAX_MAPS, :MAX_MAPS]
+    before = net.layers[index - 1] if index else None
+    if isinstance(before, layers.Flatten) and len(before.input_shape) == 3:
+        height, width, channels = before.input_shape  # flattened (H, W, C): one line per map
+        return kernel.reshape(height * width, channels, -1).sum(axis=0)[:MAX_MAPS]  # (C, units)
+    if len(layer.input_shape) == 1:
+        return kernel  # (in, units)
+    return None
+
+
+def _column(net, index, is_output):
+    layer = net.layers[index]
+    column = {"layer": index, "name": layer.name, "shape": list(layer.output_shape),
+              "activation": layer.activation_name}
+    if isinstance(layer, layers.Conv2D):
+        size = "×".join(map(str, layer.window))
+        column.update(kind="conv", title=f"Conv2D · {layer.filters} filters {size}")
+    elif is_output:
+        column.update(kind="output", title=f"Output · {layer.units} classes")
+    else:
+        column.update(kind="dense", title=f"Dense · {layer.units} units")
+    weights = _incoming(net, index)
+    if weights is not None:
+        column["edges"] = _strongest(weights, MAX_EDGES)
+    return column
+
+
+@operation
+def op_digits_network(session, model):
+    """The picture's skeleton: the input, then a column per Conv2D/Dense layer with the strongest
+    weights coming into it (the lines to draw)."""
+    net = session._model(model)
+    shape = list(net.input_shape)
+    visible = _visible(net)
+    columns = [{"layer": -1, "kind": "input", "name": "input", "shape": shape,
+                "title": "Input · " + "×".join(map(str, shape))}]
+    columns += [_column(net, index, index == visible[-1]) for index in visible]
+    return {"columns": columns, "labels": list(net.labels or []),
+            "parameters": net.count_params()}
+
+
+@operation
+def op_digits_add_class(session, model, name, seed=0):
+    """Grow the last Dense layer by one unit for the new class `name`, keeping every learnt weight;
+    returns the model (same handle, one more label)."""
+    net = session._model(model)
+    name = str(name).strip()
+    labels = list(net.labels or [str(i) for i in range(net.output_shape[-1])])
+    if not name:
+        raise ValueError("give the new class a name")
+    if name in labels:
+        raise ValueError(f"there is already a class named {name!r}")
+    old = net.layers[-1]
+    if not isinstance(old, layers.Dense):
+        raise TypeError(f"the last layer is a {type(old).__name__}; "
+                        "a new class needs a Dense output layer")
+    grown = layers.Dense(**{**old.get_config(), "units": old.units + 1})
+    rng = np.random.default_rng(seed)
+    grown.build(old.input_shape, rng)
+    kernel = old.params["kernel"]  # (in, units)
+    # the new unit starts small and unlikely, so the known classes read as before until it learns
+    fresh = rng.normal(0, kernel.std() * 0.5, (kernel.shape[0], 1)).astype(kernel.dtype)
+    grown.params["kernel"] = np.concatenate([kernel, fresh], axis=1)  # (in, units + 1)
+    if old.use_bias:
+        bias = old.params["bias"]
+        grown.params["bias"] = np.append(bias, bias.min()).astype(bias.dtype)
+    grown.input_grad = old.input_grad
+    net.layers[-1] = grown
+    net.labels = [*labels, name]
+    return net
+
+
+class FineTuneJob(FitJob):
+    """`FitJob` with every batch distorted by `augment_digits`, so a few drawings go a long way."""
+
+    def __init__(self, model, x, y, epochs, batch_size, seed):
+        self.model = model
+        self.history = {}
+        self.batches = model.fit_iter(x, y, epochs=epochs, batch_size=batch_size, seed=seed,
+                                      augment=data.augment_digits)
+
+
+def finetune_data(images, labels, replay_images=None, replay_labels=None, share=0.4):
+    """The training set: the user's (N, 28, 28) uint8 drawings, each repeated so that they make up
+    about `share` of it, plus the replay sample (so the known classes are not forgotten)."""
+    x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1) / 255  # (N, 28, 28, 1)
+    y = np.asarray(labels, dtype=np.int64).reshape(-1)
+    if len(x) == 0 or len(x) != len(y):
+        raise ValueError(f"{len(x)} drawings but {len(y)} labels; "
+                         "keep a drawing as an example first")
+    if replay_images is None:
+        return x, y
+    replay_x = np.asarray(replay_images, dtype=np.float32).reshape(-1, 28, 28, 1) / 255
+    replay_y = np.asarray(replay_labels, dtype=np.int64).reshape(-1)
+    repeat = max(1, round(share * len(replay_x) / ((1 - share) * len(x))))
+    return (np.concatenate([np.repeat(x, repeat, axis=0), replay_x]),
+            np.concatenate([np.repeat(y, repeat), replay_y]))
+
+
+@operation
+def op_digits_finetune_start(session, model, images, labels, replay=None, epochs=3, batch_size=32,
+                             learning_rate=5e-4, seed=0):
+    """Start fine-tuning on the user's drawings (uint8 (N, 28, 28), the `input` images that
+    digits_predict returned) with integer `labels`, mixed with `replay` (the bytes of
+    digits-replay.safetensors). Returns {"job", "examples", "batches"}; the page drives the job
+    with the Session's `fit_step` and stops it with `fit_stop`."""
+    net = session._model(model)
+    images = as_array(images, dtype="uint8")
+    labels = as_array(labels, dtype="int32").astype(np.int64)
+    classes = net.output_shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"labels must be class numbers 0..{classes - 1}")
+    replay_images = replay_labels = None
+    if replay is not None:
+        tensors, _ = read_safetensors(bytes(replay))
+        replay_images, replay_labels = tensors["images"], tensors["labels"]
+    x, y = finetune_data(images, labels, replay_images, replay_labels)
+    # a fresh optimizer: the shipped model's cosine schedule had decayed to almost nothing
+    net.compile(optimizer=optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                metrics=["accuracy"])
+    job = FineTuneJob(net, x, y, epochs=epochs, batch_size=batch_size, seed=seed)
+    handle = session._new_handle()
+    session.jobs[handle] = job
+    return {"job": handle, "examples": len(x), "batches": -(-len(x) // batch_size) * epochs}

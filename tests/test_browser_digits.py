@@ -1,0 +1,145 @@
+"""The page operations of "Draw a digit" (nnpy/browser_digits.py), called as the worker calls them:
+through `Session.dispatch`, on the shipped digit model."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nnpy
+from nnpy.browser import Session
+from nnpy.browser_digits import finetune_data
+from nnpy.data import prepare_digit
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "web" / "models" / "digits.safetensors"
+REPLAY = ROOT / "web" / "models" / "digits-replay.safetensors"
+
+
+def call(session, op, **args):
+    reply = session.dispatch(op, args)
+    assert "error" not in reply, reply.get("error")
+    return reply["ok"]
+
+
+def array(encoded):
+    return np.frombuffer(encoded["data"], dtype=encoded["__ndarray__"]).reshape(encoded["shape"])
+
+
+def drawing(kind, size=140):
+    """RGBA pixels of a drawing on a transparent canvas (the ink is the alpha)."""
+    alpha = np.zeros((size, size), np.uint8)
+    if kind == "one":
+        alpha[20:120, 64:78] = 255
+    elif kind == "zero":
+        rows, cols = np.mgrid[0:size, 0:size]
+        radius = np.hypot((rows - 70) / 50, (cols - 70) / 35)
+        alpha[(radius > 0.8) & (radius < 1.0)] = 255
+    else:  # a cross: the "new class" of the tests
+        for k in range(-6, 7):
+            diagonal = np.arange(20, 120)
+            alpha[diagonal, np.clip(diagonal + k, 0, size - 1)] = 255
+            alpha[diagonal, np.clip(size - diagonal + k, 0, size - 1)] = 255
+    rgba = np.zeros((size, size, 4), np.uint8)
+    rgba[..., 3] = alpha
+    return {"pixels": rgba.tobytes(), "width": size, "height": size}
+
+
+@pytest.fixture
+def session():
+    session = Session()
+    handle = call(session, "load_model", data=MODEL.read_bytes())["__model__"]
+    session.handle = handle
+    return session
+
+
+def test_predict_returns_the_input_the_network_sees_and_every_layers_activity(session):
+    result = call(session, "digits_predict", model=session.handle, inputs=drawing("one"))
+    assert result["label"] == "1"
+    pixels = np.frombuffer(drawing("one")["pixels"], np.uint8).reshape(140, 140, 4)
+    seen = array(result["input"])
+    assert seen.shape == (28, 28, 1)
+    np.testing.assert_array_equal(seen[..., 0], np.round(prepare_digit(pixels) * 255))
+    activity = {a["layer"]: a for a in result["activity"]}
+    assert sorted(activity) == [0, 2, 5, 7]  # Conv2D, Conv2D, Dense, Dense (the output)
+    assert array(activity[0]["maps"]).shape == (16, 28, 28)
+    assert array(activity[2]["maps"]).shape == (32, 14, 14)
+    assert array(activity[2]["maps"]).max() == 255 and activity[2]["peak"] > 0
+    assert array(activity[5]["values"]).shape == (64,)
+    probabilities = array(result["probabilities"])
+    np.testing.assert_array_equal(array(activity[7]["values"]), probabilities)
+    model = nnpy.load_model(MODEL)
+    np.testing.assert_allclose(probabilities, model.predict(seen[None] / 255)[0], atol=1e-5)
+    # without activity: the same answer, nothing else
+    quick = call(session, "digits_predict", model=session.handle, inputs=drawing("one"),
+                 activity=False)
+    assert quick["activity"] == [] and quick["index"] == 1
+
+
+def test_network_lists_columns_and_their_strongest_weights(session):
+    network = call(session, "digits_network", model=session.handle)
+    kinds = [c["kind"] for c in network["columns"]]
+    assert kinds == ["input", "conv", "conv", "dense", "output"]
+    assert network["labels"] == [str(i) for i in range(10)]
+    model = nnpy.load_model(MODEL)
+    columns = network["columns"]
+    sizes = [1, 16, 32, 64, 10]
+    for before, column, size in zip(sizes, columns[1:], sizes[1:]):
+        edges = {key: array(value) for key, value in column["edges"].items()}
+        assert edges["source"].max() < before and edges["target"].max() < size
+        assert set(edges["target"]) == set(range(size)), "every unit has a line in"
+    output = {key: array(value) for key, value in columns[4]["edges"].items()}
+    kernel = model.layers[7].params["kernel"]  # (64, 10)
+    assert np.abs(output["weight"]).max() == np.abs(kernel).max()
+    np.testing.assert_allclose(output["weight"], kernel[output["source"], output["target"]])
+    # Dense after Flatten: a line per (feature map, unit), the sum of its 7x7 weights
+    dense = {key: array(value) for key, value in columns[3]["edges"].items()}
+    per_map = model.layers[5].params["kernel"].reshape(49, 32, 64).sum(axis=0)
+    np.testing.assert_allclose(dense["weight"], per_map[dense["source"], dense["target"]],
+                               rtol=1e-5)
+
+
+def test_a_new_class_keeps_what_the_model_knows(session):
+    before = call(session, "digits_predict", model=session.handle, inputs=drawing("zero"))
+    grown = call(session, "digits_add_class", model=session.handle, name="cross")
+    assert grown["__model__"] == session.handle and grown["labels"][-1] == "cross"
+    after = call(session, "digits_predict", model=session.handle, inputs=drawing("zero"))
+    logits_before = array(before["activity"][-1]["logits"])
+    logits_after = array(after["activity"][-1]["logits"])
+    np.testing.assert_array_equal(logits_after[:10], logits_before)
+    assert logits_after[10] < logits_after.max() and after["label"] == before["label"] == "0"
+    saved = nnpy.load_model(session.models[session.handle].to_bytes())
+    assert saved.labels[-1] == "cross" and saved.output_shape == (11,)
+    reply = session.dispatch("digits_add_class", {"model": session.handle, "name": "cross"})
+    assert reply["error"]["type"] == "ValueError" and "already" in reply["error"]["message"]
+
+
+def test_fine_tuning_learns_a_new_class_and_mixes_in_the_replay(session):
+    call(session, "digits_add_class", model=session.handle, name="cross")
+    seen = array(call(session, "digits_predict", model=session.handle,
+                      inputs=drawing("cross"))["input"])[..., 0]
+    images = np.stack([seen] * 4)  # (4, 28, 28) uint8; augmentation varies them
+    start = call(session, "digits_finetune_start", model=session.handle,
+                 images={"data": images.tobytes(), "dtype": "uint8", "shape": [4, 28, 28]},
+                 labels=[10] * 4, replay=REPLAY.read_bytes(), epochs=3)
+    assert start["examples"] == 4 * 33 + 200  # the drawings are ~40% of what it trains on
+    steps = 0
+    while (logs := call(session, "fit_step", job=start["job"]))["kind"] != "done":
+        steps += logs["kind"] == "batch"
+    assert steps == start["batches"]
+    assert logs["history"]["loss"][-1] < logs["history"]["loss"][0]
+    assert call(session, "digits_predict", model=session.handle,
+                inputs=drawing("cross"))["label"] == "cross"
+    assert call(session, "digits_predict", model=session.handle,
+                inputs=drawing("one"))["label"] == "1"
+    reply = session.dispatch("digits_finetune_start", {
+        "model": session.handle, "images": {"data": images.tobytes(), "dtype": "uint8",
+                                            "shape": [4, 28, 28]}, "labels": [11] * 4})
+    assert reply["error"]["type"] == "ValueError" and "0..10" in reply["error"]["message"]
+
+
+def test_finetune_data_without_replay_and_with_nothing():
+    x, y = finetune_data(np.zeros((3, 28, 28), np.uint8), [1, 2, 3])
+    assert x.shape == (3, 28, 28, 1) and list(y) == [1, 2, 3]
+    with pytest.raises(ValueError, match="keep a drawing"):
+        finetune_data(np.zeros((0, 28, 28), np.uint8), [])
