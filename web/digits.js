@@ -85,16 +85,15 @@
   // the 28x28 image the network was given, drawn like the pad: dark ink on white
   function drawSeen(image) {
     const canvas = $("digits-seen");
+    if (image) return nnpy.drawImage(canvas, image);
     const context = canvas.getContext("2d");
-    const pixels = context.createImageData(28, 28);
-    for (let k = 0; k < 28 * 28; k++) {
-      const ink = image ? image[k] / 255 : 0;
-      pixels.data.set([255 - 228 * ink, 255 - 224 * ink, 255 - 196 * ink, 255], k * 4);
-    }
-    context.putImageData(pixels, 0, 0);
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, canvas.width, canvas.height);
   }
 
   function buildBars(labels) {
+    const longest = Math.max(1, ...labels.map((label) => String(label).length));
+    $("digits-bars").style.setProperty("--label-width", `${Math.min(longest, 8) + 0.6}ch`);
     $("digits-bars").innerHTML = labels.map((label) =>
       `<li><span>${escapeHTML(label)}</span><div><i></i></div><b></b></li>`).join("");
   }
@@ -193,7 +192,9 @@
       await app.predictor.settled();
     }
     if (!app.last || !app.last.result || app.last.version !== app.pad.version) return;
-    app.examples.push({ label, image: app.last.result.input.slice() });
+    const image = app.last.result.input.slice();
+    image.shape = app.last.result.input.shape; // (28, 28, 1)
+    app.examples.push({ label, image });
     app.pad.clear();
     renderClasses();
     renderExamples();
@@ -215,12 +216,8 @@
       group.innerHTML = `<span class="example-label">${escapeHTML(label)} <small>×${items.length}</small></span>`;
       for (const [example, index] of items) {
         const thumb = document.createElement("canvas");
-        thumb.width = thumb.height = 28;
         thumb.title = "Remove this example";
-        const context = thumb.getContext("2d");
-        const pixels = context.createImageData(28, 28);
-        example.image.forEach((v, k) => pixels.data.set([255 - 0.89 * v, 255 - 0.88 * v, 255 - 0.77 * v, 255], k * 4));
-        context.putImageData(pixels, 0, 0);
+        nnpy.drawImage(thumb, example.image);
         thumb.onclick = () => {
           app.examples.splice(index, 1);
           renderClasses();
@@ -318,7 +315,7 @@
 
   function setTraining(busy) {
     $("digits-cancel").disabled = !busy;
-    $("digits-progress").hidden = !busy && !app.losses.length;
+    $("digits-progress").hidden = !busy;
     $("digits-loss").hidden = !busy && !app.losses.length;
     if (busy) $("digits-progress").value = 0;
     for (const id of ["digits-reset", "digits-upload", "digits-download"]) $(id).disabled = busy;

@@ -252,14 +252,24 @@
           context.fillStyle = top ? "#2b8a3e" : "#1d2230";
           const label = String(labels[i] !== undefined ? labels[i] : i);
           context.fillText(label.length > 8 ? label.slice(0, 7) + "…" : label, node.x + node.size / 2 + 6, node.y + 4);
-          if (p) {
+          if (p) { // percentages in one right-aligned column just after the longest label
             context.fillStyle = top ? "#2b8a3e" : MUTED;
             context.font = "11px system-ui, sans-serif";
             context.textAlign = "right";
-            context.fillText(`${Math.round(level * 100)}%`, this.canvas.width / this.ratio - 4, node.y + 4);
+            const right = Math.min(this.canvas.width / this.ratio - 4, node.x + node.size / 2 + 6 + this._labelWidth(context) + 40);
+            context.fillText(`${Math.round(level * 100)}%`, right, node.y + 4);
           }
         }
       });
+    }
+
+    _labelWidth(context) {
+      const labels = ((this.network && this.network.labels) || []).map((l) => String(l).slice(0, 8));
+      context.save();
+      context.font = "700 12px system-ui, sans-serif";
+      const widest = Math.max(0, ...labels.map((label) => context.measureText(label).width));
+      context.restore();
+      return widest;
     }
 
     _titles(column, c) {

@@ -252,12 +252,19 @@
       border-radius: 8px; padding: 4px 12px; min-height: 34px; cursor: pointer; }
     .answer { margin-left: auto; font-size: 1.6rem; font-weight: 700; }
     .answer small { font-size: .8rem; font-weight: 400; color: #5b6477; margin-left: 4px; }
-    .bars { display: grid; gap: 2px; margin-top: 8px; }
-    .bar { display: grid; grid-template-columns: 3.5em 1fr 3em; align-items: center; gap: 6px;
-      font-size: .8rem; font-variant-numeric: tabular-nums; }
-    .bar i { display: block; height: 8px; border-radius: 4px; background: #c5cde8; }
+    .bars { display: grid; gap: 3px; margin-top: 10px; }
+    .bar { display: grid; grid-template-columns: var(--label-width, 1.6ch) 1fr 2.8em; align-items: center;
+      gap: 8px; font-size: .8rem; font-variant-numeric: tabular-nums; color: #5b6477; }
+    .bar span { text-align: center; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .bar div { height: 9px; border-radius: 5px; background: #f1f3f8; overflow: hidden; }
+    .bar i { display: block; height: 100%; border-radius: 5px; background: #b7c3ef; }
+    .bar b { font-weight: 400; text-align: right; }
+    .bar.top { color: #1d2230; font-weight: 700; }
     .bar.top i { background: #3b5bdb; }
-    .bar.top { font-weight: 700; }
+    .bar.top b { font-weight: 700; }
+    .seen { width: 42px; height: 42px; image-rendering: pixelated; border: 1px solid #dfe3ec;
+      border-radius: 4px; }
+    .seen[hidden] { display: none; }
     .status { font-size: .8rem; color: #5b6477; min-height: 1.2em; margin: 6px 0 0; }`;
 
   class SketchpadElement extends HTMLElement {
@@ -270,7 +277,8 @@
         <div class="pad"><canvas part="canvas" tabindex="0" aria-label="drawing pad"></canvas>
           <p class="hint" part="hint">Draw here</p></div>
         <div class="row"><button class="undo">Undo</button><button class="clear">Clear</button>
-          <span class="answer" part="answer" aria-live="polite"></span></div>
+          <span class="answer" part="answer" aria-live="polite"></span>
+          <canvas class="seen" width="28" height="28" part="seen" title="what the network sees" hidden></canvas></div>
         <div class="bars" part="bars"></div>
         <p class="status" part="status">Loading…</p>`;
       const $ = (selector) => shadow.querySelector(selector);
@@ -338,16 +346,21 @@
       this.result = result;
       const answer = shadow.querySelector(".answer");
       answer.dataset.version = version;
+      const seen = shadow.querySelector(".seen");
+      const bars = shadow.querySelector(".bars");
+      seen.hidden = !result;
       if (!result) {
         answer.textContent = "";
-        shadow.querySelector(".bars").textContent = "";
+        bars.textContent = "";
       } else {
         const labels = this.model.labels || [...result.probabilities.keys()].map(String);
         const top = result.probabilities[result.index];
         answer.innerHTML = `${escapeHTML(String(result.label))}<small>${Math.round(top * 100)}%</small>`;
-        shadow.querySelector(".bars").innerHTML = Array.from(result.probabilities, (p, i) =>
+        bars.style.setProperty("--label-width", `${Math.min(8, Math.max(...labels.map((l) => String(l).length))) + 0.6}ch`);
+        bars.innerHTML = Array.from(result.probabilities, (p, i) =>
           `<div class="bar${i === result.index ? " top" : ""}"><span>${escapeHTML(String(labels[i]))}</span>` +
-          `<i style="width:${(p * 100).toFixed(1)}%"></i><span>${Math.round(p * 100)}%</span></div>`).join("");
+          `<div><i style="width:${(p * 100).toFixed(1)}%"></i></div><b>${Math.round(p * 100)}%</b></div>`).join("");
+        drawImage(seen, result.input);
       }
       this.dispatchEvent(new CustomEvent("prediction", { detail: { ...(result || {}), version } }));
     }
@@ -357,11 +370,27 @@
     }
   }
 
+  // a uint8 (H, W, 1 or 3) image onto `canvas`; one channel is drawn as dark ink on white
+  function drawImage(canvas, image) {
+    const [height, width, channels] = image.shape;
+    canvas.width = width;
+    canvas.height = height;
+    const context = canvas.getContext("2d");
+    const pixels = context.createImageData(width, height);
+    for (let k = 0; k < width * height; k++) {
+      const rgb = channels === 3
+        ? [image[3 * k], image[3 * k + 1], image[3 * k + 2]]
+        : [255 - 0.89 * image[k], 255 - 0.88 * image[k], 255 - 0.77 * image[k]];
+      pixels.data.set([...rgb, 255], 4 * k);
+    }
+    context.putImageData(pixels, 0, 0);
+  }
+
   function escapeHTML(text) {
     return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   }
 
-  Object.assign(nnpy, { SketchPad, LivePredictor, sharedClient });
+  Object.assign(nnpy, { SketchPad, LivePredictor, sharedClient, drawImage });
   if (root.customElements && !root.customElements.get("nnpy-sketchpad")) {
     root.customElements.define("nnpy-sketchpad", SketchpadElement);
   }

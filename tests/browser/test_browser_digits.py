@@ -6,6 +6,7 @@ Stroke sets are drawn by hand below, in pad units (0..1): three per digit, each 
 position, so 30 drawings. The new symbol for fine-tuning is a five-pointed star.
 """
 
+import itertools
 import json
 import math
 import random
@@ -13,15 +14,16 @@ import statistics
 from pathlib import Path
 
 import pytest
+from conftest import offline_context
 
 import build
-from conftest import offline_context
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
 LOAD_TIMEOUT_MS = 120_000
 TRAIN_TIMEOUT_MS = 240_000
-READY = "window.digitsApp && digitsApp.network && document.querySelector('#status').classList.contains('ready')"
+READY = ("window.digitsApp && digitsApp.network"
+         " && document.querySelector('#status').classList.contains('ready')")
 
 
 # ---- strokes ------------------------------------------------------------------------------------
@@ -34,7 +36,7 @@ def arc(cx, cy, rx, ry, start, end, n=24):
 
 def line(*points, step=0.05):
     out = [points[0]]
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         n = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / step))
         out += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
     return out
@@ -53,7 +55,8 @@ DIGITS = {  # digit -> stroke sets; a stroke set is a list of strokes; a stroke 
         [line((0.36, 0.25), (0.55, 0.1), (0.55, 0.9))],
         [line((0.58, 0.1), (0.44, 0.9))]],
     2: [[arc(0.5, 0.32, 0.24, 0.2, 190, 360, 16) + line((0.74, 0.32), (0.26, 0.88), (0.8, 0.88))],
-        [arc(0.48, 0.3, 0.25, 0.2, 200, 380, 16) + line((0.7, 0.42), (0.58, 0.66), (0.24, 0.9), (0.78, 0.88))],
+        [arc(0.48, 0.3, 0.25, 0.2, 200, 380, 16)
+         + line((0.7, 0.42), (0.58, 0.66), (0.24, 0.9), (0.78, 0.88))],
         [arc(0.5, 0.3, 0.22, 0.18, 180, 390, 18) + line((0.7, 0.4), (0.3, 0.86), (0.75, 0.86))]],
     3: [[arc(0.48, 0.3, 0.22, 0.19, 210, 450, 20) + arc(0.48, 0.69, 0.25, 0.21, -90, 150, 20)],
         [arc(0.5, 0.28, 0.2, 0.17, 200, 440, 20) + arc(0.5, 0.67, 0.26, 0.22, -85, 160, 22)],
@@ -94,9 +97,9 @@ def place(strokes, scale, cx, cy, slant=0.0):
 def star(rotation, jitter, seed):
     """A five-pointed star in one stroke (a pentagram), wobbling by up to `jitter`."""
     rng = random.Random(seed)
-    corners = [(0.5 + 0.42 * math.cos(math.radians(-90 + rotation + 144 * i)) + rng.uniform(-jitter, jitter),
-                0.52 + 0.42 * math.sin(math.radians(-90 + rotation + 144 * i)) + rng.uniform(-jitter, jitter))
-               for i in range(6)]
+    angles = [math.radians(-90 + rotation + 144 * i) for i in range(6)]
+    corners = [(0.5 + 0.42 * math.cos(a) + rng.uniform(-jitter, jitter),
+                0.52 + 0.42 * math.sin(a) + rng.uniform(-jitter, jitter)) for a in angles]
     return [line(*corners)]
 
 
@@ -125,7 +128,8 @@ def draw(page, strokes, pad="#digits-pad"):
 
 def reading(page):
     """The label the page shows once it has read the newest drawing."""
-    page.wait_for_function("String(digitsApp.pad.version) === document.querySelector('#digits-answer').dataset.version")
+    page.wait_for_function("String(digitsApp.pad.version)"
+                           " === document.querySelector('#digits-answer').dataset.version")
     return page.text_content("#digits-answer")
 
 
@@ -141,9 +145,9 @@ def draw_and_read(page, strokes):
 
 
 def wait_for_message(page, *starts, timeout=LOAD_TIMEOUT_MS):
-    page.wait_for_function(
-        "(starts) => starts.some((s) => document.querySelector('#digits-message').textContent.includes(s))",
-        arg=list(starts), timeout=timeout)
+    page.wait_for_function("""(starts) => starts.some((start) =>
+        document.querySelector('#digits-message').textContent.includes(start))""",
+                           arg=list(starts), timeout=timeout)
     return page.text_content("#digits-message")
 
 
@@ -172,7 +176,8 @@ def page(browser, site_url):
 
 def digits_errors(page):
     """Page errors that come from the digit demo's scripts (other demos report their own)."""
-    return [e for e in page.errors if any(name in e for name in ("digits", "sketchpad", "network-view"))]
+    scripts = ("digits", "sketchpad", "network-view")
+    return [error for error in page.errors if any(name in error for name in scripts)]
 
 
 # ---- tests --------------------------------------------------------------------------------------
@@ -188,14 +193,20 @@ def test_drawn_digits_are_read_through_the_page(page):
             if label != str(digit):
                 misread.append(f"{digit} (stroke set {number}) read as {label}")
     accuracy = 1 - len(misread) / total
-    print(f"\n{total - len(misread)}/{total} drawn digits read correctly ({accuracy:.0%}); misread: {misread}")
+    print(f"\n{total - len(misread)}/{total} drawn digits read correctly ({accuracy:.0%}); "
+          f"misread: {misread}")
     assert accuracy >= 0.9, misread
     # what the page shows beside the answer: a bar per class, the top one marked, and the image
     assert page.locator("#digits-bars li").count() == 10
-    assert page.locator("#digits-bars li.top span").text_content() == page.text_content("#digits-answer")
+    top = page.locator("#digits-bars li.top span").text_content()
+    assert top == page.text_content("#digits-answer")
     seen = page.evaluate("""() => {
-        const data = document.querySelector('#digits-seen').getContext('2d').getImageData(0, 0, 28, 28).data;
-        let ink = 0; for (let k = 0; k < data.length; k += 4) ink += data[k] < 128; return ink; }""")
+        const canvas = document.querySelector('#digits-seen');
+        const data = canvas.getContext('2d').getImageData(0, 0, 28, 28).data;
+        let ink = 0;
+        for (let k = 0; k < data.length; k += 4) ink += data[k] < 128;
+        return ink;
+    }""")
     assert 20 < seen < 400, f"the 28x28 image shows {seen} dark pixels"
     assert digits_errors(page) == []
 
@@ -207,7 +218,8 @@ def test_predict_latency_per_stroke_update(page):
     page.evaluate("""() => {
         const stats = digitsApp.predictor.stats; stats.predictMs.length = 0; stats.updateMs.length = 0;
         window.longTasks = [];
-        window.taskObserver = new PerformanceObserver((list) => longTasks.push(...list.getEntries().map((e) => e.duration)));
+        window.taskObserver = new PerformanceObserver((list) =>
+            longTasks.push(...list.getEntries().map((entry) => entry.duration)));
         taskObserver.observe({ type: "longtask" });
         window.firstVersion = digitsApp.pad.version;
     }""")
@@ -215,13 +227,18 @@ def test_predict_latency_per_stroke_update(page):
         clear(page)
         draw(page, place(DIGITS[digit][0], *PLACEMENTS[0]))
         assert reading(page) == str(digit)
-    stats = page.evaluate("""() => { taskObserver.disconnect();
-        return { ...digitsApp.predictor.stats, changes: digitsApp.pad.version - firstVersion, longTasks }; }""")
+    stats = page.evaluate("""() => {
+        taskObserver.disconnect();
+        const changes = digitsApp.pad.version - firstVersion;
+        return { ...digitsApp.predictor.stats, changes, longTasks };
+    }""")
     update, predict = stats["updateMs"], stats["predictMs"]
     result = {
         "stroke_updates": stats["changes"], "readings": len(predict),
-        "update_ms_median": round(statistics.median(update), 1), "update_ms_p90": round(percentile(update, 0.9), 1),
-        "predict_ms_median": round(statistics.median(predict), 1), "predict_ms_p90": round(percentile(predict, 0.9), 1),
+        "update_ms_median": round(statistics.median(update), 1),
+        "update_ms_p90": round(percentile(update, 0.9), 1),
+        "predict_ms_median": round(statistics.median(predict), 1),
+        "predict_ms_p90": round(percentile(predict, 0.9), 1),
         "long_tasks_ms": [round(t) for t in stats["longTasks"]],
     }
     RESULTS.mkdir(exist_ok=True)
@@ -230,6 +247,33 @@ def test_predict_latency_per_stroke_update(page):
     assert len(predict) <= stats["changes"], "never more readings than changes"
     assert result["update_ms_p90"] < 1000, result
     assert all(t < 500 for t in stats["longTasks"]), f"the main thread stalled: {stats['longTasks']}"
+
+
+def test_a_burst_of_strokes_is_read_once_and_the_newest_drawing_wins(page):
+    """Pointer events faster than the network: one reading in flight, then only the newest."""
+    clear(page)
+    box = page.locator("#digits-pad").bounding_box()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.1 * box["height"])
+    page.mouse.down()
+    result = page.evaluate("""([left, top, size]) => {
+        const readings = digitsApp.predictor.stats.predictMs.length;
+        const before = digitsApp.pad.version;
+        for (let i = 1; i <= 80; i++) {  // one task: a straight down-stroke, a "1"
+            digitsApp.pad.canvas.dispatchEvent(new PointerEvent("pointermove", {
+                pointerId: 1, pointerType: "mouse", bubbles: true,
+                clientX: left + 0.5 * size, clientY: top + (0.1 + i * 0.01) * size }));
+        }
+        return digitsApp.predictor.settled().then(() => ({
+            changes: digitsApp.pad.version - before,
+            readings: digitsApp.predictor.stats.predictMs.length - readings,
+            answered: Number(document.querySelector('#digits-answer').dataset.version),
+            version: digitsApp.pad.version }));
+    }""", [box["x"], box["y"], box["width"]])
+    page.mouse.up()
+    assert result["changes"] == 80
+    assert result["readings"] <= 2, result  # the one running when the burst came, and the newest
+    assert result["answered"] == result["version"]
+    assert reading(page) == "1"
 
 
 def canvas_pixels(page):
@@ -253,13 +297,16 @@ def test_network_picture_renders_and_changes_with_the_digit(page):
     one, zero = picture_of(1), picture_of(0)
     RESULTS.mkdir(exist_ok=True)
     page.locator("#digits-network").screenshot(path=str(RESULTS / "digits-network.png"))
-    assert one["drawn"] > 0.2 * one["total"] and zero["drawn"] > 0.2 * zero["total"], "the picture is empty"
+    for picture in (one, zero):
+        assert picture["drawn"] > 0.2 * picture["total"], "the picture is empty"
     changed = sum(a != b for a, b in zip(one["data"], zero["data"])) / len(one["data"])
     assert changed > 0.02, f"only {changed:.1%} of the picture changed between a 1 and a 0"
     # hovering the top output unit names it and shows its probability
     box = page.locator("#digits-network").bounding_box()
-    layout = page.evaluate("""() => { const v = digitsApp.view.view; const out = v.layout[v.layout.length - 1];
-        return out.nodes.map((n) => [n.x, n.y]); }""")
+    layout = page.evaluate("""() => {
+        const view = digitsApp.view.view;
+        return view.layout[view.layout.length - 1].nodes.map((node) => [node.x, node.y]);
+    }""")
     page.mouse.move(box["x"] + layout[0][0], box["y"] + layout[0][1])
     tip = page.locator("#digits-network .tooltip")
     assert tip.is_visible() and tip.text_content().startswith('Output "0": probability')
@@ -295,7 +342,8 @@ def test_fine_tuning_on_a_new_symbol_survives_reload_and_reset(page):
     assert page.text_content("#digits-classes .chip[data-label='star'] small") == str(len(TAUGHT_STARS))
     assert page.locator("#digits-examples canvas").count() == len(TAUGHT_STARS)
     page.click("#digits-train")
-    page.wait_for_function("document.querySelector('#digits-train-status').textContent.startsWith('Epoch')")
+    page.wait_for_function(
+        "document.querySelector('#digits-train-status').textContent.startsWith('Epoch')")
     assert page.is_visible("#digits-loss") and page.is_enabled("#digits-cancel")
     message = wait_for_message(page, "Trained", "failed", "Cancelled", timeout=TRAIN_TIMEOUT_MS)
     print(f"\n{message} {page.text_content('#digits-train-status')}")
@@ -307,7 +355,8 @@ def test_fine_tuning_on_a_new_symbol_survives_reload_and_reset(page):
     after = [draw_and_read(page, strokes) for strokes in NEW_STARS]
     assert after.count("star") >= 2, f"new stars read as {after}"
     digits = [draw_and_read(page, place(DIGITS[d][0], *PLACEMENTS[0])) for d in range(10)]
-    assert sum(label == str(d) for d, label in enumerate(digits)) >= 9, f"digits after fine-tuning: {digits}"
+    correct = sum(label == str(digit) for digit, label in enumerate(digits))
+    assert correct >= 9, f"digits after fine-tuning: {digits}"
 
     page.reload()
     page.wait_for_function(READY)
@@ -367,7 +416,8 @@ def test_sketchpad_element_on_another_origin(browser, site_url, tmp_path):
     nnpy.js and sketchpad.js + network-view.js from the nnpy site."""
     web = site_url + "web/"
     (tmp_path / "index.html").write_text(f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>A blog post</title></head>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>A blog post</title></head>
 <body>
   <h1>Draw a digit for my blog</h1>
   <nnpy-sketchpad id="pad" model="{web}models/digits.safetensors"></nnpy-sketchpad>
@@ -386,15 +436,22 @@ def test_sketchpad_element_on_another_origin(browser, site_url, tmp_path):
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(url)
         page.wait_for_function("document.querySelector('#pad').model")
-        draw(page, place(DIGITS[7][0], *PLACEMENTS[0]), pad="#pad canvas")
-        page.wait_for_function("""() => { const pad = document.querySelector('#pad');
-            return pad.shadowRoot.querySelector('.answer').dataset.version === String(pad.pad.version); }""")
+        draw(page, place(DIGITS[7][0], *PLACEMENTS[0]), pad="#pad .pad canvas")
+        page.wait_for_function("""() => {
+            const pad = document.querySelector('#pad');
+            const answer = pad.shadowRoot.querySelector('.answer');
+            return answer.dataset.version === String(pad.pad.version);
+        }""")
         assert page.locator("#pad .answer").text_content().startswith("7")
         assert page.locator("#pad .bar").count() == 10
         page.wait_for_timeout(100)
-        drawn = page.evaluate("""() => { const c = document.querySelector('nnpy-network').canvas;
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let n = 0; for (let k = 3; k < d.length; k += 4) n += d[k] > 0; return n / (d.length / 4); }""")
+        drawn = page.evaluate("""() => {
+            const canvas = document.querySelector('nnpy-network').canvas;
+            const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            let drawn = 0;
+            for (let k = 3; k < data.length; k += 4) drawn += data[k] > 0;
+            return drawn / (data.length / 4);
+        }""")
         assert drawn > 0.2, "the linked network picture is drawn"
         assert context.blocked == [] and errors == []
     finally:
