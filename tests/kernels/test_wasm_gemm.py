@@ -118,11 +118,20 @@ def forward_backward(layer, x, dy):
     return y, dx, {name: grad.copy() for name, grad in layer.grads.items()}
 
 
-@pytest.mark.parametrize("make_layer, input_shape, output_shape", [
-    (lambda: layers.Dense(40, activation="relu"), (32, 50), (32, 40)),
-    (lambda: layers.Conv2D(8, 3, padding="same"), (4, 10, 10, 3), (4, 10, 10, 8)),
+# forward, then d kernel, then d input: (transA, transB) of each GEMM. Dense: x @ W, x.T @ dz,
+# dz @ W.T. Conv2D builds im2col as (N*Ho*Wo, kh*kw*C) rows when kw*C >= Wo, else tap by tap as
+# its transpose (then the forward reads it transposed and d kernel plainly). Never a copy.
+DENSE_FLAGS = [(False, False), (True, False), (False, True)]
+BY_TAPS_FLAGS = [(True, False), (False, False), (False, True)]
+
+
+@pytest.mark.parametrize("make_layer, input_shape, output_shape, flags", [
+    (lambda: layers.Dense(40, activation="relu"), (32, 50), (32, 40), DENSE_FLAGS),
+    (lambda: layers.Conv2D(8, 3, padding="same"), (4, 10, 10, 3), (4, 10, 10, 8), BY_TAPS_FLAGS),
+    (lambda: layers.Conv2D(8, 3, padding="same"), (4, 6, 6, 4), (4, 6, 6, 8), DENSE_FLAGS),
+    (lambda: layers.Conv2D(8, 3, strides=2), (8, 21, 21, 1), (8, 10, 10, 8), BY_TAPS_FLAGS),
 ])
-def test_layers_agree_through_the_kernel(kernel, make_layer, input_shape, output_shape):
+def test_layers_agree_through_the_kernel(kernel, make_layer, input_shape, output_shape, flags):
     rng = np.random.default_rng(6)
     x, dy = random(rng, input_shape), random(rng, output_shape)
     layer = make_layer()
@@ -135,10 +144,8 @@ def test_layers_agree_through_the_kernel(kernel, make_layer, input_shape, output
     np.testing.assert_allclose(got[1], expected[1], rtol=1e-4, atol=1e-5)
     for name in expected[2]:
         np.testing.assert_allclose(got[2][name], expected[2][name], rtol=1e-4, atol=1e-4)
-    # forward x @ W, then x.T @ dz (transA) and dz @ W.T (transB): no transposed copies
     assert gemm.calls["kernel"] == 3
-    assert [call[3:5] for call in kernel.gemm_calls] == [
-        (False, False), (True, False), (False, True)]
+    assert [call[3:5] for call in kernel.gemm_calls] == flags
 
 
 def test_training_through_the_kernel_matches_numpy(kernel):
