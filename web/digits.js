@@ -13,8 +13,6 @@
   const SAVED_NAME = "digits-finetuned";
   const SAVED_URL = `indexeddb://${SAVED_NAME}`;
   const SHIPPED_ACCURACY = "99.0% on 1,500 held-out MNIST digits"; // docs/model-card-digits.md
-  const EPOCHS = 3;
-  const LEARNING_RATE = 5e-4;
   const PAD_PIXELS = 140; // side of the drawing sent to Python, which crops and centres it to 28x28
 
   const app = {
@@ -27,6 +25,7 @@
     training: null, // {job, cancelled} while training
     losses: [],
     replay: null, // ArrayBuffer of digits-replay.safetensors
+    settings: { epochs: 3, learningRate: 5e-4 }, // of fine-tuning
   };
   window.digitsApp = app;
 
@@ -273,7 +272,7 @@
       const begun = await app.nn.request("digits_finetune_start", {
         model: app.model.handle, images: { data: images, dtype: "uint8", shape: [examples.length, 28, 28] },
         labels: examples.map((e) => labels.indexOf(e.label)), replay: new Uint8Array(app.replay.slice(0)),
-        epochs: EPOCHS, learning_rate: LEARNING_RATE,
+        epochs: app.settings.epochs, learning_rate: app.settings.learningRate,
       });
       run.job = begun.job;
       let step = 0;

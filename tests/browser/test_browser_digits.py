@@ -249,6 +249,48 @@ def test_predict_latency_per_stroke_update(page):
     assert all(t < 500 for t in stats["longTasks"]), f"the main thread stalled: {stats['longTasks']}"
 
 
+def test_a_finger_and_a_pen_draw_too(page):
+    """Real touch and pen input (through Chromium's input pipeline): pointer events of those
+    types; a finger's stroke draws instead of scrolling the page; a pen's pressure thickens ink."""
+    cdp = page.context.new_cdp_session(page)
+    page.evaluate("""() => { window.pointerTypes = [];
+        digitsApp.pad.canvas.addEventListener('pointerdown', (e) => pointerTypes.push(e.pointerType));
+    }""")
+    clear(page)
+    box = page.locator("#digits-pad").bounding_box()
+
+    def points(strokes):
+        return [[(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+                for stroke in strokes]
+
+    def touch(kind, *point):
+        touches = [{"x": point[0], "y": point[1]}] if point else []
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touches})
+
+    def pen(kind, x, y, **more):
+        cdp.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
+                                              "pointerType": "pen", "force": 0.8, **more})
+
+    scrolled = page.evaluate("window.scrollY")
+    for first, *rest in points(place(DIGITS[7][0], *PLACEMENTS[0])):
+        touch("touchStart", *first)
+        for point in rest:
+            touch("touchMove", *point)
+        touch("touchEnd")
+    assert reading(page) == "7"
+    assert page.evaluate("window.scrollY") == scrolled
+    clear(page)
+    for first, *rest in points(place(DIGITS[1][0], *PLACEMENTS[0])):
+        pen("mousePressed", *first, clickCount=1)
+        for point in rest:
+            pen("mouseMoved", *point, buttons=1)
+        pen("mouseReleased", *rest[-1])
+    assert reading(page) == "1"
+    assert page.evaluate("pointerTypes") == ["touch", "pen"]
+    assert page.evaluate("digitsApp.pad.strokes[0].points[3][2]") > 1  # pressed harder: wider
+    cdp.detach()
+
+
 def test_a_burst_of_strokes_is_read_once_and_the_newest_drawing_wins(page):
     """Pointer events faster than the network: one reading in flight, then only the newest."""
     clear(page)
@@ -395,6 +437,26 @@ def test_a_bad_upload_is_refused_and_the_model_stays(page, tmp_path):
     wait_for_message(page, "Back to")
 
 
+def test_training_can_be_cancelled_and_is_then_not_saved(page):
+    clear(page)
+    draw(page, place(DIGITS[3][1], *PLACEMENTS[0]))
+    reading(page)
+    page.click("#digits-classes .chip[data-label='3']")
+    page.wait_for_function("digitsApp.pad.isEmpty")
+    page.evaluate("digitsApp.settings.epochs = 1000")
+    page.click("#digits-train")
+    page.wait_for_function(
+        "document.querySelector('#digits-train-status').textContent.startsWith('Epoch')")
+    page.click("#digits-cancel")
+    assert "Cancelled" in wait_for_message(page, "Cancelled", "Trained", "failed")
+    assert page.is_enabled("#digits-train") and page.is_disabled("#digits-cancel")
+    assert page.text_content("#digits-model-badge") == "shipped model"
+    assert "digits-finetuned" not in page.evaluate("digitsApp.nn.savedModels()")
+    page.evaluate("digitsApp.settings.epochs = 3")
+    page.click("#digits-reset")  # the weights it learnt before the cancel go too
+    wait_for_message(page, "Back to")
+
+
 def test_screenshots_desktop_and_phone(page):
     """The demo at desktop and phone width, while it reads a digit; kept in test-results/ for a
     person to look at. At phone width nothing may scroll sideways."""
@@ -411,10 +473,18 @@ def test_screenshots_desktop_and_phone(page):
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def test_sketchpad_element_on_another_origin(browser, site_url, tmp_path):
+@pytest.mark.parametrize("scripts", ["element scripts", "nnpy.js alone"])
+def test_sketchpad_element_on_another_origin(browser, site_url, tmp_path, scripts):
     """<nnpy-sketchpad model="URL"> and <nnpy-network for=...> on a third-party page that includes
-    nnpy.js and sketchpad.js + network-view.js from the nnpy site."""
+    nnpy.js and the elements' scripts (sketchpad.js, network-view.js) from the nnpy site, or
+    nnpy.js alone once it loads the scripts of the elements a page uses."""
+    if scripts == "nnpy.js alone" and "nnpy-sketchpad" not in (ROOT / "web/nnpy.js").read_text():
+        pytest.skip("nnpy.js does not load sketchpad.js / network-view.js by itself yet")
     web = site_url + "web/"
+    tags = [f'<script src="{web}nnpy.js"></script>']
+    if scripts == "element scripts":
+        tags += [f'<script src="{web}sketchpad.js"></script>',
+                 f'<script src="{web}network-view.js"></script>']
     (tmp_path / "index.html").write_text(f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <title>A blog post</title></head>
@@ -422,9 +492,7 @@ def test_sketchpad_element_on_another_origin(browser, site_url, tmp_path):
   <h1>Draw a digit for my blog</h1>
   <nnpy-sketchpad id="pad" model="{web}models/digits.safetensors"></nnpy-sketchpad>
   <nnpy-network for="pad"></nnpy-network>
-  <script src="{web}nnpy.js"></script>
-  <script src="{web}sketchpad.js"></script>
-  <script src="{web}network-view.js"></script>
+  {"".join(tags)}
 </body></html>
 """)
     server, url = build.start_server(tmp_path)
