@@ -13,7 +13,6 @@
   const SAVED_NAME = "digits-finetuned";
   const SAVED_URL = `indexeddb://${SAVED_NAME}`;
   const SHIPPED_ACCURACY = "99.0% on 1,500 held-out MNIST digits"; // docs/model-card-digits.md
-  const PAD_PIXELS = 140; // side of the drawing sent to Python, which crops and centres it to 28x28
 
   const app = {
     nn: null,
@@ -45,7 +44,7 @@
   async function predict() {
     const version = app.pad.version;
     if (app.pad.isEmpty) return { result: null, version };
-    const inputs = { ...app.pad.toPixels(PAD_PIXELS), count: 1 };
+    const inputs = nnpy.padInputs(app.pad, app.model);
     return { result: await app.nn.request("digits_predict", { model: app.model.handle, inputs }), version };
   }
 

@@ -333,12 +333,9 @@
     async _predict() {
       const version = this.pad.version;
       if (this.pad.isEmpty) return { result: null, version };
-      const inputs = { ...this.pad.toPixels(140), count: 1 };
-      if (this.model.input && this.model.input.preprocess !== "mnist-digit") {
-        // a model without the digit preprocessing gets the drawing at its own input size
-        Object.assign(inputs, this.pad.toPixels(this.model.input.width || 28));
-      }
-      return { result: await this.nn.request("digits_predict", { model: this.model.handle, inputs, activity: Boolean(this.wantsActivity) }), version };
+      const args = { model: this.model.handle, inputs: padInputs(this.pad, this.model),
+        activity: Boolean(this.wantsActivity) };
+      return { result: await this.nn.request("digits_predict", args), version };
     }
 
     _show(result, version) {
@@ -370,6 +367,15 @@
     }
   }
 
+  /** The drawing as `inputs` for the model's `predict` / `digits_predict`: for a model with the
+   *  "mnist-digit" preprocessing, 140 px a side (Python crops the ink and centres it in 28x28);
+   *  for another image model, its own input size. */
+  function padInputs(pad, model) {
+    const spec = model.input || {};
+    const side = spec.preprocess === "mnist-digit" ? 140 : spec.width || 28;
+    return { ...pad.toPixels(side), count: 1 };
+  }
+
   // a uint8 (H, W, 1 or 3) image onto `canvas`; one channel is drawn as dark ink on white
   function drawImage(canvas, image) {
     const [height, width, channels] = image.shape;
@@ -390,7 +396,7 @@
     return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   }
 
-  Object.assign(nnpy, { SketchPad, LivePredictor, sharedClient, drawImage });
+  Object.assign(nnpy, { SketchPad, LivePredictor, sharedClient, padInputs, drawImage });
   if (root.customElements && !root.customElements.get("nnpy-sketchpad")) {
     root.customElements.define("nnpy-sketchpad", SketchpadElement);
   }
