@@ -375,6 +375,7 @@
 
   $("digits-reset").onclick = async () => {
     try {
+      const hadSaved = (await app.nn.savedModels().catch(() => [])).includes(SAVED_NAME);
       await deleteSaved(SAVED_NAME);
       await useModel(await app.nn.loadModel(SHIPPED_URL), "shipped");
       const kept = app.examples.length;
@@ -382,7 +383,9 @@
       renderClasses();
       renderExamples();
       const dropped = kept - app.examples.length;
-      message(`Back to the shipped model; your fine-tuned model was deleted from this browser.${dropped ? ` ${dropped} examples of classes it does not know were dropped.` : ""}`, "ok");
+      const deleted = hadSaved ? "; the model you had saved in this browser was deleted" : "";
+      const forgotten = dropped ? ` ${dropped} examples of classes it does not know were dropped.` : "";
+      message(`Back to the shipped model${deleted}.${forgotten}`, "ok");
     } catch (error) {
       message(`Could not reset: ${error.name}: ${error.message}`, "error");
     }
