@@ -419,4 +419,41 @@
   const nnpy = { version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, Model };
   root.nnpy = nnpy;
   if (typeof module === "object" && module.exports) module.exports = nnpy;
+
+  // ---- custom elements: a page that includes only this script may use nnpy's tags -----------
+  // tag -> the scripts beside this one that define it; ES_MODULES are imported, the rest are
+  // classic scripts appended in order.
+  const ELEMENT_SCRIPTS = {
+    "nnpy-sketchpad": ["sketchpad.js"],
+    "nnpy-network": ["sketchpad.js", "network-view.js"],
+    "nnpy-webcam-classifier": ["webcam.js"],
+  };
+  const ES_MODULES = new Set(["webcam.js"]);
+  function loadElementScripts() {
+    const wanted = new Set();
+    for (const [tag, files] of Object.entries(ELEMENT_SCRIPTS)) {
+      if (!customElements.get(tag) && document.querySelector(tag)) files.forEach((file) => wanted.add(file));
+    }
+    for (const file of wanted) {
+      const src = new URL(file, SCRIPT_URL).href;
+      if (document.querySelector(`script[src="${src}"]`)) continue; // the page has it already
+      if (ES_MODULES.has(file)) {
+        import(src).catch((error) => console.error(`nnpy: ${file} did not load: ${error.message}`));
+      } else {
+        document.head.append(Object.assign(document.createElement("script"), { src, async: false }));
+      }
+    }
+    return Object.keys(ELEMENT_SCRIPTS).every((tag) => customElements.get(tag));
+  }
+  if (typeof document !== "undefined" && typeof customElements !== "undefined") {
+    const start = () => {
+      if (loadElementScripts()) return;
+      const observer = new MutationObserver(() => { // tags added later load their scripts too
+        if (loadElementScripts()) observer.disconnect();
+      });
+      observer.observe(document.documentElement, { childList: true, subtree: true });
+    };
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+    else start();
+  }
 })(typeof globalThis !== "undefined" ? globalThis : this);

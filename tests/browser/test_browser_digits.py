@@ -478,8 +478,6 @@ def test_sketchpad_element_on_another_origin(browser, site_url, tmp_path, script
     """<nnpy-sketchpad model="URL"> and <nnpy-network for=...> on a third-party page that includes
     nnpy.js and the elements' scripts (sketchpad.js, network-view.js) from the nnpy site, or
     nnpy.js alone once it loads the scripts of the elements a page uses."""
-    if scripts == "nnpy.js alone" and "nnpy-sketchpad" not in (ROOT / "web/nnpy.js").read_text():
-        pytest.skip("nnpy.js does not load sketchpad.js / network-view.js by itself yet")
     web = site_url + "web/"
     tags = [f'<script src="{web}nnpy.js"></script>']
     if scripts == "element scripts":

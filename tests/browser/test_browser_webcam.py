@@ -423,8 +423,6 @@ EMBED_WITH_NNPY_JS = EMBED_PAGE.replace('<script type="module" src="{{WEBCAM_JS}
 def test_embedding_with_one_script_tag_on_another_origin(new_page, site_url, tmp_path, tag):
     """One tag on another origin is enough: webcam.js (a module that brings nnpy.js), or nnpy.js,
     which loads webcam.js when the page has the element. Each brings Python and the styles."""
-    if tag == "nnpy.js" and APP not in (ROOT / "web" / "nnpy.js").read_text():
-        pytest.skip("nnpy.js does not load the element's script by itself yet")
     page_source = EMBED_PAGE if tag == "webcam.js" else EMBED_WITH_NNPY_JS
     (tmp_path / "index.html").write_text(page_source.replace("{{WEBCAM_JS}}", site_url + "web/webcam.js")
                                          .replace("{{NNPY_JS}}", site_url + "web/nnpy.js"))
