@@ -124,9 +124,9 @@ class Conv2D(_Windowed):
         else:
             self.cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * out_h * out_w, -1)
         kernel = self.params["kernel"].reshape(-1, self.filters)   # (kh*kw*C, F)
-        z = matmul(self.cols, kernel)                              # (N*Ho*Wo, F)
-        if self.use_bias:
-            z += self.params["bias"]
+        z = matmul(self.cols, kernel).reshape(n * out_h, out_w * self.filters)  # (N*Ho, Wo*F)
+        if self.use_bias:  # the additions of z + bias, in inner loops Wo times longer (~3x faster)
+            z += np.tile(self.params["bias"], out_w)
         return self.activation.forward(z.reshape(n, out_h, out_w, self.filters), training)
 
     def backward(self, dy):
