@@ -357,26 +357,10 @@
 
   // ---- keep, reset, download, upload -----------------------------------------------------------
 
-  // nnpy.js saves models in IndexedDB "nnpy", store "models" (by name) but has no delete yet.
-  function deleteSaved(name) {
-    return new Promise((resolve, reject) => {
-      const open = indexedDB.open("nnpy", 1);
-      open.onupgradeneeded = () => open.result.createObjectStore("models");
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const db = open.result;
-        const transaction = db.transaction("models", "readwrite");
-        transaction.objectStore("models").delete(name);
-        transaction.oncomplete = () => { db.close(); resolve(); };
-        transaction.onerror = transaction.onabort = () => { db.close(); reject(transaction.error); };
-      };
-    });
-  }
-
   $("digits-reset").onclick = async () => {
     try {
       const hadSaved = (await app.nn.savedModels().catch(() => [])).includes(SAVED_NAME);
-      await deleteSaved(SAVED_NAME);
+      await app.nn.deleteModel(`indexeddb://${SAVED_NAME}`);
       await useModel(await app.nn.loadModel(SHIPPED_URL), "shipped");
       const kept = app.examples.length;
       app.examples = app.examples.filter((e) => app.model.labels.includes(e.label));

@@ -163,22 +163,23 @@
   const DB_NAME = "nnpy";
   const STORE = "models";
 
-  function openDB() {
+  // `place` picks another database/store (the webcam trainer keeps its projects apart).
+  function openDB({ database = DB_NAME, store = STORE } = {}) {
     return new Promise((resolve, reject) => {
-      const request = indexedDB.open(DB_NAME, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+      const request = indexedDB.open(database, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(store);
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
   }
 
   // One transaction: either it commits completely or the previous value stays.
-  async function withStore(mode, action) {
-    const db = await openDB();
+  async function withStore(mode, action, place = {}) {
+    const db = await openDB(place);
     try {
       return await new Promise((resolve, reject) => {
-        const transaction = db.transaction(STORE, mode);
-        const request = action(transaction.objectStore(STORE));
+        const transaction = db.transaction(place.store || STORE, mode);
+        const request = action(transaction.objectStore(place.store || STORE));
         transaction.oncomplete = () => resolve(request.result);
         transaction.onerror = transaction.onabort = () =>
           reject(transaction.error || new Error("the IndexedDB transaction was aborted"));
@@ -186,6 +187,16 @@
     } finally {
       db.close();
     }
+  }
+
+  /** Offer `bytes` to the user as a file download. */
+  function downloadBytes(bytes, filename) {
+    const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+    const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   function savedName(url) {
@@ -287,6 +298,12 @@
       return withStore("readonly", (store) => store.getAllKeys());
     }
 
+    /** Forget a model saved in this browser: deleteModel("indexeddb://NAME"). */
+    deleteModel(url) {
+      const name = savedName(url);
+      return withStore("readwrite", (store) => store.delete(name));
+    }
+
     terminate() {
       if (!this.worker) return;
       this.worker.terminate();
@@ -346,12 +363,7 @@
 
     /** Offer the model to the user as a .safetensors download. */
     async download(filename = "model.safetensors") {
-      const url = URL.createObjectURL(new Blob([await this.toBytes()], { type: "application/octet-stream" }));
-      const link = Object.assign(document.createElement("a"), { href: url, download: filename });
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      downloadBytes(await this.toBytes(), filename);
     }
 
     /** The layer table, as text. */
@@ -416,7 +428,10 @@
     return client;
   }
 
-  const nnpy = { version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, Model };
+  const nnpy = {
+    version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, Model,
+    withStore, downloadBytes, // for page features that keep or offer bytes of their own
+  };
   root.nnpy = nnpy;
   if (typeof module === "object" && module.exports) module.exports = nnpy;
 
