@@ -45,13 +45,17 @@ def input_spec(model):
             "invert": False, **spec}
 
 
-def pixels_to_input(rgba, width, height, spec):
-    """RGBA bytes of one `width` x `height` image -> float32 (H, W, channels) per `spec`."""
-    pixels = np.frombuffer(bytes(rgba), dtype=np.uint8)
-    if pixels.size != width * height * 4:
-        raise ValueError(f"expected {width}x{height} RGBA pixels ({width * height * 4} bytes), "
-                         f"got {pixels.size} bytes")
-    pixels = pixels.reshape(height, width, 4)  # (H, W, RGBA)
+def rgba_frames(pixels, width, height, count=1):
+    """RGBA bytes of `count` images of `width` x `height` -> (count, H, W, 4) uint8."""
+    frames = np.frombuffer(bytes(pixels), dtype=np.uint8)
+    if frames.size != count * width * height * 4:
+        raise ValueError(f"expected {count} RGBA frames of {width}x{height} "
+                         f"({count * width * height * 4} bytes), got {frames.size} bytes")
+    return frames.reshape(count, height, width, 4)
+
+
+def pixels_to_input(pixels, spec):
+    """One (H, W, RGBA) uint8 image -> float32 (H, W, channels) per `spec`."""
     invert = bool(spec.get("invert", False))
     if spec.get("preprocess") == "mnist-digit":
         image = data.prepare_digit(pixels, invert=invert)[..., None]  # (28, 28, 1) in [0, 1]
@@ -229,13 +233,10 @@ class Session:
         """Model inputs from either {"pixels", "width", "height", "count", "spec"} images or an
         array (flat data is reshaped to (N, *input_shape))."""
         if isinstance(inputs, dict) and "pixels" in inputs:
-            size = inputs["width"] * inputs["height"] * 4
-            data = bytes(inputs["pixels"])
             spec = {**(input_spec(model) or {}), **(inputs.get("spec") or {})}
-            images = [pixels_to_input(data[i * size:(i + 1) * size], inputs["width"],
-                                      inputs["height"], spec)
-                      for i in range(inputs.get("count", 1))]
-            return np.stack(images)
+            frames = rgba_frames(inputs["pixels"], inputs["width"], inputs["height"],
+                                 inputs.get("count", 1))
+            return np.stack([pixels_to_input(frame, spec) for frame in frames])
         x = as_array(inputs).astype(np.float32, copy=False)
         shape = tuple(model.input_shape or ())
         if shape and x.shape[1:] != shape:

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from nnpy.browser import operation
+from nnpy.browser import operation, rgba_frames
 from nnpy.project import ImageClassifierProject
 
 
@@ -36,15 +36,6 @@ def _project(session, handle):
         return _projects(session)[handle]
     except KeyError:
         raise ValueError(f"project {handle} was closed or never opened") from None
-
-
-def _frames(pixels, width, height, count=1):
-    """RGBA bytes of `count` frames -> (count, height, width, 4) uint8."""
-    frames = np.frombuffer(bytes(pixels), dtype=np.uint8)
-    if frames.size != count * width * height * 4:
-        raise ValueError(f"expected {count} RGBA frames of {width}x{height} "
-                         f"({count * width * height * 4} bytes), got {frames.size} bytes")
-    return frames.reshape(count, height, width, 4)
 
 
 def state(project):
@@ -147,7 +138,7 @@ def op_project_delete_class(session, project, class_index):
 def op_project_add_samples(session, project, class_index, pixels, width, height, count=1):
     """Add RGBA frames to a class; returns the class's new count."""
     found = _project(session, project)
-    for frame in _frames(pixels, width, height, count):
+    for frame in rgba_frames(pixels, width, height, count):
         found.add_sample(class_index, frame)
     return found.counts()[class_index]
 
@@ -207,7 +198,7 @@ def op_project_predict(session, project, pixels, width, height):
     """{"probabilities": float32 per class, "index", "label", "ms": time spent in Python}."""
     start = time.perf_counter()
     found = _project(session, project)
-    probabilities = found.predict(_frames(pixels, width, height)[0])
+    probabilities = found.predict(rgba_frames(pixels, width, height)[0])
     index = int(probabilities.argmax())
     return {"probabilities": probabilities.astype(np.float32), "index": index,
             "label": found.class_names[index], "ms": (time.perf_counter() - start) * 1000}
