@@ -136,11 +136,12 @@ class FitJob:
     """One `model.fit` driven batch by batch, so the worker can report progress and stop."""
 
     def __init__(self, model, x, y, epochs=1, batch_size=32, validation_split=0.0,
-                 shuffle=True, seed=None):
+                 shuffle=True, seed=None, augment=None):
         self.model = model
         self.history = {}
         self.batches = model.fit_iter(x, y, epochs=epochs, batch_size=batch_size,
-                                      validation_split=validation_split, shuffle=shuffle, seed=seed)
+                                      validation_split=validation_split, shuffle=shuffle, seed=seed,
+                                      augment=augment)
 
     def step(self):
         """The next log dict, or {"kind": "done", "history": {...}} when training has finished."""

@@ -167,16 +167,6 @@ def op_digits_add_class(session, model, name, seed=0):
     return net
 
 
-class FineTuneJob(FitJob):
-    """`FitJob` with every batch distorted by `augment_digits`, so a few drawings go a long way."""
-
-    def __init__(self, model, x, y, epochs, batch_size, seed):
-        self.model = model
-        self.history = {}
-        self.batches = model.fit_iter(x, y, epochs=epochs, batch_size=batch_size, seed=seed,
-                                      augment=data.augment_digits)
-
-
 def finetune_data(images, labels, replay_images=None, replay_labels=None, share=0.4):
     """The training set: the user's (N, 28, 28) uint8 drawings, each repeated so that they make up
     about `share` of it, plus the replay sample (so the known classes are not forgotten)."""
@@ -215,7 +205,9 @@ def op_digits_finetune_start(session, model, images, labels, replay=None, epochs
     # a fresh optimizer: the shipped model's cosine schedule had decayed to almost nothing
     net.compile(optimizer=optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"])
-    job = FineTuneJob(net, x, y, epochs=epochs, batch_size=batch_size, seed=seed)
+    # every batch distorted by augment_digits, so a few drawings go a long way
+    job = FitJob(net, x, y, epochs=epochs, batch_size=batch_size, seed=seed,
+                 augment=data.augment_digits)
     handle = session._new_handle()
     session.jobs[handle] = job
     return {"job": handle, "examples": len(x), "batches": -(-len(x) // batch_size) * epochs}
