@@ -40,12 +40,12 @@ def _project(session, handle):
 
 def state(project):
     """What the page shows of a project (no samples: see project_samples)."""
-    confusion = project.confusion if project._model_fits_classes() else None
+    confusion = project.confusion if project.trained else None
     return {
         "class_names": list(project.class_names),
         "counts": project.counts(),
         "image_size": project.image_size,
-        "trained": project._model_fits_classes(),
+        "trained": project.trained,
         "history": project.history,
         "confusion": None if confusion is None else confusion.tolist(),  # rows: true class
         "last_training": project.last_training,

@@ -122,7 +122,7 @@ class ImageClassifierProject:
         self._check_class(index)
         if not str(name).strip():
             raise ValueError("a class name cannot be empty")
-        if self._model_fits_classes():
+        if self.trained:
             self.trained_classes[index] = str(name).strip()
         self.class_names[index] = str(name).strip()
 
@@ -156,7 +156,9 @@ class ImageClassifierProject:
         return np.concatenate(x).astype(np.float32) / 255, np.concatenate(y)
 
     # ---- training and prediction -----------------------------------------------------------------
-    def _model_fits_classes(self):
+    @property
+    def trained(self):
+        """Whether a model exists for exactly the current classes (it can predict)."""
         return self.model is not None and self.trained_classes == self.class_names
 
     def train_iter(self, epochs=20, learning_rate=1e-3, batch_size=16, validation_split=0.2,
@@ -168,7 +170,7 @@ class ImageClassifierProject:
             empty = [self.class_names[i] for i, c in enumerate(counts) if c < 2]
             raise ValueError(f"record at least 2 samples for every class first: {', '.join(empty)}")
         x, y = self.dataset()
-        if restart or not self._model_fits_classes():
+        if restart or not self.trained:
             self.model = default_model(self.image_size, len(self.class_names), self.seed)
             self.model.compile(optimizer=optimizers.Adam(learning_rate),
                                loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -200,7 +202,7 @@ class ImageClassifierProject:
 
     def predict(self, image):
         """Class probabilities for one image (any size, RGB or RGBA)."""
-        if not self._model_fits_classes():
+        if not self.trained:
             raise RuntimeError("train the model first (the classes changed since it was trained)")
         sample = to_sample(image, self.image_size).astype(np.float32) / 255
         return self.model.predict(sample[None])[0]
