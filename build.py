@@ -7,8 +7,10 @@
     python build.py test [ARGS...]   # install test needs, build, vendor, run pytest (all tiers)
     python build.py bench [ARGS...]  # benchmarks vs TF.js, ConvNetJS, PyTorch (bench/README.md)
 
-Standard library only; `pip` and `npm` are run as programs. Everything downloaded goes into the
-git-ignored `.cache/`, so a second run works without a network.
+Longer than 400 lines because it is the one entry point for every step from source to site (each
+command a section, each on one screen). Standard library only; `pip` and `npm` are run as
+programs. Everything downloaded goes into the git-ignored `.cache/`, so a second run works
+without a network.
 """
 
 from __future__ import annotations

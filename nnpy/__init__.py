@@ -4,21 +4,20 @@
     from nnpy import layers, optimizers
     model = nnpy.Sequential([layers.Input((2,)), layers.Dense(8, activation="tanh"), layers.Dense(1)])
     model.compile(optimizer=optimizers.Adam(0.05), loss="binary_crossentropy", metrics=["accuracy"])
+
+The library: `layers`, `losses`, `optimizers`, `callbacks`, `initializers`, `data`, the model
+(`Sequential`), `saving` (model files), `backend` (where matrix products run), `tasks` (whole jobs
+such as an image-classifier project) and `testing` (gradient checks). `nnpy.web` is the Python half
+of the browser worker's protocol; only the worker imports it.
 """
 
-from . import callbacks, data, initializers, kernels, layers, losses, optimizers
+from . import backend, callbacks, data, initializers, layers, losses, optimizers, saving
 from .callbacks import EarlyStopping, History, LambdaCallback
 from .errors import ModelFormatError, NnpyError, ShapeError, TrainingDivergedError
 from .model import Sequential
+from .saving import load_model
 
 __version__ = "0.1.0"
-
-
-def load_model(source):
-    """A model from a .safetensors path or its bytes; raises ModelFormatError on a bad file."""
-    from .io import load_model as _load_model
-    return _load_model(source)
-
 
 __all__ = [
     "EarlyStopping",
@@ -30,12 +29,13 @@ __all__ = [
     "ShapeError",
     "TrainingDivergedError",
     "__version__",
+    "backend",
     "callbacks",
     "data",
     "initializers",
-    "kernels",
     "layers",
     "load_model",
     "losses",
     "optimizers",
+    "saving",
 ]

@@ -61,7 +61,8 @@ def to_grayscale(image, invert=False):
     array whose maximum is above 1). RGB becomes luminance (ITU-R 601 weights, as PIL's "L" mode).
     RGBA with any transparent pixel is a drawing on a transparent canvas: its alpha is the ink,
     whatever the colour, and `invert` is not applied. Fully opaque RGBA is treated as RGB.
-    `invert=True` is for dark ink on a light background."""
+    `invert=True` is for dark ink on a light background; `invert="auto"` finds out which way
+    round it is from the background (`light_background`), as a drawing's ink may be either."""
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
@@ -78,7 +79,16 @@ def to_grayscale(image, invert=False):
             return np.clip(grey[:, :, 3], 0, 1)
         grey = grey[:, :, :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     grey = np.clip(grey, 0, 1)
+    if invert == "auto":
+        invert = light_background(grey)
     return 1 - grey if invert else grey
+
+
+def light_background(grey):
+    """Whether a (H, W) image in [0, 1] is dark ink on a light background: the median of its
+    outermost rows and columns (where a drawing's background is) is lighter than mid-grey."""
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return bool(np.median(border) > 0.5)
 
 
 def _resize_weights(size_in, size_out):
@@ -131,12 +141,13 @@ def centre_of_mass(image):
     return float(rows), float(cols)
 
 
-def prepare_digit(image, invert=False, threshold=0.1):
+def prepare_digit(image, invert="auto", threshold=0.1):
     """A drawing of a digit, any size -> (28, 28) float32 in [0, 1], laid out like MNIST.
 
-    `image` is anything `to_grayscale` takes (ink bright on dark; `invert=True` for dark ink on
-    white). Pixels at or below `threshold` do not count as ink when cropping, so faint noise does
-    not stretch the box. The digit is cropped to its ink, scaled into 20x20 keeping its aspect
+    `image` is anything `to_grayscale` takes; by default the ink is found whichever way round it
+    is (`invert="auto"`), `invert=False` means bright ink on dark and `True` dark ink on white.
+    Pixels at or below `threshold` do not count as ink when cropping, so faint noise does not
+    stretch the box. The digit is cropped to its ink, scaled into 20x20 keeping its aspect
     ratio, brightened so its strongest pixel is 1, and pasted so its centre of mass is at (14, 14)
     (within half a pixel; nudged less when that would push ink over the edge). No ink -> zeros."""
     ink = to_grayscale(image, invert)
@@ -225,6 +236,6 @@ def augment_digits(x, rng, max_shift=2.0, max_rotation=12.0, scale_range=(0.9, 1
 
 
 __all__ = [
-    "MNIST_BOX", "MNIST_CENTRE", "MNIST_SIZE", "augment_digits", "centre_of_mass", "one_hot",
-    "prepare_digit", "resize", "to_grayscale", "train_test_split",
+    "MNIST_BOX", "MNIST_CENTRE", "MNIST_SIZE", "augment_digits", "centre_of_mass",
+    "light_background", "one_hot", "prepare_digit", "resize", "to_grayscale", "train_test_split",
 ]

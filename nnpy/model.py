@@ -12,10 +12,10 @@ from . import layers as layers_module
 from . import losses, optimizers
 from .errors import ShapeError, TrainingDivergedError
 from .layers.base import Input, Layer
+from .saving import model_to_bytes, register_model, save_model
 
-_LOG_KEYS = ("kind", "epoch", "epochs")
 
-
+@register_model
 class Sequential:
     def __init__(self, layers=None, seed=0, name="sequential"):
         self.name = name
@@ -43,7 +43,6 @@ class Sequential:
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential takes nnpy layers, got {type(layer).__name__}")
         self.layers.append(layer)
-        self._built = False
 
     @property
     def built(self):
@@ -355,11 +354,10 @@ class Sequential:
         return model
 
     def save(self, path, include_optimizer=False):
-        from .io import save_model
+        """One .safetensors file, written atomically (see nnpy.saving)."""
         save_model(self, path, include_optimizer=include_optimizer)
 
     def to_bytes(self, include_optimizer=False):
-        from .io import model_to_bytes
         return model_to_bytes(self, include_optimizer=include_optimizer)
 
     def __repr__(self):

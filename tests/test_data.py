@@ -11,6 +11,7 @@ import nnpy
 from nnpy.data import (
     augment_digits,
     centre_of_mass,
+    light_background,
     one_hot,
     prepare_digit,
     resize,
@@ -145,12 +146,22 @@ def test_prepare_digit_ignores_faint_noise_when_cropping():
     assert ink_box(prepare_digit(noisy), level=0.1) == ink_box(prepare_digit(drawing), level=0.1)
 
 
-def test_prepare_digit_invert_reads_dark_ink_on_white():
+def test_prepare_digit_finds_dark_ink_on_white_by_itself():
     drawing = seven_drawing()
-    expected = prepare_digit(drawing)
+    expected = prepare_digit(drawing, invert=False)
     on_paper = np.round((1 - drawing) * 255).astype(np.uint8)  # black ink, white paper, 0..255
     np.testing.assert_allclose(prepare_digit(on_paper, invert=True), expected, atol=1e-6)
-    assert not np.allclose(prepare_digit(on_paper), expected, atol=0.1)
+    np.testing.assert_allclose(prepare_digit(on_paper), expected, atol=1e-6)  # invert="auto"
+    assert not np.allclose(prepare_digit(on_paper, invert=False), expected, atol=0.1)
+    np.testing.assert_allclose(prepare_digit(drawing), expected)  # light ink stays as it is
+
+
+def test_light_background_is_judged_by_the_border_not_the_amount_of_ink():
+    bold = np.zeros((28, 28))
+    bold[2:26, 2:26] = 1  # light ink over most of a dark canvas
+    assert not light_background(bold)
+    assert light_background(1 - bold)
+    assert to_grayscale(1 - bold, invert="auto")[14, 14] == 1
 
 
 def test_prepare_digit_reads_rgba_canvases():
@@ -165,6 +176,7 @@ def test_prepare_digit_reads_rgba_canvases():
     opaque = np.full((*drawing.shape, 4), 255, dtype=np.uint8)
     opaque[..., :3] = 255 - alpha[..., None]
     np.testing.assert_allclose(prepare_digit(opaque, invert=True), expected, atol=1e-5)
+    np.testing.assert_allclose(prepare_digit(opaque), expected, atol=1e-5)
 
 
 def test_prepare_digit_takes_0_to_255_like_0_to_1():

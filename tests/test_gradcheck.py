@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from nnpy import layers, losses
-from nnpy.gradcheck import check_layer, check_loss
 from nnpy.layers import LAYERS
+from nnpy.testing import check_layer, check_loss
 
 TOLERANCE = 1e-6
 

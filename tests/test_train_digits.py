@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import nnpy
-from nnpy.io import read_safetensors
+from nnpy.saving import read_safetensors
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "examples" / "train_digits.py"
@@ -93,3 +93,29 @@ def test_shipped_replay_sample_holds_only_training_digits(mnist):
     model = nnpy.load_model(SHIPPED_MODEL)
     predicted = model.predict(images.astype(np.float32) / 255).argmax(axis=1)
     assert np.mean(predicted == labels) >= 0.95
+
+
+def test_shipped_model_reads_dark_ink_on_light_as_it_reads_light_on_dark(mnist):
+    """Through the page's path (RGBA canvas pixels -> nnpy.web), a held-out digit drawn dark on a
+    light canvas gets the same answer as its light-on-dark twin, for 5 digits of every class."""
+    from nnpy.web import Session
+
+    _, x_test, _, y_test = mnist
+    session = Session()
+    model = session.dispatch("load_model", {"data": SHIPPED_MODEL.read_bytes()})["ok"]["__model__"]
+    picked = np.concatenate([np.flatnonzero(y_test == digit)[:5] for digit in range(10)])
+
+    def label(grey):  # (H, W) in [0, 1] -> the model's answer for an opaque RGBA canvas
+        canvas = np.full((*grey.shape, 4), 255, np.uint8)
+        canvas[..., :3] = np.round(grey * 255)[..., None]
+        inputs = {"pixels": canvas.tobytes(), "width": grey.shape[1], "height": grey.shape[0]}
+        return session.dispatch("predict", {"model": model, "inputs": inputs})["ok"]["label"]
+
+    light_on_dark, dark_on_light = [], []
+    for index in picked:
+        drawing = nnpy.data.resize(x_test[index, :, :, 0], 140, 140)  # as big as a sketch pad
+        light_on_dark.append(label(drawing))
+        dark_on_light.append(label(1 - drawing))
+    assert dark_on_light == light_on_dark
+    right = np.mean(np.array(light_on_dark, dtype=int) == y_test[picked])
+    assert right >= 0.9, f"{right:.0%} of the 50 digits read right"

@@ -10,7 +10,7 @@
 "use strict";
 
 let pyodide = null;
-let session = null; // the nnpy.browser.Session proxy
+let session = null; // the nnpy.web.Session proxy
 let fatal = null; // set when Python itself has crashed: every request fails from then on
 const cancelled = new Set(); // ids of requests asked to stop
 const running = new Set(); // ids of requests not yet answered
@@ -55,7 +55,7 @@ function collectTransfers(value, out = new Set()) {
   return out;
 }
 
-// Call nnpy.browser.Session.dispatch (awaiting it for async Python, e.g. a top-level `await` in
+// Call nnpy.web.Session.dispatch (awaiting it for async Python, e.g. a top-level `await` in
 // exec); a Python error becomes a thrown Error carrying the Python type.
 async function call(op, args) {
   const pyArgs = args === undefined ? undefined : pyodide.toPy(args);
@@ -96,10 +96,10 @@ async function loadKernel(kernelsURL) {
   }
 }
 
-// Route nnpy.kernels.matmul to `kernel`; returns which GEMM nnpy now uses.
+// Route nnpy.backend.matmul to `kernel`; returns which GEMM nnpy now uses.
 function installKernel(kernel) {
   if (!kernel) return "numpy";
-  const module = pyodide.pyimport("nnpy.wasm_gemm");
+  const module = pyodide.pyimport("nnpy.backend.wasm_gemm");
   module.install(kernel).destroy();
   module.destroy();
   return kernel.relaxed ? "wasm-simd-relaxed" : "wasm-simd";
@@ -131,7 +131,7 @@ const ops = {
     await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: console.warn });
     progress("nnpy", { message: "Loading nnpy" });
     pyodide.unpackArchive(await wheelBytes, "wheel");
-    const module = pyodide.pyimport("nnpy.browser");
+    const module = pyodide.pyimport("nnpy.web");
     session = module.Session();
     module.destroy();
     const gemm = await installKernel(await kernel);
@@ -149,14 +149,15 @@ const ops = {
     let lastYield = performance.now();
     try {
       for (;;) {
-        const logs = await call("fit_step", { job });
-        if (logs.kind === "done") return logs.history;
+        const step = await call("job_step", { job }); // one batch: onBatch sees every one
         const now = performance.now();
         // Every epoch is reported; batches at most ~30 times a second so the page stays calm.
-        if (logs.kind === "epoch" || now - lastPost > 33) {
-          post({ id, event: logs.kind, data: logs });
+        if (step.batch && now - lastPost > 33) {
+          post({ id, event: "batch", data: step.batch });
           lastPost = now;
         }
+        for (const epoch of step.epochs) post({ id, event: "epoch", data: epoch });
+        if (step.done) return step.history;
         if (now - lastYield > 30) { // let "cancel" messages in
           await yieldToEventLoop();
           lastYield = performance.now();
@@ -167,7 +168,7 @@ const ops = {
       }
     } finally {
       cancelled.delete(id);
-      await call("fit_stop", { job }); // closes the fit_iter generator (a no-op when it finished)
+      await call("job_stop", { job }); // closes the fit_iter generator (a no-op when it finished)
     }
   },
 };

@@ -4,7 +4,7 @@
 const SGEMM = `
 import time
 import numpy as np
-from nnpy import kernels
+from nnpy import backend
 
 rng = np.random.default_rng(0)
 bench_a, bench_b = (rng.standard_normal((N, N), dtype=np.float32) for _ in range(2))
@@ -12,7 +12,7 @@ bench_a, bench_b = (rng.standard_normal((N, N), dtype=np.float32) for _ in range
 def bench_sgemm(seconds):
     start, calls = time.perf_counter(), 0
     while True:
-        kernels.matmul(bench_a, bench_b)
+        backend.matmul(bench_a, bench_b)
         calls += 1
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
@@ -67,8 +67,8 @@ window.system = {
         this.model = await this.nn.loadModel("/web/models/digits.safetensors");
         this.input = bench.digitCanvas();
       } else {
-        this.model = await this.nn.exec(`import nnpy.project\n` +
-          `nnpy.project.default_model(${w.architecture.input_shape[0]}, ${w.architecture.layers.at(-1).config.units})`);
+        this.model = await this.nn.exec(`import nnpy.tasks.image_classifier\n` +
+          `nnpy.tasks.image_classifier.default_model(${w.architecture.input_shape[0]}, ${w.architecture.layers.at(-1).config.units})`);
         this.input = bench.frameCanvas(w.architecture.input_shape[0]);
       }
       this.round = async () => ({ samples: await bench.latencies(() => this.predictOnce()) });

@@ -5,8 +5,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import initializers
+from ..backend import matmul
 from ..errors import ShapeError
-from ..kernels import matmul
 from . import activations
 from .base import Layer
 

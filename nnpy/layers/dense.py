@@ -3,8 +3,8 @@
 import numpy as np
 
 from .. import initializers
+from ..backend import matmul
 from ..errors import ShapeError
-from ..kernels import matmul
 from . import activations
 from .base import Layer
 

@@ -79,10 +79,11 @@ for (m, n, k), trans_a, trans_b, accumulate in itertools.product(
 
 LAYERS_FLOAT32 = """
 import numpy as np
-from nnpy import kernels, layers, wasm_gemm
+from nnpy import layers
+from nnpy.backend import dispatch, wasm_gemm
 from test_gradcheck import LAYER_CASES
 
-installed = kernels._gemm
+installed = dispatch._gemm
 results = {}
 
 def run(layer, x, dy):
@@ -103,13 +104,13 @@ for case, (factory, shape, batch) in sorted(LAYER_CASES.items()):
     outcome = {}
     for name, gemm in (("numpy", None), ("kernel", wasm_gemm.WasmGemm(installed.kernel,
                                                                       small_problem=0))):
-        kernels.set_gemm(gemm)
+        dispatch.set_gemm(gemm)
         if isinstance(layer, layers.Dropout):
             layer.rng = np.random.default_rng(7)
         outcome[name] = run(layer, x, dy)
         if gemm is not None:
             outcome["calls"] = gemm.calls
-    kernels.set_gemm(installed)
+    dispatch.set_gemm(installed)
     worst = 0.0
     for got, expected in zip(outcome["kernel"], outcome["numpy"], strict=True):
         assert got is None and expected is None or got.dtype == np.float32, case
@@ -133,7 +134,7 @@ def test_init_reports_the_wasm_gemm(nn_page):
     # Chromium has relaxed SIMD (fused multiply-add), so the faster build is chosen
     assert info["gemm"] == "wasm-simd-relaxed", info
     installed = nn_page.evaluate(
-        "nn.exec('type(nnpy.kernels._gemm).__name__ + \" \" + str(nnpy.kernels._gemm.kernel.relaxed)')")
+        "nn.exec('type(nnpy.backend.dispatch._gemm).__name__ + \" \" + str(nnpy.backend.dispatch._gemm.kernel.relaxed)')")
     assert installed == "WasmGemm True"
     assert nn_page.errors == []
 
@@ -143,14 +144,14 @@ def test_pyodide_checks_pass_in_the_worker(checks_loaded, site_url, build):
     """tests/kernels/pyodide_checks.py: matmul vs NumPy, routing, memory growth, layers, training.
     'installed' is the kernel the worker chose (relaxed SIMD); 'gemm.wasm' the plain SIMD128 build."""
     if build == "installed":
-        source = "import nnpy.kernels\nkernel = nnpy.kernels._gemm.kernel\n"
+        source = "import nnpy.backend.dispatch\nkernel = nnpy.backend.dispatch._gemm.kernel\n"
     else:
         source = (f"from js import loadGemmKernel\n"
                   f"kernel = await loadGemmKernel({site_url + 'web/kernels/' + build!r})\n"
                   "assert not kernel.relaxed\n")
-    source += ("import nnpy.kernels\nfrom pyodide_checks import run_checks\n"
-               "installed = nnpy.kernels._gemm\nresults = run_checks(kernel)\n"
-               "assert nnpy.kernels._gemm is installed\nresults")
+    source += ("import nnpy.backend.dispatch\nfrom pyodide_checks import run_checks\n"
+               "installed = nnpy.backend.dispatch._gemm\nresults = run_checks(kernel)\n"
+               "assert nnpy.backend.dispatch._gemm is installed\nresults")
     results = checks_loaded.evaluate("(source) => nn.exec(source)", source)
     assert results and all(value == "ok" for value in results.values()), json.dumps(results, indent=1)
 
@@ -177,7 +178,7 @@ def test_every_layer_in_float32_matches_numpy_through_the_kernel(checks_loaded):
 
 def test_training_in_the_page_goes_through_the_kernel(nn_page):
     calls = nn_page.evaluate("""async () => {
-        const before = await nn.exec("dict(nnpy.kernels._gemm.calls)");
+        const before = await nn.exec("dict(nnpy.backend.dispatch._gemm.calls)");
         const model = await nn.exec(`
 from nnpy import layers
 model = nnpy.Sequential([layers.Input((784,)), layers.Dense(128, activation="relu"),
@@ -187,7 +188,7 @@ model`);
         const x = new Float32Array(64 * 784).map((_, i) => (i * 7919 % 255) / 255);
         const y = Int32Array.from({ length: 64 }, (_, i) => i % 10);
         await model.fit(x, y, { epochs: 1, batchSize: 32 });
-        const after = await nn.exec("dict(nnpy.kernels._gemm.calls)");
+        const after = await nn.exec("dict(nnpy.backend.dispatch._gemm.calls)");
         return { before, after };
     }""")
     # 2 batches x (1 forward + 2 backward GEMMs for the first layer, 1 + 2 for the second; the
@@ -201,7 +202,7 @@ def test_kernels_url_false_keeps_numpy(new_page, site_url):
     page.goto(site_url + "_test/pages/blank.html")
     info = page.evaluate("""async () => {
         const nn = await nnpy.load({ kernelsURL: false });
-        const gemm = await nn.exec("nnpy.kernels._gemm.__name__");
+        const gemm = await nn.exec("nnpy.backend.dispatch._gemm.__name__");
         nn.terminate();
         return { ...nn.info, installed: gemm };
     }""")
@@ -223,7 +224,7 @@ def test_without_the_kernel_numpy_does_the_work_and_the_console_says_so_once(
     info = page.evaluate("""async (kernelsURL) => {
         const nn = await nnpy.load({ kernelsURL });
         const gemm = await nn.exec(
-          "x = np.ones((64, 64), np.float32)\\nnnpy.kernels._gemm.__name__, float(nnpy.kernels.matmul(x, x).sum())");
+          "x = np.ones((64, 64), np.float32)\\nnnpy.backend.dispatch._gemm.__name__, float(nnpy.backend.dispatch.matmul(x, x).sum())");
         nn.terminate();
         return { ...nn.info, installed: gemm };
     }""", site_url + folder)

@@ -1,8 +1,9 @@
 """The CPython unit suite, run again inside Pyodide (numpy 2.0.2) in the nnpy worker in Chromium,
 with the worker's WebAssembly SIMD GEMM kernel active: proof that the wheel works where users run it.
 
-Which files: every top-level tests/test_*.py except those that run programs (`import
-subprocess` at module level and `subprocess.run(` in the file: a browser starts no processes).
+Which files: every tests/test_*.py and the unit tests in the folders that mirror the package
+(tests/saving/, tests/tasks/, tests/web/), except those that run programs (`import subprocess` at
+module level and `subprocess.run(` in the file: a browser starts no processes).
 torch and safetensors have no Pyodide build: inside Pyodide, importing either skips the test that
 does it (an import hook installed by the runner), so the reference tests show up as skipped.
 The files are laid out under /repo as in the repository (tests/, examples/, web/models/,
@@ -22,13 +23,16 @@ import build  # the repository root is on sys.path (conftest.py)
 ROOT = Path(__file__).resolve().parents[2]
 
 RUNS_PROGRAMS = re.compile(r"^import subprocess\b[\s\S]*subprocess\.run\(", re.MULTILINE)
+UNIT_FOLDERS = ("", "saving/", "tasks/", "web/")  # under tests/; browser, kernels, bench are not
 
 
 def suite_files():
-    """(files to run, files left out) among tests/test_*.py, decided by the rule above."""
+    """(files to run, files left out) as paths under tests/, decided by the rule above."""
     run, left_out = [], []
-    for path in sorted((ROOT / "tests").glob("test_*.py")):
-        (left_out if RUNS_PROGRAMS.search(path.read_text()) else run).append(path.name)
+    for folder in UNIT_FOLDERS:
+        for path in sorted((ROOT / "tests" / folder).glob("test_*.py")):
+            name = folder + path.name
+            (left_out if RUNS_PROGRAMS.search(path.read_text()) else run).append(name)
     return run, left_out
 
 
@@ -70,8 +74,8 @@ class NoPyodideBuild(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, NoPyodideBuild())
 
-import nnpy.kernels
-gemm = nnpy.kernels._gemm   # the worker's WasmGemm: the suite runs with the kernel active
+import nnpy.backend.dispatch
+gemm = nnpy.backend.dispatch._gemm   # the worker's WasmGemm: the suite runs with the kernel active
 calls_before = dict(getattr(gemm, "calls", {}))
 os.chdir("/repo")
 output = io.StringIO()
@@ -79,7 +83,7 @@ with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
     code = pytest.main(["-q", "-rs", "-p", "no:cacheprovider", "-o", "addopts=",
                         "--rootdir", "/repo", *["tests/" + f for f in FILES]])
 {"code": int(code), "output": output.getvalue(), "gemm": type(gemm).__name__,
- "still_installed": nnpy.kernels._gemm is gemm,
+ "still_installed": nnpy.backend.dispatch._gemm is gemm,
  "kernel_calls": getattr(gemm, "calls", {}).get("kernel", 0) - calls_before.get("kernel", 0)}
 """
 
@@ -121,7 +125,10 @@ def test_the_selection_rule_leaves_out_only_what_cannot_run_in_a_browser():
     for name in left_out:
         text = (ROOT / "tests" / name).read_text()
         assert "subprocess" in text, name
-    if (ROOT / "tests" / "test_gradcheck.py").exists():
-        assert "test_gradcheck.py" in files
+    assert {"test_gradcheck.py", "saving/test_safetensors.py", "tasks/test_image_classifier.py",
+            "web/test_model_operations.py"} <= set(files)
+    folders = {path.parent.name for path in (ROOT / "tests").glob("*/test_*.py")}
+    assert folders - {"browser", "kernels", "bench"} == {folder.strip("/") for folder in
+                                                         UNIT_FOLDERS if folder}
     if not files:
         pytest.fail("nothing would run inside Pyodide")

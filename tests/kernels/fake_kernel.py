@@ -1,5 +1,5 @@
 """A pure-Python stand-in for the JS kernel object (web/kernels/gemm.js) and for `Float32Array`,
-faithful where nnpy.wasm_gemm depends on the real ones (checked against Pyodide 0.27.7):
+faithful where nnpy.backend.wasm_gemm depends on the real ones (checked against Pyodide 0.27.7):
 
 - alloc() is a 64-byte-aligned bump allocator; growing the memory detaches the old ArrayBuffer,
   and using a detached buffer or a view on it raises TypeError (as JS does);

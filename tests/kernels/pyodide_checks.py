@@ -1,11 +1,11 @@
-"""Checks of nnpy.wasm_gemm with the real kernel, run INSIDE Pyodide (no pytest needed there).
+"""Checks of nnpy.backend.wasm_gemm with the real kernel, run INSIDE Pyodide (no pytest needed there).
 
 Any Pyodide with nnpy importable and the JS kernel object at hand can run them:
 
     from pyodide_checks import run_checks
     results = run_checks(kernel)        # {check name: "ok" or the failure, with traceback}
 
-In a worker that already installed the kernel, `run_checks(nnpy.kernels._gemm.kernel)`.
+In a worker that already installed the kernel, `run_checks(nnpy.backend.dispatch._gemm.kernel)`.
 
 test_kernel_pyodide.py runs them in Pyodide under Node (tests/kernels/run_in_pyodide.js); a
 browser test can run the same file in the page's worker once the worker loads the kernel.
@@ -17,7 +17,8 @@ import traceback
 import numpy as np
 
 import nnpy
-from nnpy import kernels, layers, wasm_gemm
+from nnpy import layers
+from nnpy.backend import dispatch, wasm_gemm
 
 SHAPES = [(1, 1, 1), (3, 5, 7), (20, 21, 22), (64, 64, 64), (129, 70, 300), (32, 128, 784),
           (6272, 8, 25), (25, 8, 6272), (25, 6272, 8)]
@@ -34,7 +35,7 @@ def check_matmul_matches_numpy(kernel):
     rng = np.random.default_rng(0)
     for (m, n, k), trans_a, trans_b in itertools.product(SHAPES, (False, True), (False, True)):
         a, b = operand(rng, (m, k), trans_a), operand(rng, (k, n), trans_b)
-        got = kernels.matmul(a, b)
+        got = dispatch.matmul(a, b)
         expected = a.astype(np.float64) @ b.astype(np.float64)
         assert got.dtype == np.float32 and got.shape == (m, n)
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6 * k + 1e-6,
@@ -45,9 +46,9 @@ def check_matmul_matches_numpy(kernel):
 def check_routing(kernel):
     gemm = wasm_gemm.install(kernel)
     rng = np.random.default_rng(1)
-    kernels.matmul(operand(rng, (4, 4), False), operand(rng, (4, 4), False))         # small
-    kernels.matmul(rng.standard_normal((64, 64)), rng.standard_normal((64, 64)))     # float64
-    kernels.matmul(operand(rng, (64, 64), False), operand(rng, (64, 64), True))      # kernel
+    dispatch.matmul(operand(rng, (4, 4), False), operand(rng, (4, 4), False))         # small
+    dispatch.matmul(rng.standard_normal((64, 64)), rng.standard_normal((64, 64)))     # float64
+    dispatch.matmul(operand(rng, (64, 64), False), operand(rng, (64, 64), True))      # kernel
     assert gemm.calls == {"kernel": 1, "numpy": 2}, gemm.calls
 
 
@@ -57,7 +58,7 @@ def check_memory_growth(kernel):
     pages = kernel.memory.buffer.byteLength // 65536
     for m, n, k in [(10, 10, 10), (700, 600, 500), (10, 10, 10), (1000, 900, 800)]:
         a, b = operand(rng, (m, k), False), operand(rng, (k, n), False)
-        np.testing.assert_allclose(kernels.matmul(a, b), a.astype(np.float64) @ b,
+        np.testing.assert_allclose(dispatch.matmul(a, b), a.astype(np.float64) @ b,
                                    rtol=1e-5, atol=1e-6 * k + 1e-6)
     assert kernel.memory.buffer.byteLength // 65536 > pages
 
@@ -111,7 +112,7 @@ CHECKS = [check_matmul_matches_numpy, check_routing, check_memory_growth, check_
 
 def run_checks(kernel):
     """Run every check; the GEMM installed before (e.g. by the worker) is back afterwards."""
-    installed = kernels._gemm
+    installed = dispatch._gemm
     results = {}
     for check in CHECKS:
         try:
@@ -119,5 +120,5 @@ def run_checks(kernel):
             results[check.__name__] = "ok"
         except Exception:  # noqa: BLE001 -- every failure is reported, with its traceback
             results[check.__name__] = traceback.format_exc()
-    kernels.set_gemm(installed)
+    dispatch.set_gemm(installed)
     return results

@@ -1,4 +1,4 @@
-"""nnpy.wasm_gemm with the real kernel inside real Pyodide 0.27.7 (in Node, no browser needed).
+"""nnpy.backend.wasm_gemm with the real kernel inside real Pyodide 0.27.7 (in Node, no browser needed).
 
 Runs pyodide_checks.py in Pyodide for each kernel build. Needs the vendored runtime
 (`python build.py vendor` fills .cache/pyodide-0.27.7/, or set NNPY_PYODIDE_DIR).

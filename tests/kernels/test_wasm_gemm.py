@@ -1,8 +1,8 @@
-"""nnpy.wasm_gemm routing, run in CPython against a fake kernel (fake_kernel.py).
+"""nnpy.backend.wasm_gemm routing, run in CPython against a fake kernel (fake_kernel.py).
 
 Proves: large float32 GEMMs reach the kernel and small ones or other dtypes stay with NumPy;
 transposed views travel as flags, not copies; memory growth and allocation failure are handled;
-Dense and Conv2D give the same results through the kernel; and CPython's `nnpy.kernels.matmul`
+Dense and Conv2D give the same results through the kernel; and CPython's `nnpy.backend.dispatch.matmul`
 is untouched unless a kernel is installed.
 """
 
@@ -13,7 +13,8 @@ import pytest
 from fake_kernel import FakeKernel, Float32Array
 
 import nnpy
-from nnpy import kernels, layers, wasm_gemm
+from nnpy import layers
+from nnpy.backend import dispatch, wasm_gemm
 
 
 @pytest.fixture
@@ -32,20 +33,20 @@ def random(rng, shape, dtype=np.float32):
 
 
 def test_cpython_matmul_is_unchanged_without_a_kernel():
-    assert not kernels.IN_BROWSER
-    assert kernels._gemm is kernels._matmul_blas
+    assert not dispatch.IN_BROWSER
+    assert dispatch._gemm is dispatch._matmul_blas
     rng = np.random.default_rng(0)
     for dtype in (np.float32, np.float64):
         a, b = random(rng, (37, 41), dtype), random(rng, (41, 23), dtype)
-        np.testing.assert_array_equal(kernels.matmul(a, b), a @ b)
-        np.testing.assert_array_equal(kernels.matmul(a.T.T, b[:, ::2]), a @ b[:, ::2])
+        np.testing.assert_array_equal(dispatch.matmul(a, b), a @ b)
+        np.testing.assert_array_equal(dispatch.matmul(a.T.T, b[:, ::2]), a @ b[:, ::2])
 
 
 def test_install_none_restores_the_platform_gemm(kernel):
     install(kernel)
-    assert isinstance(kernels._gemm, wasm_gemm.WasmGemm)
+    assert isinstance(dispatch._gemm, wasm_gemm.WasmGemm)
     wasm_gemm.install(None)
-    assert kernels._gemm is kernels._matmul_blas
+    assert dispatch._gemm is dispatch._matmul_blas
 
 
 @pytest.mark.parametrize("trans_a, trans_b", itertools.product((False, True), repeat=2))
@@ -56,7 +57,7 @@ def test_transposed_views_travel_as_flags(kernel, trans_a, trans_b):
     b = random(rng, (33, 70))                          # (K, N)
     a_view = np.ascontiguousarray(a.T).T if trans_a else a   # a.T of a C-contiguous array
     b_view = np.ascontiguousarray(b.T).T if trans_b else b
-    c = kernels.matmul(a_view, b_view)
+    c = dispatch.matmul(a_view, b_view)
     assert c.dtype == np.float32 and c.shape == (45, 70)
     np.testing.assert_allclose(c, a.astype(np.float64) @ b, rtol=1e-5, atol=1e-5)
     assert kernel.gemm_calls == [(45, 70, 33, trans_a, trans_b, False)]
@@ -67,7 +68,7 @@ def test_strided_operands_are_copied_contiguous(kernel):
     install(kernel)
     rng = np.random.default_rng(2)
     a, b = random(rng, (40, 60)), random(rng, (60, 50))
-    c = kernels.matmul(a[:, ::2], b[::2, 1::2])                # neither C- nor F-contiguous
+    c = dispatch.matmul(a[:, ::2], b[::2, 1::2])                # neither C- nor F-contiguous
     np.testing.assert_allclose(c, a[:, ::2] @ b[::2, 1::2], rtol=1e-5, atol=1e-5)
     assert kernel.gemm_calls == [(40, 25, 30, False, False, False)]
 
@@ -79,11 +80,11 @@ def test_small_problems_and_other_dtypes_stay_with_numpy(kernel):
     float64 = random(rng, (30, 30), np.float64), random(rng, (30, 30), np.float64)
     mixed = random(rng, (30, 30)), random(rng, (30, 30), np.float64)
     for a, b in (small, float64, mixed):
-        c = kernels.matmul(a, b)
+        c = dispatch.matmul(a, b)
         assert c.dtype == np.result_type(a, b)
         np.testing.assert_allclose(c, a @ b, rtol=1e-5, atol=1e-6)
     assert kernel.gemm_calls == [] and gemm.calls == {"kernel": 0, "numpy": 3}
-    kernels.matmul(random(rng, (10, 10)), random(rng, (10, 10)))                # 1000: kernel
+    dispatch.matmul(random(rng, (10, 10)), random(rng, (10, 10)))                # 1000: kernel
     assert gemm.calls == {"kernel": 1, "numpy": 3}
 
 
@@ -93,7 +94,7 @@ def test_workspace_grows_and_views_are_taken_again(kernel):
     shapes = [(20, 30, 40), (300, 200, 250), (20, 30, 40), (301, 7, 90), (600, 500, 300)]
     for m, n, k in shapes:                     # the 2nd and 5th calls grow the wasm memory
         a, b = random(rng, (m, k)), random(rng, (k, n))
-        np.testing.assert_allclose(kernels.matmul(a, b), a.astype(np.float64) @ b,
+        np.testing.assert_allclose(dispatch.matmul(a, b), a.astype(np.float64) @ b,
                                    rtol=1e-5, atol=1e-4)
     assert len(kernel.memory.buffer.bytes) > 2 * 65536
     assert gemm.calls["kernel"] == len(shapes)
@@ -105,10 +106,10 @@ def test_allocation_failure_falls_back_to_numpy(kernel):
     gemm = install(kernel)
     rng = np.random.default_rng(5)
     a, b = random(rng, (300, 300)), random(rng, (300, 300))
-    np.testing.assert_allclose(kernels.matmul(a, b), a @ b, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(dispatch.matmul(a, b), a @ b, rtol=1e-5, atol=1e-4)
     assert gemm.calls == {"kernel": 0, "numpy": 1}
     a, b = random(rng, (40, 40)), random(rng, (40, 40))        # fits: the kernel again
-    np.testing.assert_allclose(kernels.matmul(a, b), a @ b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dispatch.matmul(a, b), a @ b, rtol=1e-5, atol=1e-5)
     assert gemm.calls == {"kernel": 1, "numpy": 1}
 
 

@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from nnpy.errors import ModelFormatError
+from ..errors import ModelFormatError
 
 MAX_HEADER_BYTES = 100_000_000  # the official implementation's limit
 MAX_NESTING = 64  # a real header nests 3 deep

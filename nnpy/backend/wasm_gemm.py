@@ -2,8 +2,8 @@
 
 The worker loads the kernel (web/kernels/gemm.js) and hands the JS object to `install`:
 
-    import nnpy.wasm_gemm
-    nnpy.wasm_gemm.install(kernel)      # every nnpy.kernels.matmul now goes through `WasmGemm`
+    import nnpy.backend.wasm_gemm
+    nnpy.backend.wasm_gemm.install(kernel)  # every nnpy.backend.matmul now goes through `WasmGemm`
 
 `WasmGemm(a, b)` copies both operands into the kernel's memory through Float32Array views
 (`JsProxy.assign`: one memcpy, no per-element conversion), runs the kernel and copies C back with
@@ -17,7 +17,7 @@ Nothing here imports `js` at module level, so the routing is tested in CPython w
 
 import numpy as np
 
-from . import kernels
+from . import dispatch
 
 # M * N * K below this goes to einsum. A kernel call costs about 6 us however small (copies and
 # calls into JS); in Chromium's Pyodide einsum and the kernel cross near 20^3 (7 us each), and the
@@ -44,7 +44,7 @@ def _aligned(nbytes):
 
 
 class WasmGemm:
-    """`matmul(a, b)` through the wasm kernel; a callable for `nnpy.kernels.set_gemm`.
+    """`matmul(a, b)` through the wasm kernel; a callable for `nnpy.backend.set_gemm`.
 
     kernel: the object from loadGemmKernel (gemm, alloc, reset, memory); once installed, this
     object owns the kernel's memory. float32_array: the JS `Float32Array` constructor (taken from
@@ -113,8 +113,8 @@ class WasmGemm:
 def install(kernel, float32_array=None, small_problem=SMALL_PROBLEM):
     """Send nnpy's GEMMs to `kernel` (None: back to NumPy). Returns the installed WasmGemm."""
     if kernel is None:
-        kernels.set_gemm(None)
+        dispatch.set_gemm(None)
         return None
     gemm = WasmGemm(kernel, float32_array, small_problem)
-    kernels.set_gemm(gemm)
+    dispatch.set_gemm(gemm)
     return gemm

@@ -1,25 +1,27 @@
-"""Page operations for "Draw a digit": predictions that show the network at work, a new class
-for the output layer, and fine-tuning on the user's own drawings. Only the browser worker uses them
-(through `nnpy.browser.Session`), but they are plain Python + NumPy, tested in CPython.
+"""Page operations on any model: predictions that show the network at work, the picture's
+outline, a new class for the output layer, and fine-tuning on examples the user made. Only the
+browser worker uses them (through `nnpy.web.Session`), but they are plain Python + NumPy, tested
+in CPython. Sizes come from the model (its input shape and spec), never from constants.
 
-    digits_predict(model, inputs)      probabilities, the exact input image, every layer's activity
-    digits_network(model)              the layers and their strongest weights, once per model
-    digits_add_class(model, name)      the same model with one more output unit (a new class)
-    digits_finetune_start(model, ...)  a training job on drawings + the replay sample; the page
-                                       then calls the Session's `fit_step` / `fit_stop` with it
+    predict_activity(model, inputs)   probabilities, the exact input image, every layer's activity
+    network_outline(model)            the layers and their strongest weights, once per model
+    add_class(model, name)            the same model with one more output unit (a new class)
+    finetune_start(model, ...)        a job training on the user's examples + a replay sample; the
+                                      page drives it with the Session's `job_step` / `job_stop`
 
-What the page draws (web/network-view.js) is a column per Conv2D and Dense layer. Conv2D outputs
-are feature maps, sent as uint8 images (C, H, W) scaled by the layer's largest value; Dense outputs
-are units, sent as float32. Weights are lines: only the strongest are sent, as (source, target,
-weight) lists. A line that joins two feature maps, or a feature map to a Dense unit after Flatten,
-stands for a whole window of weights; its weight is their sum.
+What the page draws (the <nnpy-network> element) is a column per Conv2D and Dense layer. Conv2D
+outputs are feature maps, sent as uint8 images (C, H, W) scaled by the layer's largest value; Dense
+outputs are units, sent as float32. Weights are lines: only the strongest are sent, as (source,
+target, weight) lists. A line that joins two feature maps, or a feature map to a Dense unit after
+Flatten, stands for a whole window of weights; its weight is their sum.
 """
 
 import numpy as np
 
-from nnpy import data, layers, optimizers
-from nnpy.browser import SCALES, FitJob, as_array, operation
-from nnpy.io import read_safetensors
+from .. import data, layers, optimizers
+from ..saving import read_safetensors
+from .inputs import as_array, input_to_image, scale_range
+from .session import Job, operation
 
 MAX_MAPS = 32  # feature maps sent per conv layer
 MAX_EDGES = 160  # weight lines sent per layer
@@ -29,14 +31,6 @@ def _visible(model):
     """Indices of the layers the picture shows as columns: Conv2D (maps) and Dense (units)."""
     return [i for i, layer in enumerate(model.layers)
             if isinstance(layer, (layers.Conv2D, layers.Dense))]
-
-
-def _input_image(x, spec):
-    """A model input (H, W, C) as uint8 for display: the spec's [low, high] range -> 0..255."""
-    scale = (spec or {}).get("scale", [0, 1])
-    low, high = SCALES[scale] if isinstance(scale, str) else scale
-    image = (np.asarray(x, dtype=np.float32) - low) / ((high - low) or 1)
-    return np.clip(np.round(image * 255), 0, 255).astype(np.uint8)  # (H, W, C)
 
 
 def _activity(index, output):
@@ -51,12 +45,12 @@ def _activity(index, output):
 
 
 @operation
-def op_digits_predict(session, model, inputs, activity=True):
+def op_predict_activity(session, model, inputs, activity=True):
     """`predict` for one image, plus `input` (uint8 (H, W, C): the image the network gets, e.g.
     prepare_digit's 28x28) and `activity` (the visible layers' outputs; for the last layer of a
     classifier its probabilities, with its logits beside them)."""
-    net = session._model(model)
-    x = net._as_input(session._inputs(net, inputs)[:1])  # (1, H, W, C)
+    net = session.model(model)
+    x = session.inputs(net, inputs)[:1].astype(net.dtype)  # (1, H, W, C)
     visible = set(_visible(net)) if activity else set()
     outputs = []
     hidden = x
@@ -73,7 +67,7 @@ def op_digits_predict(session, model, inputs, activity=True):
     labels = list(net.labels or [])
     return {"probabilities": probabilities, "index": best,
             "label": labels[best] if best < len(labels) else best,
-            "input": _input_image(x[0], net.input_spec), "activity": outputs}
+            "input": input_to_image(x[0], net.input_spec), "activity": outputs}
 
 
 def _strongest(weights, limit):
@@ -123,10 +117,10 @@ def _column(net, index, is_output):
 
 
 @operation
-def op_digits_network(session, model):
+def op_network_outline(session, model):
     """The picture's skeleton: the input, then a column per Conv2D/Dense layer with the strongest
     weights coming into it (the lines to draw)."""
-    net = session._model(model)
+    net = session.model(model)
     shape = list(net.input_shape)
     visible = _visible(net)
     columns = [{"layer": -1, "kind": "input", "name": "input", "shape": shape,
@@ -137,10 +131,10 @@ def op_digits_network(session, model):
 
 
 @operation
-def op_digits_add_class(session, model, name, seed=0):
+def op_add_class(session, model, name, seed=0):
     """Grow the last Dense layer by one unit for the new class `name`, keeping every learnt weight;
     returns the model (same handle, one more label)."""
-    net = session._model(model)
+    net = session.model(model)
     name = str(name).strip()
     labels = list(net.labels or [str(i) for i in range(net.output_shape[-1])])
     if not name:
@@ -167,47 +161,54 @@ def op_digits_add_class(session, model, name, seed=0):
     return net
 
 
-def finetune_data(images, labels, replay_images=None, replay_labels=None, share=0.4):
-    """The training set: the user's (N, 28, 28) uint8 drawings, each repeated so that they make up
-    about `share` of it, plus the replay sample (so the known classes are not forgotten)."""
-    x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1) / 255  # (N, 28, 28, 1)
-    y = np.asarray(labels, dtype=np.int64).reshape(-1)
+def finetune_data(x, y, replay_x=None, replay_y=None, share=0.4):
+    """The training set: the user's examples `x` (N, *input_shape), each repeated so that they
+    make up about `share` of it, plus the replay sample (so the known classes are not forgotten)."""
     if len(x) == 0 or len(x) != len(y):
-        raise ValueError(f"{len(x)} drawings but {len(y)} labels; "
-                         "keep a drawing as an example first")
-    if replay_images is None:
+        raise ValueError(f"{len(x)} examples but {len(y)} labels; "
+                         "keep an example of a class first")
+    if replay_x is None:
         return x, y
-    replay_x = np.asarray(replay_images, dtype=np.float32).reshape(-1, 28, 28, 1) / 255
-    replay_y = np.asarray(replay_labels, dtype=np.int64).reshape(-1)
     repeat = max(1, round(share * len(replay_x) / ((1 - share) * len(x))))
     return (np.concatenate([np.repeat(x, repeat, axis=0), replay_x]),
             np.concatenate([np.repeat(y, repeat), replay_y]))
 
 
+AUGMENTATIONS = {"digits": data.augment_digits}  # what `augment` may name
+
+
 @operation
-def op_digits_finetune_start(session, model, images, labels, replay=None, epochs=3, batch_size=32,
-                             learning_rate=5e-4, seed=0):
-    """Start fine-tuning on the user's drawings (uint8 (N, 28, 28), the `input` images that
-    digits_predict returned) with integer `labels`, mixed with `replay` (the bytes of
-    digits-replay.safetensors). Returns {"job", "examples", "batches"}; the page drives the job
-    with the Session's `fit_step` and stops it with `fit_stop`."""
-    net = session._model(model)
-    images = as_array(images, dtype="uint8")
-    labels = as_array(labels, dtype="int32").astype(np.int64)
+def op_finetune_start(session, model, images, labels, replay=None, augment=None, epochs=3,
+                      batch_size=32, learning_rate=5e-4, seed=0):
+    """Start fine-tuning on the user's examples: `images` uint8 (N, *input_shape), the `input`
+    images predict_activity returned, with integer `labels`, mixed with `replay` (bytes of a
+    safetensors file with "images" uint8 and "labels", e.g. digits-replay.safetensors) and, if
+    `augment` names one of AUGMENTATIONS, every batch distorted by it, so a few examples go a long
+    way. Returns {"job", "examples", "batches"}; the job gives {"history"} when done."""
+    net = session.model(model)
+    shape = net.input_shape
+    low, high = scale_range(net.input_spec)
+
+    def as_input(pixels):  # uint8 images as shown -> the model's input range
+        images = np.asarray(pixels, dtype=np.float32).reshape(-1, *shape)  # (N, *input_shape)
+        return low + (high - low) * images / 255
+
+    labels = as_array(labels, dtype="int32").astype(np.int64).reshape(-1)
     classes = net.output_shape[-1]
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(f"labels must be class numbers 0..{classes - 1}")
-    replay_images = replay_labels = None
+    if augment is not None and augment not in AUGMENTATIONS:
+        raise ValueError(f"unknown augmentation {augment!r}; use one of {sorted(AUGMENTATIONS)}")
+    replay_x = replay_y = None
     if replay is not None:
         tensors, _ = read_safetensors(bytes(replay))
-        replay_images, replay_labels = tensors["images"], tensors["labels"]
-    x, y = finetune_data(images, labels, replay_images, replay_labels)
-    # a fresh optimizer: the shipped model's cosine schedule had decayed to almost nothing
+        replay_x = as_input(tensors["images"])
+        replay_y = np.asarray(tensors["labels"], dtype=np.int64).reshape(-1)
+    x, y = finetune_data(as_input(as_array(images, dtype="uint8")), labels, replay_x, replay_y)
+    # a fresh optimizer: a shipped model's learning-rate schedule may have decayed to almost nothing
     net.compile(optimizer=optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"])
-    # every batch distorted by augment_digits, so a few drawings go a long way
-    job = FitJob(net, x, y, epochs=epochs, batch_size=batch_size, seed=seed,
-                 augment=data.augment_digits)
-    handle = session._new_handle()
-    session.jobs[handle] = job
-    return {"job": handle, "examples": len(x), "batches": -(-len(x) // batch_size) * epochs}
+    logs = net.fit_iter(x, y, epochs=epochs, batch_size=batch_size, seed=seed,
+                        augment=AUGMENTATIONS.get(augment))
+    job = session.start_job(Job(logs, finish=lambda: {"history": net.history.history}))
+    return {"job": job, "examples": len(x), "batches": -(-len(x) // batch_size) * epochs}

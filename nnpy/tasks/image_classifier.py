@@ -14,14 +14,15 @@ import json
 
 import numpy as np
 
-from . import layers, optimizers
-from .callbacks import EarlyStopping
-from .data import resize
-from .errors import ModelFormatError, ShapeError
-from .model import Sequential
-from .safetensors_codec import decode_safetensors, encode_safetensors
+from .. import layers, optimizers
+from ..callbacks import EarlyStopping
+from ..data import resize
+from ..errors import ModelFormatError, ShapeError
+from ..model import Sequential
+from ..saving import decode_safetensors, encode_safetensors, model_from_state, model_state
 
-PROJECT_FORMAT = 1
+PROJECT_FORMAT = 1  # "nnpy.project_format"; the model inside keeps the model file's "nnpy.format"
+MODEL_PREFIX = "model."
 MIN_CLASSES, MAX_CLASSES = 2, 10
 
 
@@ -147,6 +148,11 @@ class ImageClassifierProject:
     def counts(self):
         return [len(samples) for samples in self.samples]
 
+    def class_samples(self, index):
+        """The (S, S, 3) uint8 samples of class `index`, oldest first."""
+        self._check_class(index)
+        return self.samples[index]
+
     def dataset(self):
         """(x float32 (N, S, S, 3) in [0, 1], y int64 (N,)) over all classes."""
         x = [np.stack(s) for s in self.samples if s]
@@ -209,18 +215,20 @@ class ImageClassifierProject:
 
     # ---- the project file --------------------------------------------------------------------------
     def to_bytes(self):
-        """Samples (uint8), class names, settings, history, model weights and optimizer state."""
+        """Samples (uint8), class names, settings, history, and the model (weights, optimizer
+        state, architecture) written by the model file's own writer under the "model." prefix."""
         tensors = {f"samples.{i}": (np.stack(s) if s else
                                     np.zeros((0, self.image_size, self.image_size, 3), np.uint8))
                    for i, s in enumerate(self.samples)}
         info = {"class_names": self.class_names, "image_size": self.image_size, "flip": self.flip,
                 "seed": self.seed, "history": self.history, "trained_classes": self.trained_classes,
                 "confusion": None if self.confusion is None else self.confusion.tolist()}
-        metadata = {"nnpy.format": str(PROJECT_FORMAT), "nnpy.project": json.dumps(info)}
+        metadata = {"nnpy.project_format": str(PROJECT_FORMAT), "nnpy.project": json.dumps(info)}
         if self.model is not None:
-            metadata["nnpy.config"] = json.dumps(self.model.get_config())
-            tensors.update({f"model.{k}": v for k, v in self.model.state_dict().items()})
-            tensors.update({f"optimizer.{k}": v for k, v in self.model.optimizer.state_dict().items()})
+            model_tensors, model_metadata = model_state(self.model, prefix=MODEL_PREFIX,
+                                                        include_optimizer=True)
+            tensors.update(model_tensors)
+            metadata.update(model_metadata)
         return encode_safetensors(tensors, metadata)
 
     @classmethod
@@ -230,6 +238,10 @@ class ImageClassifierProject:
         if "nnpy.project" not in metadata:
             raise ModelFormatError("this is not an nnpy project file (no nnpy.project metadata); "
                                    "a model file is opened with nnpy.load_model instead")
+        version = metadata.get("nnpy.project_format", "1")  # files before the key existed: 1
+        if version != str(PROJECT_FORMAT):
+            raise ModelFormatError(f"this project was saved in project format {version!r}; this "
+                                   f"nnpy reads format {PROJECT_FORMAT}: upgrade nnpy")
         try:
             info = json.loads(metadata["nnpy.project"])
             project = cls(info["class_names"], info["image_size"], info.get("flip", True),
@@ -243,17 +255,11 @@ class ImageClassifierProject:
             project.trained_classes = info.get("trained_classes")
             if info.get("confusion") is not None:
                 project.confusion = np.array(info["confusion"])
-            if "nnpy.config" in metadata:
-                project.model = Sequential.from_config(json.loads(metadata["nnpy.config"]))
-                project.model.load_state_dict({k[len("model."):]: v for k, v in tensors.items()
-                                               if k.startswith("model.")})
-                project.model.optimizer.load_state_dict(
-                    {k[len("optimizer."):]: v for k, v in tensors.items() if k.startswith("optimizer.")})
-        except ModelFormatError:
-            raise
         except (KeyError, ValueError, TypeError, ShapeError) as error:
             raise ModelFormatError(f"the project file is damaged or incomplete ({error}); "
                                    "download a fresh copy or start a new project") from None
+        if "nnpy.config" in metadata:
+            project.model = model_from_state(tensors, metadata, prefix=MODEL_PREFIX)
         return project
 
 

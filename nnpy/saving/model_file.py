@@ -1,37 +1,45 @@
 """Model files: one .safetensors file holds a model's weights (tensors by dotted name) and its
-architecture, labels and input description (JSON in `__metadata__`). See safetensors_codec for the
-byte format and how untrusted bytes are checked."""
+architecture, labels and input description (JSON in `__metadata__`). See `safetensors` for the
+byte format and how untrusted bytes are checked.
+
+`model_state` / `model_from_state` are the one writer and reader of a model's part of a file:
+the model file is that part alone, and other files (an image-classifier project) hold it under a
+name prefix beside tensors of their own, as tinygrad's `nn/state.py` does. A file's config names
+its model class, which is found in `MODELS` (filled by `register_model`), so this module never
+imports the model module that imports it.
+"""
 
 import json
 
 import numpy as np
 
-from nnpy.errors import ModelFormatError
-from nnpy.safetensors_codec import (
+from ..errors import ModelFormatError
+from .safetensors import (
     decode_safetensors,
     encode_safetensors,
     errors_name_the_file,
-    read_safetensors,
-    save_safetensors,
     short_repr,
     source_bytes,
     write_atomically,
 )
 
-__all__ = [
-    "decode_safetensors", "encode_safetensors", "load_model", "load_weights_by_name",
-    "model_to_bytes", "read_safetensors", "save_model", "save_safetensors", "torch_to_nnpy",
-]
-
 FORMAT_VERSION = 1  # bump when a reader of the old format could no longer load the new one
 OPTIMIZER_PREFIX = "optimizer."
+MODELS = {}  # class name -> model class, for rebuilding a model from a file's config
 
 
-def model_to_bytes(model, include_optimizer=False):
-    """The model as .safetensors bytes: weights + buffers as tensors, architecture as metadata."""
+def register_model(cls):
+    """Class decorator: models of this class can be rebuilt from a file by their class name."""
+    MODELS[cls.__name__] = cls
+    return cls
+
+
+def model_state(model, prefix="", include_optimizer=False):
+    """(tensors, metadata) of `model`'s part of a file: weights and buffers named `prefix` + dotted
+    name, optimizer slots under "optimizer.", architecture, labels and input spec as metadata."""
     if not model.built:
         model.build()  # its weights must exist to be saved; ShapeError if the input shape is unknown
-    tensors = dict(model.state_dict())
+    tensors = {prefix + name: value for name, value in model.state_dict().items()}
     if include_optimizer and model.optimizer is not None:
         optimizer_state = model.optimizer.state_dict()
         tensors.update({OPTIMIZER_PREFIX + name: value for name, value in optimizer_state.items()})
@@ -40,7 +48,29 @@ def model_to_bytes(model, include_optimizer=False):
         metadata["nnpy.labels"] = json.dumps(list(model.labels))
     if model.input_spec is not None:
         metadata["nnpy.input"] = json.dumps(model.input_spec)
-    return encode_safetensors(tensors, metadata)
+    return tensors, metadata
+
+
+def model_from_state(tensors, metadata, prefix=""):
+    """The model that `model_state(..., prefix)` described; ModelFormatError naming the tensor or
+    layer when the tensors and metadata do not make a complete, consistent nnpy model."""
+    _check_format_version(metadata)
+    model = _rebuild(_json_metadata(metadata, "nnpy.config", "the model architecture"))
+    weights = {name[len(prefix):]: value for name, value in tensors.items()
+               if name.startswith(prefix) and not name.startswith(OPTIMIZER_PREFIX)}
+    model.load_state_dict(_matched_state(model, weights))
+    model.labels = _labels(metadata)
+    model.input_spec = _input_spec(metadata)
+    optimizer_state = {name.removeprefix(OPTIMIZER_PREFIX): value for name, value in tensors.items()
+                       if name.startswith(OPTIMIZER_PREFIX)}
+    if optimizer_state and model.optimizer is not None:
+        _load_optimizer_state(model.optimizer, optimizer_state)
+    return model
+
+
+def model_to_bytes(model, include_optimizer=False):
+    """The model as .safetensors bytes: weights + buffers as tensors, architecture as metadata."""
+    return encode_safetensors(*model_state(model, include_optimizer=include_optimizer))
 
 
 def save_model(model, path, include_optimizer=False):
@@ -55,18 +85,7 @@ def load_model(source):
     complete, consistent nnpy model.
     """
     with errors_name_the_file(source):
-        tensors, metadata = decode_safetensors(source_bytes(source))
-        _check_format_version(metadata)
-        model = _rebuild(_json_metadata(metadata, "nnpy.config", "the model architecture"))
-        weights = {k: v for k, v in tensors.items() if not k.startswith(OPTIMIZER_PREFIX)}
-        model.load_state_dict(_matched_state(model, weights))
-        model.labels = _labels(metadata)
-        model.input_spec = _input_spec(metadata)
-        optimizer_state = {k.removeprefix(OPTIMIZER_PREFIX): v for k, v in tensors.items()
-                           if k.startswith(OPTIMIZER_PREFIX)}
-        if optimizer_state and model.optimizer is not None:
-            _load_optimizer_state(model.optimizer, optimizer_state)
-        return model
+        return model_from_state(*decode_safetensors(source_bytes(source)))
 
 
 def _check_format_version(metadata):
@@ -74,7 +93,7 @@ def _check_format_version(metadata):
     if version is None:
         raise ModelFormatError(
             "this safetensors file has no 'nnpy.format' metadata, so it holds weights but no "
-            "nnpy model; build the model yourself and use nnpy.io.load_weights_by_name"
+            "nnpy model; build the model yourself and use nnpy.saving.load_weights_by_name"
         )
     if not (version.isascii() and version.isdigit() and len(version) < 10 and int(version) > 0):
         raise ModelFormatError(f"'nnpy.format' is {short_repr(version)}, not a format version number")
@@ -95,20 +114,23 @@ def _json_metadata(metadata, key, meaning):
 
 
 def _rebuild(config):
-    from nnpy.model import Sequential  # imported here: nnpy.model imports this module
-
     if not isinstance(config, dict):
         raise ModelFormatError(f"'nnpy.config' must be a JSON object, found {type(config).__name__}")
+    name = config.get("class_name", "Sequential")
+    model_class = MODELS.get(name) if isinstance(name, str) else None
+    if model_class is None:
+        raise ModelFormatError(f"'nnpy.config' describes a {short_repr(name)} model; this nnpy "
+                               f"rebuilds {', '.join(sorted(MODELS))}")
     try:
-        return Sequential.from_config(config)
+        return model_class.from_config(config)
     except Exception as err:
-        where = _broken_layer(Sequential, config)
+        where = _broken_layer(model_class, config)
         raise ModelFormatError(
             f"cannot rebuild the saved architecture{where}: {type(err).__name__}: {err}"
         ) from err
 
 
-def _broken_layer(Sequential, config):
+def _broken_layer(model_class, config):
     """Where a rebuild fails: ' at layer i (Class)' for the first failing layer, found by
     rebuilding ever longer prefixes of the layer list, else the model-wide settings."""
     entries = config.get("layers")
@@ -116,7 +138,7 @@ def _broken_layer(Sequential, config):
         return " (its 'layers' entry must be a list)"
     for count in range(len(entries) + 1):
         try:
-            Sequential.from_config({**config, "layers": entries[:count], "compile": None})
+            model_class.from_config({**config, "layers": entries[:count], "compile": None})
         except Exception:  # noqa: BLE001 - whatever the failure, this prefix is where it starts
             if count == 0:
                 return " (in its settings: name, seed, input_shape)"
@@ -232,7 +254,7 @@ def load_weights_by_name(model, source, name_map=None):
                 f"nothing in the file fills {_listing(missing)}; map a file tensor to each "
                 f"(or build a model with exactly the file's tensors)"
             )
-        remedy = "PyTorch Linear and Conv2d weights need nnpy.io.torch_to_nnpy in name_map"
+        remedy = "PyTorch Linear and Conv2d weights need nnpy.saving.torch_to_nnpy in name_map"
         model.load_state_dict(_cast_to_fit(model, renamed, remedy))
         return model
 

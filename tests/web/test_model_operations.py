@@ -1,4 +1,4 @@
-"""The page operations of "Draw a digit" (nnpy/browser_digits.py), called as the worker calls them:
+"""The page operations on any model (nnpy/web/operations.py), called as the worker calls them:
 through `Session.dispatch`, on the shipped digit model."""
 
 from pathlib import Path
@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 import nnpy
-from nnpy.browser import Session
-from nnpy.browser_digits import finetune_data
 from nnpy.data import prepare_digit
+from nnpy.web import Session
+from nnpy.web.operations import finetune_data
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "web" / "models" / "digits.safetensors"
 REPLAY = ROOT / "web" / "models" / "digits-replay.safetensors"
 
@@ -54,7 +54,7 @@ def session():
 
 
 def test_predict_returns_the_input_the_network_sees_and_every_layers_activity(session):
-    result = call(session, "digits_predict", model=session.handle, inputs=drawing("one"))
+    result = call(session, "predict_activity", model=session.handle, inputs=drawing("one"))
     assert result["label"] == "1"
     pixels = np.frombuffer(drawing("one")["pixels"], np.uint8).reshape(140, 140, 4)
     seen = array(result["input"])
@@ -71,13 +71,13 @@ def test_predict_returns_the_input_the_network_sees_and_every_layers_activity(se
     model = nnpy.load_model(MODEL)
     np.testing.assert_allclose(probabilities, model.predict(seen[None] / 255)[0], atol=1e-5)
     # without activity: the same answer, nothing else
-    quick = call(session, "digits_predict", model=session.handle, inputs=drawing("one"),
+    quick = call(session, "predict_activity", model=session.handle, inputs=drawing("one"),
                  activity=False)
     assert quick["activity"] == [] and quick["index"] == 1
 
 
 def test_network_lists_columns_and_their_strongest_weights(session):
-    network = call(session, "digits_network", model=session.handle)
+    network = call(session, "network_outline", model=session.handle)
     kinds = [c["kind"] for c in network["columns"]]
     assert kinds == ["input", "conv", "conv", "dense", "output"]
     assert network["labels"] == [str(i) for i in range(10)]
@@ -100,46 +100,63 @@ def test_network_lists_columns_and_their_strongest_weights(session):
 
 
 def test_a_new_class_keeps_what_the_model_knows(session):
-    before = call(session, "digits_predict", model=session.handle, inputs=drawing("zero"))
-    grown = call(session, "digits_add_class", model=session.handle, name="cross")
+    before = call(session, "predict_activity", model=session.handle, inputs=drawing("zero"))
+    grown = call(session, "add_class", model=session.handle, name="cross")
     assert grown["__model__"] == session.handle and grown["labels"][-1] == "cross"
-    after = call(session, "digits_predict", model=session.handle, inputs=drawing("zero"))
+    after = call(session, "predict_activity", model=session.handle, inputs=drawing("zero"))
     logits_before = array(before["activity"][-1]["logits"])
     logits_after = array(after["activity"][-1]["logits"])
     np.testing.assert_array_equal(logits_after[:10], logits_before)
     assert logits_after[10] < logits_after.max() and after["label"] == before["label"] == "0"
     saved = nnpy.load_model(session.models[session.handle].to_bytes())
     assert saved.labels[-1] == "cross" and saved.output_shape == (11,)
-    reply = session.dispatch("digits_add_class", {"model": session.handle, "name": "cross"})
+    reply = session.dispatch("add_class", {"model": session.handle, "name": "cross"})
     assert reply["error"]["type"] == "ValueError" and "already" in reply["error"]["message"]
 
 
 def test_fine_tuning_learns_a_new_class_and_mixes_in_the_replay(session):
-    call(session, "digits_add_class", model=session.handle, name="cross")
-    seen = array(call(session, "digits_predict", model=session.handle,
+    call(session, "add_class", model=session.handle, name="cross")
+    seen = array(call(session, "predict_activity", model=session.handle,
                       inputs=drawing("cross"))["input"])[..., 0]
     images = np.stack([seen] * 4)  # (4, 28, 28) uint8; augmentation varies them
-    start = call(session, "digits_finetune_start", model=session.handle,
+    start = call(session, "finetune_start", model=session.handle,
                  images={"data": images.tobytes(), "dtype": "uint8", "shape": [4, 28, 28]},
-                 labels=[10] * 4, replay=REPLAY.read_bytes(), epochs=3)
+                 labels=[10] * 4, replay=REPLAY.read_bytes(), augment="digits", epochs=3)
     assert start["examples"] == 4 * 33 + 200  # the drawings are ~40% of what it trains on
     steps = 0
-    while (logs := call(session, "fit_step", job=start["job"]))["kind"] != "done":
-        steps += logs["kind"] == "batch"
+    while not (step := call(session, "job_step", job=start["job"]))["done"]:
+        steps += step["batch"] is not None
     assert steps == start["batches"]
-    assert logs["history"]["loss"][-1] < logs["history"]["loss"][0]
-    assert call(session, "digits_predict", model=session.handle,
+    assert step["history"]["loss"][-1] < step["history"]["loss"][0]
+    assert call(session, "predict_activity", model=session.handle,
                 inputs=drawing("cross"))["label"] == "cross"
-    assert call(session, "digits_predict", model=session.handle,
+    assert call(session, "predict_activity", model=session.handle,
                 inputs=drawing("one"))["label"] == "1"
-    reply = session.dispatch("digits_finetune_start", {
+    reply = session.dispatch("finetune_start", {
         "model": session.handle, "images": {"data": images.tobytes(), "dtype": "uint8",
                                             "shape": [4, 28, 28]}, "labels": [11] * 4})
     assert reply["error"]["type"] == "ValueError" and "0..10" in reply["error"]["message"]
+    reply = session.dispatch("finetune_start", {
+        "model": session.handle, "images": {"data": images.tobytes(), "dtype": "uint8",
+                                            "shape": [4, 28, 28]}, "labels": [1] * 4,
+        "augment": "mirror"})
+    assert reply["error"]["type"] == "ValueError" and "'digits'" in reply["error"]["message"]
 
 
 def test_finetune_data_without_replay_and_with_nothing():
-    x, y = finetune_data(np.zeros((3, 28, 28), np.uint8), [1, 2, 3])
+    x, y = finetune_data(np.zeros((3, 28, 28, 1), np.float32), np.array([1, 2, 3]))
     assert x.shape == (3, 28, 28, 1) and list(y) == [1, 2, 3]
-    with pytest.raises(ValueError, match="keep a drawing"):
-        finetune_data(np.zeros((0, 28, 28), np.uint8), [])
+    with pytest.raises(ValueError, match="keep an example"):
+        finetune_data(np.zeros((0, 28, 28, 1), np.float32), np.array([]))
+
+
+def test_a_stopped_job_is_gone_and_stopping_twice_is_harmless(session):
+    images = {"data": bytes(2 * 28 * 28), "dtype": "uint8", "shape": [2, 28, 28]}
+    start = call(session, "finetune_start", model=session.handle, images=images, labels=[1, 2],
+                 epochs=50, batch_size=1)
+    first = call(session, "job_step", job=start["job"])
+    assert first["batch"]["batch"] == 0 and not first["done"]
+    assert len(call(session, "job_stop", job=start["job"])["history"]) == 0  # no epoch ended
+    assert call(session, "job_stop", job=start["job"]) is None
+    reply = session.dispatch("job_step", {"job": start["job"]})
+    assert reply["error"]["type"] == "ValueError" and "job" in reply["error"]["message"]

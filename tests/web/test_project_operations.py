@@ -1,0 +1,81 @@
+"""The webcam trainer's page operations (nnpy/web/projects.py), called as the worker calls them:
+through `Session.dispatch`."""
+
+import numpy as np
+
+from nnpy.web import Session
+
+
+def call(session, op, **args):
+    reply = session.dispatch(op, args)
+    assert "ok" in reply, reply.get("error")
+    return reply["ok"]
+
+
+def rgba(rng, colour, size=64):
+    """RGBA bytes of a noisy webcam-like frame dominated by one colour channel."""
+    image = np.full((size, size, 4), 255, np.uint8)
+    image[..., :3] = rng.integers(0, 70, (size, size, 3))
+    image[..., colour] += 170
+    return image.tobytes()
+
+
+def test_page_operations_record_train_in_steps_predict_and_save():
+    session, rng = Session(), np.random.default_rng(0)
+    opened = call(session, "project_new", class_names=["red", "blue"])
+    project = opened["project"]
+    assert opened["counts"] == [0, 0] and not opened["trained"]
+    for colour, index in ((0, 0), (2, 1)):
+        pixels = b"".join(rgba(rng, colour) for _ in range(10))
+        assert call(session, "project_add_samples", project=project, class_index=index,
+                    pixels=pixels, width=64, height=64, count=10) == 10
+    assert call(session, "project_delete_sample", project=project, class_index=1,
+                sample_index=0) == 9
+    thumbnails = call(session, "project_samples", project=project, class_index=0)
+    assert thumbnails["__ndarray__"] == "uint8" and thumbnails["shape"] == [10, 64, 64, 3]
+
+    started = call(session, "project_train_start", project=project, epochs=4, learning_rate=3e-3)
+    job = started["job"]
+    assert started["state"]["trained"] and started["state"]["history"] == {}
+    steps, epochs = 0, []
+    while True:
+        step = call(session, "job_step", job=job, budget_ms=0)  # one batch a step
+        steps += 1
+        epochs += step["epochs"]
+        if step["done"]:
+            break
+    assert [log["epoch"] for log in epochs] == [0, 1, 2, 3] and steps > 4
+    assert step["state"]["trained"] and len(step["state"]["history"]["val_loss"]) == 4
+    assert np.asarray(step["state"]["confusion"]).shape == (2, 2)
+
+    answer = call(session, "project_predict", project=project, pixels=rgba(rng, 2),
+                  width=64, height=64)
+    probabilities = np.frombuffer(answer["probabilities"]["data"], np.float32)
+    assert answer["label"] == "blue" and answer["index"] == 1 == probabilities.argmax()
+    assert abs(probabilities.sum() - 1) < 1e-5
+    data = call(session, "project_to_bytes", project=project)
+    again = call(session, "project_open", data=data)
+    assert again["project"] != project and again["counts"] == [10, 9] and again["trained"]
+
+    job = call(session, "project_train_start", project=project, epochs=50)["job"]
+    call(session, "job_step", job=job, budget_ms=0)
+    stopped = call(session, "job_stop", job=job)["state"]  # Cancel
+    assert stopped["trained"] and len(stopped["history"]["loss"]) == 4  # no epoch finished
+    call(session, "project_close", project=project)
+    assert "closed" in session.dispatch("project_state", {"project": project})["error"]["message"]
+
+
+def test_page_operations_refuse_what_cannot_work():
+    session = Session()
+    project = call(session, "project_new")["project"]
+    assert call(session, "project_state", project=project)["class_names"] == ["Class 1", "Class 2"]
+    error = session.dispatch("project_train_start", {"project": project})["error"]
+    assert error["type"] == "ValueError" and "Class 1, Class 2" in error["message"]
+    error = session.dispatch("project_add_samples", {"project": project, "class_index": 0,
+                                                     "pixels": b"1234", "width": 64, "height": 64})
+    assert "expected 1 RGBA frames of 64x64" in error["error"]["message"]
+    error = session.dispatch("project_open", {"data": b"not a project"})["error"]
+    assert error["type"] == "ModelFormatError"
+    error = session.dispatch("project_predict", {"project": project, "pixels": bytes(64 * 64 * 4),
+                                                 "width": 64, "height": 64})["error"]
+    assert error["type"] == "RuntimeError" and "train" in error["message"]
