@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "nnpy"
 LONG_FILE = 400  # lines; a longer source file says why in its first lines
 LONG_REASON = "longer than 400 lines because"
