@@ -6,7 +6,7 @@
     model.compile(optimizer=optimizers.Adam(0.05), loss="binary_crossentropy", metrics=["accuracy"])
 
 The library: `layers`, `losses`, `optimizers`, `callbacks`, `initializers`, `data`, the model
-(`Sequential`), `saving` (model files), `backend` (where matrix products run), `tasks` (whole jobs
+(`Sequential`, and `Model` for graphs), `saving` (model files), `backend` (where matrix products run), `tasks` (whole jobs
 such as an image-classifier project) and `testing` (gradient checks). `nnpy.web` is the Python half
 of the browser worker's protocol; only the worker imports it.
 """
@@ -14,6 +14,7 @@ of the browser worker's protocol; only the worker imports it.
 from . import backend, callbacks, data, initializers, layers, losses, optimizers, saving
 from .callbacks import EarlyStopping, History, LambdaCallback
 from .errors import ModelFormatError, NnpyError, ShapeError, TrainingDivergedError
+from .functional import Model
 from .model import Sequential
 from .saving import load_model
 
@@ -23,6 +24,7 @@ __all__ = [
     "EarlyStopping",
     "History",
     "LambdaCallback",
+    "Model",
     "ModelFormatError",
     "NnpyError",
     "Sequential",

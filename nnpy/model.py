@@ -42,6 +42,9 @@ class Sequential:
             return
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential takes nnpy layers, got {type(layer).__name__}")
+        if layer.merges:
+            raise TypeError(f"{type(layer).__name__} joins several inputs, which a stack cannot "
+                            "give it; describe the graph with nnpy.Model(inputs, outputs)")
         self.layers.append(layer)
 
     @property
@@ -347,11 +350,14 @@ class Sequential:
                     seed=config.get("seed", 0), name=config.get("name", "sequential"))
         if config.get("input_shape"):
             model.build(tuple(config["input_shape"]))
-        compile_config = config.get("compile")
+        return model.compile_from_config(config.get("compile"))
+
+    def compile_from_config(self, compile_config):
+        """Compile as `get_config()["compile"]` says (nothing when it is None)."""
         if compile_config:
-            model.compile(optimizer=optimizers.from_json(compile_config["optimizer"]),
-                          loss=compile_config["loss"], metrics=compile_config.get("metrics"))
-        return model
+            self.compile(optimizer=optimizers.from_json(compile_config["optimizer"]),
+                         loss=compile_config["loss"], metrics=compile_config.get("metrics"))
+        return self
 
     def save(self, path, include_optimizer=False):
         """One .safetensors file, written atomically (see nnpy.saving)."""

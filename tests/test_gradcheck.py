@@ -38,6 +38,18 @@ LAYER_CASES = {
     "GELU": (lambda: layers.GELU(), (7,), 3),
     "GELU-exact": (lambda: layers.GELU(approximate=False), (7,), 3),
     "Linear": (lambda: layers.Linear(), (4,), 2),
+    "ReLU-max_value": (lambda: layers.ReLU(max_value=0.5), (9,), 3),
+    "DepthwiseConv2D-valid": (lambda: layers.DepthwiseConv2D(3), (6, 5, 2), 2),
+    "DepthwiseConv2D-same-stride2-relu6": (
+        lambda: layers.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6"),
+        (7, 6, 3), 2),
+    "DepthwiseConv2D-multiplier": (lambda: layers.DepthwiseConv2D((2, 3), depth_multiplier=2,
+                                                                  use_bias=False), (5, 5, 2), 2),
+    "ZeroPadding2D": (lambda: layers.ZeroPadding2D(((0, 1), (2, 1))), (3, 4, 2), 2),
+    # layers that merge inputs: the shape is each input's
+    "Add": (lambda: layers.Add(), [(3, 4), (3, 4), (3, 4)], 2),
+    "Concatenate": (lambda: layers.Concatenate(), [(2, 3), (2, 1)], 2),
+    "Concatenate-axis1": (lambda: layers.Concatenate(axis=1), [(2, 3), (1, 3)], 2),
 }
 
 # every registered layer must have a case (Input holds no computation)
@@ -61,7 +73,10 @@ def test_layer_gradients_match_finite_differences(case):
     layer.build(shape, np.random.default_rng(0))
     layer.astype(np.float64)
     rng = np.random.default_rng(42)
-    x = _away_from_kinks(rng.standard_normal((batch, *shape)))
+    if layer.merges:
+        x = [rng.standard_normal((batch, *one)) for one in shape]
+    else:
+        x = _away_from_kinks(rng.standard_normal((batch, *shape)))
     for key in layer.params:  # non-trivial gamma/beta/bias so their gradients are exercised
         layer.params[key] = layer.params[key] + rng.standard_normal(layer.params[key].shape) * 0.3
     before = None

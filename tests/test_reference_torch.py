@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import nnpy
 from nnpy import Sequential, layers, losses, optimizers
 
 torch = pytest.importorskip("torch")
@@ -225,3 +226,79 @@ def test_whole_cnn_step_matches_torch():
     np.testing.assert_allclose(loss, expected.item(), rtol=1e-10)
     for name, grad in model.gradients().items():
         _close(grad, p[name].grad)
+
+
+# --------------------------------------------------------------------------- graph layers
+
+
+@pytest.mark.parametrize("stride, padding, multiplier", [(1, "same", 1), (2, "same", 1),
+                                                         (2, "valid", 2)])
+def test_depthwise_conv2d_matches_torch_grouped_convolution(rng, stride, padding, multiplier):
+    layer = layers.DepthwiseConv2D(3, strides=stride, padding=padding,
+                                   depth_multiplier=multiplier, activation="relu6")
+    x = rng.standard_normal((2, 7, 8, 3)) * 4  # some values above 6: the cap is exercised
+    y, dx, grads, r = _run(layer, x)
+    tx, tk, tb = _leaf(x), _leaf(layer.params["kernel"]), _leaf(layer.params["bias"])
+    nchw = tx.permute(0, 3, 1, 2)
+    if padding == "same":
+        top, bottom = _same_padding(7, 3, stride)
+        left, right = _same_padding(8, 3, stride)
+        nchw = F.pad(nchw, (left, right, top, bottom))
+    # ours (kh, kw, C, M) -> torch (C*M, 1, kh, kw): group c makes output channels c*M ... c*M+M-1
+    weight = tk.permute(2, 3, 0, 1).reshape(3 * multiplier, 1, 3, 3)
+    ty = F.relu6(F.conv2d(nchw, weight, tb, stride=stride, groups=3)).permute(0, 2, 3, 1)
+    (ty * torch.tensor(r)).sum().backward()
+    _close(y, ty)
+    _close(dx, tx.grad)
+    _close(grads["kernel"], tk.grad)
+    _close(grads["bias"], tb.grad)
+
+
+def test_zero_padding_matches_torch_pad(rng):
+    x = rng.standard_normal((2, 3, 4, 2))
+    y, dx, _, r = _run(layers.ZeroPadding2D(((0, 1), (2, 1))), x)
+    tx = _leaf(x)
+    ty = F.pad(tx.permute(0, 3, 1, 2), (2, 1, 0, 1)).permute(0, 2, 3, 1)  # (left, right, top, bottom)
+    (ty * torch.tensor(r)).sum().backward()
+    _close(y, ty)
+    _close(dx, tx.grad)
+
+
+def test_a_residual_graph_model_matches_torch_values_and_gradients(rng):
+    """An inverted-residual block (expand 1x1, depthwise 3x3, project 1x1, add the input) with a
+    branch concatenated beside it: the model's forward and every gradient, through the graph."""
+    inputs = layers.Input((5, 5, 4))
+    expanded = layers.Conv2D(8, 1, activation="relu6")(inputs)
+    spatial = layers.DepthwiseConv2D(3, padding="same", activation="relu6")(expanded)
+    projected = layers.Conv2D(4, 1)(spatial)
+    block = layers.Add()([inputs, projected])
+    joined = layers.Concatenate()([block, layers.Conv2D(2, 1)(inputs)])
+    outputs = layers.Dense(3)(layers.GlobalAveragePooling2D()(joined))
+    model = nnpy.Model(inputs, outputs, seed=1)
+    model.astype(np.float64)
+    x = rng.standard_normal((3, 5, 5, 4)) * 2
+    y = model.forward(x, training=True)
+    r = np.random.default_rng(5).standard_normal(y.shape)
+    model.backward(r)
+
+    weights = {name: _leaf(value) for name, value in model.parameters().items()}
+
+    def conv(t, name, **options):
+        return F.conv2d(t, weights[f"{name}.kernel"].permute(3, 2, 0, 1), weights[f"{name}.bias"],
+                        **options)
+
+    tx = _leaf(x)
+    nchw = tx.permute(0, 3, 1, 2)
+    t_expanded = F.relu6(conv(nchw, "0"))
+    depthwise = weights["1.kernel"].permute(2, 3, 0, 1)                    # (8, 1, 3, 3)
+    t_spatial = F.relu6(F.conv2d(t_expanded, depthwise, weights["1.bias"], padding=1, groups=8))
+    t_block = nchw + conv(t_spatial, "2")
+    t_joined = torch.cat([t_block, conv(nchw, "4")], dim=1)
+    ty = F.linear(t_joined.mean(dim=(2, 3)), weights["7.kernel"].T, weights["7.bias"])
+    (ty * torch.tensor(r)).sum().backward()
+    _close(y, ty)
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Conv2D", "DepthwiseConv2D", "Conv2D", "Add", "Conv2D", "Concatenate",
+        "GlobalAveragePooling2D", "Dense"]
+    for name, gradient in model.gradients().items():
+        _close(gradient, weights[name].grad)

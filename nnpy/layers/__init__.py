@@ -1,19 +1,20 @@
 """Layers: each shows its forward and backward on one screen (see base.Layer for the contract)."""
 
-from .activations import GELU, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from .base import LAYERS, Input, Layer
-from .conv import (
+from .activations import GELU, LeakyReLU, Linear, ReLU, ReLU6, Sigmoid, Softmax, Tanh
+from .base import LAYERS, Input, Layer, Node
+from .conv import Conv2D, DepthwiseConv2D
+from .dense import Dense
+from .merge import Add, Concatenate
+from .normalization import BatchNorm, BatchNormalization
+from .pooling import (
     AveragePooling2D,
     AvgPool2D,
-    Conv2D,
     GlobalAveragePooling2D,
     GlobalAvgPool2D,
     MaxPool2D,
     MaxPooling2D,
 )
-from .dense import Dense
-from .normalization import BatchNorm, BatchNormalization
-from .shape import Dropout, Flatten, Reshape
+from .shape import Dropout, Flatten, Reshape, ZeroPadding2D
 
 
 def from_config(entry):
@@ -27,12 +28,15 @@ def from_config(entry):
 __all__ = [
     "GELU",
     "LAYERS",
+    "Add",
     "AveragePooling2D",
     "AvgPool2D",
     "BatchNorm",
     "BatchNormalization",
+    "Concatenate",
     "Conv2D",
     "Dense",
+    "DepthwiseConv2D",
     "Dropout",
     "Flatten",
     "GlobalAveragePooling2D",
@@ -43,10 +47,13 @@ __all__ = [
     "Linear",
     "MaxPool2D",
     "MaxPooling2D",
+    "Node",
     "ReLU",
+    "ReLU6",
     "Reshape",
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "ZeroPadding2D",
     "from_config",
 ]

@@ -18,12 +18,32 @@ class Linear(Layer):
 
 
 class ReLU(Layer):
+    """max(x, 0), capped at `max_value` when given (ReLU6 is ReLU(max_value=6), as in MobileNet
+    and EfficientNet-Lite: a bounded range that survives low-precision arithmetic)."""
+
+    def __init__(self, max_value=None, name=None):
+        super().__init__(name)
+        self.max_value = None if max_value is None else float(max_value)
+        if self.max_value is not None and not self.max_value > 0:
+            raise ValueError(f"ReLU max_value must be a positive number or None, got {max_value!r}")
+
     def forward(self, x, training=False):
         self.mask = x > 0
+        if self.max_value is not None:
+            self.mask &= x < self.max_value
+            return np.clip(x, 0, self.max_value).astype(x.dtype, copy=False)
         return np.where(self.mask, x, 0).astype(x.dtype, copy=False)
 
     def backward(self, dy):
         return dy * self.mask
+
+    def get_config(self):
+        return {"max_value": self.max_value, "name": self.name}
+
+
+def ReLU6(name=None):
+    """ReLU capped at 6."""
+    return ReLU(max_value=6, name=name)
 
 
 class LeakyReLU(Layer):
@@ -119,6 +139,7 @@ ACTIVATIONS = {
     None: Linear,
     "linear": Linear,
     "relu": ReLU,
+    "relu6": ReLU6,
     "leaky_relu": LeakyReLU,
     "sigmoid": Sigmoid,
     "tanh": Tanh,

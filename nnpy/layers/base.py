@@ -5,6 +5,17 @@
 - `forward(x, training=False) -> y` caches what `backward` needs.
 - `backward(dy) -> dx` returns the gradient for the input and fills `grads` (same keys as `params`).
 - `get_config()` returns constructor arguments; `Layer.from_config(cfg)` rebuilds the layer.
+
+A layer that combines several inputs (`merges = True`: Add, Concatenate) takes a list of input
+shapes in `build`, a list of arrays in `forward`, and returns a list of gradients from `backward`.
+
+Called on an `Input` or on another call's result, a layer does no arithmetic: it returns a `Node`
+that remembers the call, and `nnpy.Model(inputs, outputs)` turns the nodes into a graph, as with
+Keras's functional API:
+
+    inputs = layers.Input((32, 32, 3))
+    x = layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    outputs = layers.Add()([x, layers.Conv2D(8, 1)(inputs)])
 """
 
 
@@ -12,7 +23,8 @@ LAYERS = {}  # class name -> class; filled by every subclass, read by model load
 
 
 class Layer:
-    input_grad = True  # Sequential sets False on the first layer: d loss / d data is not needed
+    input_grad = True  # a model sets False where d loss / d input is not needed (the data)
+    merges = False  # True for layers that combine a list of inputs
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -43,6 +55,13 @@ class Layer:
         raise NotImplementedError
 
     def __call__(self, x, training=False):
+        """forward(x) on arrays; on an Input or Node (or a list of them), a Node of the graph."""
+        sources = x if isinstance(x, (list, tuple)) else [x]
+        if sources and all(isinstance(source, (Input, Node)) for source in sources):
+            if self.merges != isinstance(x, (list, tuple)):
+                needs = "a list of inputs" if self.merges else "one input, not a list"
+                raise TypeError(f"{type(self).__name__} takes {needs}")
+            return Node(self, list(sources))
         return self.forward(x, training=training)
 
     def get_config(self):
@@ -76,3 +95,14 @@ class Input(Layer):
 
     def get_config(self):
         return {"shape": list(self.shape), "name": self.name}
+
+
+class Node:
+    """One call of `layer` on `inputs` (Input layers or Nodes) while a graph is being described."""
+
+    def __init__(self, layer, inputs):
+        self.layer = layer
+        self.inputs = inputs
+
+    def __repr__(self):
+        return f"Node({type(self.layer).__name__} {self.layer.name!r})"

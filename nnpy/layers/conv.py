@@ -1,5 +1,6 @@
-"""Convolution and pooling over NHWC images, by im2col and GEMM: no Python loop over pixels or
-examples, only over the kernel's taps (kh * kw small slices) when gradients are scattered back."""
+"""Convolution over NHWC images: Conv2D by im2col and GEMM, DepthwiseConv2D tap by tap. No Python
+loop over pixels or examples, only over the kernel's taps (kh * kw small slices). `_Windowed` is
+the sliding-window geometry that pooling (pooling.py) shares."""
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -193,106 +194,79 @@ class Conv2D(_Windowed):
         }
 
 
-class _Pool2D(_Windowed):
-    def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
+class DepthwiseConv2D(_Windowed):
+    """(N, H, W, C) -> (N, H', W', C * depth_multiplier): every channel convolved on its own with
+    `depth_multiplier` filters (MobileNet's and EfficientNet's cheap spatial convolution).
+    kernel (kh, kw, C, depth_multiplier), bias (C * depth_multiplier,); output channel
+    c * depth_multiplier + m comes from input channel c, as in Keras."""
+
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
+                 activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", name=None):
         super().__init__(name)
-        self.window = _pair(pool_size)
-        self.strides = _pair(strides) if strides is not None else self.window
+        self.window = _pair(kernel_size)
+        self.strides = _pair(strides)
         self.padding = _check_padding(padding)
+        self.depth_multiplier = int(depth_multiplier)
+        self.activation_name = activation
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.depthwise_initializer = depthwise_initializer
+        self.bias_initializer = bias_initializer
 
     def _channels_out(self, channels_in):
-        return channels_in
+        return channels_in * self.depth_multiplier
 
-    def get_config(self):
-        return {"pool_size": list(self.window), "strides": list(self.strides),
-                "padding": self.padding, "name": self.name}
-
-
-class MaxPool2D(_Pool2D):
-    """(N, H, W, C) -> (N, H', W', C): the largest value of each window; its gradient goes to
-    that one position."""
-
-    def _tiles(self):
-        """True when windows tile the input without overlap or padding (the common pool 2/3)."""
-        return self.strides == self.window and self.padding == "valid"
-
-    def _taps(self, x):
-        """For tiling windows: kh*kw strided views (N, Ho, Wo, C), tap (i, j) of every window,
-        in the window's row-major order."""
-        (kh, kw), (_, height, width, _) = self.window, x.shape
-        rows, columns = height // kh * kh, width // kw * kw
-        return [x[:, i:rows:kh, j:columns:kw] for i in range(kh) for j in range(kw)]
+    def build(self, input_shape, rng=None):
+        super().build(input_shape, rng)
+        rng = rng or np.random.default_rng(0)
+        shape = (*self.window, self.input_shape[2], self.depth_multiplier)
+        self.params["kernel"] = initializers.get(self.depthwise_initializer)(shape, rng)
+        if self.use_bias:
+            self.params["bias"] = initializers.get(self.bias_initializer)((self.output_shape[2],),
+                                                                          rng)
 
     def forward(self, x, training=False):
-        self.x_shape = x.shape
-        if self._tiles():
-            # tap by tap over whole feature maps: NumPy's inner loops stay long, where a max
-            # over a last axis of kh*kw values runs ~3x slower in Pyodide
-            taps = self._taps(x)
-            y = taps[0].copy()                                   # (N, Ho, Wo, C)
-            if training:
-                self.argmax = np.zeros(y.shape, dtype=np.uint8 if len(taps) < 256 else np.intp)
-            for index, tap in enumerate(taps[1:], 1):
-                if training:  # strictly greater: on ties the first tap wins, as with argmax
-                    np.putmask(self.argmax, tap > y, index)
-                np.maximum(y, tap, out=y)
-            return y
-        xp, windows, self.pads = self._windows(x, fill=-np.inf)
-        self.padded_shape = xp.shape
-        flat = windows.reshape(*windows.shape[:4], -1)      # (N, Ho, Wo, C, kh*kw)
-        if not training:  # inference needs no record of the winners
-            return flat.max(axis=-1)
-        self.argmax = flat.argmax(axis=-1)                  # (N, Ho, Wo, C)
-        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
-
-    def backward(self, dy):
-        (kh, kw), (n, out_h, out_w, channels) = self.window, dy.shape
-        if self._tiles():
-            dx = np.zeros(self.x_shape, dtype=dy.dtype)
-            for index, dtap in enumerate(self._taps(dx)):   # views into dx
-                np.multiply(dy, self.argmax == index, out=dtap)
-            return dx
-        # one-hot of the winning tap, times dy: (N, Ho, Wo, C, kh, kw)
-        winner = self.argmax[..., None] == np.arange(kh * kw)
-        dwindows = (dy[..., None] * winner).reshape(n, out_h, out_w, channels, kh, kw)
-        return self._scatter(dwindows.transpose(4, 5, 3, 0, 1, 2), self.padded_shape,
-                             self.pads, self.x_shape)
-
-
-class AvgPool2D(_Pool2D):
-    """(N, H, W, C) -> (N, H', W', C): the mean of each window (padding is not counted)."""
-
-    def forward(self, x, training=False):
-        xp, windows, self.pads = self._windows(x)
+        xp, self.windows, self.pads = self._windows(x)   # windows (N, Ho, Wo, C, kh, kw)
         self.x_shape, self.padded_shape = x.shape, xp.shape
-        # how many real (unpadded) values each window holds
-        _, ones, _ = self._windows(np.ones((1, *x.shape[1:3], 1), dtype=x.dtype))
-        self.counts = ones.sum(axis=(-2, -1))            # (1, Ho, Wo, 1)
-        return windows.sum(axis=(-2, -1)) / self.counts
+        kernel = self.params["kernel"]                      # (kh, kw, C, M)
+        n, out_h, out_w, channels = self.windows.shape[:4]
+        z = np.zeros((n, out_h, out_w, channels, self.depth_multiplier), dtype=x.dtype)
+        for i in range(self.window[0]):
+            for j in range(self.window[1]):  # tap (i, j) of every window, all channels at once
+                z += self.windows[..., i, j, None] * kernel[i, j]   # (N, Ho, Wo, C, M)
+        z = z.reshape(n, out_h, out_w, -1)                  # (N, Ho, Wo, C*M)
+        if self.use_bias:
+            z += self.params["bias"]
+        return self.activation.forward(z, training)
 
     def backward(self, dy):
-        share = (dy / self.counts).transpose(3, 0, 1, 2)  # (C, N, Ho, Wo)
-        dtaps = np.broadcast_to(share, (*self.window, *share.shape))
+        dz = self.activation.backward(dy)                   # (N, Ho, Wo, C*M)
+        kernel = self.params["kernel"]                      # (kh, kw, C, M)
+        (kh, kw), channels = self.window, kernel.shape[2]
+        n, out_h, out_w, _ = dz.shape
+        dz5 = dz.reshape(n, out_h, out_w, channels, self.depth_multiplier)
+        dkernel = np.empty_like(kernel)
+        for i in range(kh):
+            for j in range(kw):
+                dkernel[i, j] = np.einsum("nhwc,nhwcm->cm", self.windows[..., i, j], dz5)
+        self.grads["kernel"] = dkernel
+        if self.use_bias:
+            self.grads["bias"] = dz.sum(axis=(0, 1, 2))
+        if not self.input_grad:
+            return None
+        dtaps = np.einsum("nhwcm,ijcm->ijcnhw", dz5, kernel)  # (kh, kw, C, N, Ho, Wo)
         return self._scatter(dtaps, self.padded_shape, self.pads, self.x_shape)
 
-
-class GlobalAveragePooling2D(Layer):
-    """(N, H, W, C) -> (N, C): the mean over all positions."""
-
-    def compute_output_shape(self, input_shape):
-        if len(input_shape) != 3:
-            raise ShapeError(f"GlobalAveragePooling2D expects (N, H, W, C), got (N, {input_shape})")
-        return (input_shape[2],)
-
-    def forward(self, x, training=False):
-        self.x_shape = x.shape
-        return x.mean(axis=(1, 2))
-
-    def backward(self, dy):
-        _n, height, width, _channels = self.x_shape
-        return np.broadcast_to(dy[:, None, None, :] / (height * width), self.x_shape).copy()
-
-
-MaxPooling2D = MaxPool2D
-AveragePooling2D = AvgPool2D
-GlobalAvgPool2D = GlobalAveragePooling2D
+    def get_config(self):
+        return {
+            "kernel_size": list(self.window),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "depth_multiplier": self.depth_multiplier,
+            "activation": self.activation_name,
+            "use_bias": self.use_bias,
+            "depthwise_initializer": self.depthwise_initializer,
+            "bias_initializer": self.bias_initializer,
+            "name": self.name,
+        }

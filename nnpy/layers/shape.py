@@ -1,4 +1,4 @@
-"""Layers that move values around without weights: Flatten, Reshape, Dropout."""
+"""Layers that move values around without weights: Flatten, Reshape, ZeroPadding2D, Dropout."""
 
 import numpy as np
 
@@ -44,6 +44,44 @@ class Reshape(Layer):
 
     def get_config(self):
         return {"target_shape": list(self.target_shape), "name": self.name}
+
+
+class ZeroPadding2D(Layer):
+    """(N, H, W, C) -> (N, top + H + bottom, left + W + right, C), zeros around the image.
+    `padding`: n (all sides), (rows, columns), or ((top, bottom), (left, right)) as in Keras;
+    ((0, 1), (0, 1)) is TensorFlow's "same" padding for a stride-2 3x3 convolution."""
+
+    def __init__(self, padding=1, name=None):
+        super().__init__(name)
+        if np.isscalar(padding):
+            padding = ((padding, padding), (padding, padding))
+        elif all(np.isscalar(p) for p in padding):
+            padding = ((padding[0], padding[0]), (padding[1], padding[1]))
+        self.padding = tuple(tuple(int(p) for p in side) for side in padding)
+        if len(self.padding) != 2 or any(len(side) != 2 or min(side) < 0 for side in self.padding):
+            raise ValueError(f"ZeroPadding2D padding must be n, (rows, columns) or "
+                             f"((top, bottom), (left, right)) of counts >= 0, got {padding!r}")
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ShapeError(f"ZeroPadding2D expects images (N, H, W, C), got (N, {input_shape})")
+        (top, bottom), (left, right) = self.padding
+        height, width, channels = input_shape
+        return (top + height + bottom, left + width + right, channels)
+
+    def forward(self, x, training=False):
+        (top, _), (left, _) = self.padding
+        out = np.zeros((x.shape[0], *self.output_shape), dtype=x.dtype)
+        out[:, top:top + x.shape[1], left:left + x.shape[2]] = x
+        return out
+
+    def backward(self, dy):
+        (top, _), (left, _) = self.padding
+        height, width, _ = self.input_shape
+        return dy[:, top:top + height, left:left + width]
+
+    def get_config(self):
+        return {"padding": [list(side) for side in self.padding], "name": self.name}
 
 
 class Dropout(Layer):

@@ -29,7 +29,8 @@ def relative_error(analytic, numeric):
 
 def check_layer(layer, x, training=True, eps=1e-6, before_forward=None):
     """Compare a built float64 layer's backward with central differences of
-    sum(forward(x) * r) for a fixed random r, on x and every parameter. Returns {name: error}."""
+    sum(forward(x) * r) for a fixed random r, on x and every parameter. Returns {name: error}.
+    For a layer that merges inputs, `x` is their list and the errors are "input.0", "input.1"..."""
     rng = np.random.default_rng(1)
     reset = before_forward or (lambda: None)
     reset()
@@ -42,7 +43,11 @@ def check_layer(layer, x, training=True, eps=1e-6, before_forward=None):
     reset()
     layer.forward(x, training=training)
     dx = layer.backward(r)
-    errors = {"input": relative_error(dx, numerical_gradient(objective, x, eps))}
+    if isinstance(x, list):
+        errors = {f"input.{i}": relative_error(d, numerical_gradient(objective, xi, eps))
+                  for i, (d, xi) in enumerate(zip(dx, x))}
+    else:
+        errors = {"input": relative_error(dx, numerical_gradient(objective, x, eps))}
     analytic = {key: layer.grads[key].copy() for key in layer.params}
     for key, param in layer.params.items():
         errors[key] = relative_error(analytic[key], numerical_gradient(objective, param, eps))
