@@ -10,33 +10,6 @@ import pytest
 from nnpy import Sequential, layers, optimizers, saving
 from nnpy.errors import ModelFormatError
 
-DTYPES = ["float64", "float32", "float16", "int64", "int32", "int16", "int8",
-          "uint64", "uint32", "uint16", "uint8", "bool"]
-SHAPES = [(), (0,), (2, 0, 3), (5,), (3, 4), (2, 3, 1, 2)]
-
-
-def random_array(dtype, shape, seed=0):
-    rng = np.random.default_rng(seed)
-    if dtype == "bool":
-        return np.asarray(rng.random(shape) < 0.5)  # a 0-d comparison gives a scalar, not an array
-    if np.dtype(dtype).kind == "f":
-        return rng.standard_normal(shape).astype(dtype)
-    info = np.iinfo(dtype)
-    return rng.integers(info.min, info.max, size=shape, dtype=dtype, endpoint=True)
-
-
-def small_file():
-    """A couple of tensors plus metadata: the sample the fuzz-style tests cut and flip."""
-    tensors = {"0.kernel": np.arange(6, dtype=np.float32).reshape(2, 3),
-               "0.bias": np.array([1, -2, 3], dtype=np.int16)}
-    return saving.encode_safetensors(tensors, {"nnpy.format": "1", "note": "héllo"})
-
-
-def raw_file(header, data=b""):
-    """Hand-built safetensors bytes: `header` is a JSON-able object or already-encoded bytes."""
-    text = header if isinstance(header, bytes) else json.dumps(header).encode()
-    return len(text).to_bytes(8, "little") + text + data
-
 
 def entry(dtype="F32", shape=(1,), offsets=(0, 4)):
     return {"dtype": dtype, "shape": list(shape), "data_offsets": list(offsets)}
