@@ -4,15 +4,11 @@ examples, only over the kernel's taps (kh * kw small slices) when gradients are 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .. import initializers
+from .. import initializers, validation
 from ..backend import matmul
 from ..errors import ShapeError
 from . import activations
 from .base import Layer
-
-
-def _pair(value):
-    return (int(value), int(value)) if np.isscalar(value) else tuple(int(v) for v in value)
 
 
 def _output_and_padding(size, window, stride, padding):
@@ -36,10 +32,8 @@ def _pad(x, pad_h, pad_w, fill=0.0):
     return out
 
 
-def _check_padding(padding):
-    if padding not in ("same", "valid"):
-        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
-    return padding
+def _check_padding(padding, where):
+    return validation.one_of(padding, "padding", ("same", "valid"), where)
 
 
 class _Windowed(Layer):
@@ -90,26 +84,31 @@ class Conv2D(_Windowed):
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  name=None):
         super().__init__(name)
-        self.filters = int(filters)
-        self.window = _pair(kernel_size)
-        self.strides = _pair(strides)
-        self.padding = _check_padding(padding)
+        self.filters = validation.integer(filters, "filters", "Conv2D", example=8)
+        self.window = validation.pair(kernel_size, "kernel_size", "Conv2D")
+        self.strides = validation.pair(strides, "strides", "Conv2D")
+        self.padding = _check_padding(padding, "Conv2D")
         self.activation_name = activation
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self.use_bias = validation.boolean(use_bias, "use_bias", "Conv2D")
+        self.kernel_initializer = initializers.checked(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.checked(bias_initializer, "bias_initializer")
 
     def _channels_out(self, channels_in):
         return self.filters
 
     def build(self, input_shape, rng=None):
+        shapes = self.weight_shapes(input_shape)
         super().build(input_shape, rng)
         rng = rng or np.random.default_rng(0)
-        shape = (*self.window, self.input_shape[2], self.filters)
-        self.params["kernel"] = initializers.get(self.kernel_initializer)(shape, rng)
+        self.params["kernel"] = initializers.get(self.kernel_initializer)(shapes["kernel"], rng)
         if self.use_bias:
-            self.params["bias"] = initializers.get(self.bias_initializer)((self.filters,), rng)
+            self.params["bias"] = initializers.get(self.bias_initializer)(shapes["bias"], rng)
+
+    def weight_shapes(self, input_shape):
+        self.compute_output_shape(input_shape)
+        shapes = {"kernel": (*self.window, input_shape[2], self.filters)}  # (kh, kw, C, F)
+        return shapes | ({"bias": (self.filters,)} if self.use_bias else {})
 
     def forward(self, x, training=False):
         n = x.shape[0]
@@ -196,9 +195,10 @@ class Conv2D(_Windowed):
 class _Pool2D(_Windowed):
     def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
         super().__init__(name)
-        self.window = _pair(pool_size)
-        self.strides = _pair(strides) if strides is not None else self.window
-        self.padding = _check_padding(padding)
+        where = type(self).__name__
+        self.window = validation.pair(pool_size, "pool_size", where)
+        self.strides = validation.pair(strides, "strides", where) if strides is not None else self.window
+        self.padding = _check_padding(padding, where)
 
     def _channels_out(self, channels_in):
         return channels_in

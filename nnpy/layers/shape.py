@@ -1,7 +1,10 @@
 """Layers that move values around without weights: Flatten, Reshape, Dropout."""
 
+import math
+
 import numpy as np
 
+from .. import validation
 from ..errors import ShapeError
 from .base import Layer
 
@@ -10,7 +13,7 @@ class Flatten(Layer):
     """(N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
 
     def compute_output_shape(self, input_shape):
-        return (int(np.prod(input_shape)),)
+        return (math.prod(input_shape),)
 
     def forward(self, x, training=False):
         self.x_shape = x.shape
@@ -25,13 +28,14 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, name=None):
         super().__init__(name)
-        self.target_shape = tuple(int(d) for d in target_shape)
+        self.target_shape = validation.shape(target_shape, "target_shape", "Reshape",
+                                             allow_unknown=True)
 
     def compute_output_shape(self, input_shape):
-        size = int(np.prod(input_shape))
-        known = int(np.prod([d for d in self.target_shape if d != -1]))
+        size = math.prod(input_shape)
+        known = math.prod(d for d in self.target_shape if d != -1)
         shape = tuple(size // known if d == -1 else d for d in self.target_shape)
-        if int(np.prod(shape)) != size:
+        if math.prod(shape) != size:
             raise ShapeError(f"cannot reshape {input_shape} ({size} values) into {self.target_shape}")
         return shape
 
@@ -52,10 +56,8 @@ class Dropout(Layer):
 
     def __init__(self, rate, seed=None, name=None):
         super().__init__(name)
-        if not 0 <= rate < 1:
-            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
-        self.rate = float(rate)
-        self.seed = seed
+        self.rate = validation.number(rate, "rate", "Dropout", low=0, high=1, high_open=True)
+        self.seed = validation.seed(seed, "seed", "Dropout")
         self.rng = np.random.default_rng(seed)
 
     def build(self, input_shape, rng=None):
