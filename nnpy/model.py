@@ -378,7 +378,7 @@ class Sequential:
         model = cls([layers_module.from_config(entry) for entry in config["layers"]],
                     seed=config.get("seed", 0), name=config.get("name", "sequential"))
         if config.get("input_shape") is not None:
-            model.weight_shapes(config["input_shape"])
+            model.input_shape = validation.shape(config["input_shape"], "input_shape", "Sequential")
             if build:
                 model.build()
         compile_config = config.get("compile")

@@ -49,8 +49,13 @@ class _Windowed(Layer):
         if len(input_shape) != 3:
             raise ShapeError(f"{type(self).__name__} expects images (N, H, W, C), got input shape "
                              f"(N, {', '.join(map(str, input_shape))}); add a Reshape layer first")
-        out_h, out_w, _, _ = self._geometry(*input_shape[:2])
-        return (out_h, out_w, self._channels_out(input_shape[2]))
+        (height, width, channels), (kh, kw) = input_shape, self.window
+        out_h, out_w, pad_h, pad_w = self._geometry(height, width)
+        # what forward allocates per example: the padded image and (at most) every window
+        validation.values_per_example((height + sum(pad_h), width + sum(pad_w), channels),
+                                      "the padded input")
+        validation.values_per_example((out_h, out_w, channels, kh, kw), "its windows")
+        return (out_h, out_w, self._channels_out(channels))
 
     def _windows(self, x, fill=0.0):
         """x (N, H, W, C) -> padded x and its windows (N, Ho, Wo, C, kh, kw), a strided view."""

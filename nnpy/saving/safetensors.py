@@ -47,6 +47,7 @@ DTYPES = {
 }
 _ITEMSIZE = {name: dtype.itemsize for name, dtype in DTYPES.items()} | {"BF16": 2}
 _DTYPE_NAMES = {dtype: name for name, dtype in DTYPES.items()}
+_MAX_BYTES = int(np.iinfo(np.intp).max)  # the largest array NumPy can make here
 
 
 # --------------------------------------------------------------------------- encoding
@@ -248,7 +249,8 @@ def _parse_entry(name, entry):
     expected = _byte_count(shape, _ITEMSIZE[dtype])
     if expected is None:
         raise ModelFormatError(
-            f"tensor {name!r} has the absurd shape {short_repr(shape)} (over 2**64 bytes of {dtype}); "
+            f"tensor {name!r} has the absurd shape {short_repr(shape)} (more bytes of {dtype} than "
+            f"this platform can index, counting the nonzero dimensions); "
             f"the file is damaged or not a safetensors file"
         )
     if expected != end - begin:
@@ -264,15 +266,15 @@ def _is_count(value):
 
 
 def _byte_count(shape, itemsize):
-    """Bytes needed by `shape`, or None past 2**64: huge shapes cost no time and no memory."""
-    if 0 in shape:
-        return 0
+    """Bytes needed by `shape`, or None for a shape NumPy cannot make: its nonzero dimensions
+    (all of them count, even in an empty array) hold more bytes than an index can count (2**63
+    in CPython, 2**31 in the 32-bit browser). Python ints: huge shapes cost no time or memory."""
     total = itemsize
     for dim in shape:
-        total *= dim
-        if total > 2**64:
+        total *= max(dim, 1)
+        if total > _MAX_BYTES:
             return None
-    return total
+    return 0 if 0 in shape else total
 
 
 def short_repr(value):
