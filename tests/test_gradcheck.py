@@ -45,6 +45,12 @@ LAYER_CASES = {
         (7, 6, 3), 2),
     "DepthwiseConv2D-multiplier": (lambda: layers.DepthwiseConv2D((2, 3), depth_multiplier=2,
                                                                   use_bias=False), (5, 5, 2), 2),
+    "Conv1D-valid": (lambda: layers.Conv1D(3, 3), (7, 2), 2),
+    "Conv1D-same-stride2-relu": (lambda: layers.Conv1D(2, 4, strides=2, padding="same",
+                                                       activation="relu"), (9, 3), 2),
+    "MaxPool1D": (lambda: layers.MaxPool1D(2), (8, 3), 2),
+    "MaxPool1D-same-overlap": (lambda: layers.MaxPool1D(3, strides=2, padding="same"), (7, 2), 2),
+    "GlobalAveragePooling1D": (lambda: layers.GlobalAveragePooling1D(), (5, 3), 2),
     "ZeroPadding2D": (lambda: layers.ZeroPadding2D(((0, 1), (2, 1))), (3, 4, 2), 2),
     # layers that merge inputs: the shape is each input's
     "Add": (lambda: layers.Add(), [(3, 4), (3, 4), (3, 4)], 2),
