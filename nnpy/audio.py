@@ -107,12 +107,45 @@ def resample(signal, rate_in, rate_out=SAMPLE_RATE):
     return (np.fft.irfft(kept, n=count) * (count / len(signal))).astype(np.float32)
 
 
-def loudest_window(signal, length=CLIP_SAMPLES):
-    """Where the `length`-sample stretch with the most energy starts (0 for a short signal)."""
+def loudest_windows(signal, count=1, length=CLIP_SAMPLES, step=160):
+    """Where the `count` non-overlapping stretches of `length` samples with the most energy in
+    all start (on a grid of `step` samples), in time order; fewer when fewer fit, [0] for a
+    signal no longer than `length`. A recording of a word said four times gives a stretch
+    around each time it was said; four seconds of noise, four back-to-back seconds.
+
+    Dynamic programming over the grid: best[k][i] is the most energy k stretches can hold
+    among the first i starts, and a stretch at start j leaves starts before j - length free."""
     if len(signal) <= length:
-        return 0
+        return [0]
     energy = np.concatenate([[0.0], np.cumsum(np.square(signal, dtype=np.float64))])
-    return int(np.argmax(energy[length:] - energy[:-length]))
+    starts = np.arange(0, len(signal) - length + 1, step)                  # (P,)
+    window_energy = energy[starts + length] - energy[starts]               # (P,)
+    apart = -(-length // step)  # grid starts this far apart do not overlap
+    count = min(count, (len(starts) - 1) // apart + 1)
+    earlier = np.maximum(0, np.arange(len(starts)) + 1 - apart)
+    best = np.zeros(len(starts) + 1)  # best[0][i]: no stretch holds no energy
+    candidates = []
+    for _ in range(count):
+        candidate = best[earlier] + window_energy  # the last stretch starting at each j
+        candidates.append(candidate)
+        best = np.concatenate([[-np.inf], np.maximum.accumulate(candidate)])
+    chosen, limit = [], len(starts)
+    for candidate in reversed(candidates):  # walk back from the last stretch to the first
+        j = int(np.argmax(candidate[:limit]))
+        chosen.append(int(starts[j]))
+        limit = int(earlier[j])
+    return sorted(chosen)
+
+
+def to_clips(signal, rate=SAMPLE_RATE, count=1, length=CLIP_SAMPLES):
+    """A recording -> `count` clips (count, length) float32 at SAMPLE_RATE: its loudest
+    non-overlapping stretches (fewer when the recording is too short for `count`)."""
+    signal = np.asarray(signal, dtype=np.float32)
+    if signal.ndim != 1:
+        raise ShapeError(f"a recording is one channel of samples (samples,), got shape {signal.shape}")
+    signal = resample(signal, rate)
+    return np.stack([to_clip(signal[start:start + length], length=length)
+                     for start in loudest_windows(signal, count, length)])
 
 
 def to_clip(signal, rate=SAMPLE_RATE, length=CLIP_SAMPLES):
@@ -122,7 +155,7 @@ def to_clip(signal, rate=SAMPLE_RATE, length=CLIP_SAMPLES):
     if signal.ndim != 1:
         raise ShapeError(f"a clip is one channel of samples (samples,), got shape {signal.shape}")
     signal = resample(signal, rate)
-    start = loudest_window(signal, length)
+    start = loudest_windows(signal, 1, length)[0]
     signal = signal[start:start + length]
     before = (length - len(signal)) // 2
     return np.pad(signal, (before, length - len(signal) - before))

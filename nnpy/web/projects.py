@@ -7,7 +7,7 @@ training as a Job of short time-boxed steps. Only the browser worker uses them (
     project_new(class_names, kind)           a new project: {"project": handle, ...state}
     project_open(data, kind)                 a project from .safetensors bytes (ModelFormatError)
     project_add_samples(project, class_index, pixels, width, height, count)   RGBA frames
-    project_add_clips(project, class_index, samples, count)   float32 sound at 16 kHz
+    project_add_sound(project, class_index, samples, clips)   a recording at 16 kHz -> clips
     project_train_start(project, epochs, learning_rate, restart)   -> {"job", "state"}
     project_predict(project, pixels, width, height)   probabilities of one RGBA frame
     project_listen(project, samples)         probabilities of the last second of sound
@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE
+from ..audio import SAMPLE_RATE, to_clips
 from ..tasks.image_classifier import ImageClassifierProject
 from ..tasks.sound_classifier import SoundClassifierProject
 from .inputs import as_array, rgba_frames
@@ -112,21 +112,22 @@ def op_project_add_samples(session, project, class_index, pixels, width, height,
     return found.counts()[class_index]
 
 
-def _sound(samples, count=1):
-    """Float32 bytes (or an array) of `count` recordings of equal length at 16 kHz -> (count, n)."""
-    clips = as_array(samples, "float32").reshape(-1)
-    if count < 1 or clips.size % count or clips.size < count * 512:
-        raise ValueError(f"{clips.size} samples do not split into {count} recordings of at least "
-                         f"512 samples ({512 / SAMPLE_RATE * 1000:.0f} ms at {SAMPLE_RATE} Hz)")
-    return clips.reshape(count, -1)
+def _sound(samples):
+    """Float32 bytes (or an array) of a recording at 16 kHz, at least one frame long."""
+    recording = as_array(samples, "float32").reshape(-1)
+    if recording.size < 512:
+        raise ValueError(f"{recording.size} samples are too short a sound: record at least 512 "
+                         f"samples ({512 / SAMPLE_RATE * 1000:.0f} ms at {SAMPLE_RATE} Hz)")
+    return recording
 
 
 @operation
-def op_project_add_clips(session, project, class_index, samples, count=1):
-    """Add `count` recordings (float32 in [-1, 1] at 16 kHz, each kept as its loudest second);
-    returns the class's new count."""
+def op_project_add_sound(session, project, class_index, samples, clips=1):
+    """Add a recording (float32 in [-1, 1] at 16 kHz) to a class as its `clips` loudest
+    non-overlapping seconds (a word said four times in five seconds: clips=4); returns the
+    class's new count."""
     found = session.project(project)
-    for clip in _sound(samples, int(count)):
+    for clip in to_clips(_sound(samples), count=max(1, int(clips))):
         found.add_sample(class_index, clip)
     return found.counts()[class_index]
 
@@ -173,7 +174,7 @@ def op_project_listen(session, project, samples):
     between zeros), as project_predict gives it for a frame."""
     start = time.perf_counter()
     found = session.project(project)
-    return _answer(found, found.predict(_sound(samples)[0][-SAMPLE_RATE:]), start)
+    return _answer(found, found.predict(_sound(samples)[-SAMPLE_RATE:]), start)
 
 
 def _answer(found, probabilities, start):

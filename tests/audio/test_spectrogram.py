@@ -86,3 +86,17 @@ def test_read_wav_scales_integer_samples_to_plus_minus_one_and_mixes_channels(wi
 def test_read_wav_names_what_is_wrong():
     with pytest.raises(ValueError, match="PCM .wav"):
         audio.read_wav(b"RIFF\x00\x00\x00\x00WAVEjunk")
+
+
+def test_to_clips_finds_each_time_a_word_was_said_in_a_recording():
+    rng = np.random.default_rng(0)
+    recording = room_noise(rng, 5.0, level=0.002)
+    said_at = (3000, 30000, 52000)  # samples; three bursts of 0.4 s in 5 s
+    for start in said_at:
+        recording[start:start + 6400] += 0.3 * rng.standard_normal(6400).astype(np.float32)
+    clips = audio.to_clips(recording, count=3)
+    assert clips.shape == (3, audio.CLIP_SAMPLES)
+    for clip, start in zip(clips, said_at):  # each clip holds one whole burst, in time order
+        loud = np.flatnonzero(np.abs(clip) > 0.05)
+        assert loud[-1] - loud[0] > 6000
+    assert len(audio.to_clips(recording[:24000], count=3)) == 1  # 1.5 s hold one second only

@@ -96,9 +96,9 @@ def test_sound_page_operations_record_clips_train_listen_and_save():
     project = opened["project"]
     assert opened["kind"] == "sound" and opened["background_class"] == 0
     for index, tilt in enumerate((0, 2, -1)):
-        # one recording a clip, or several clips of 1.5 s each: each keeps its loudest second
-        assert call(session, "project_add_clips", project=project, class_index=index,
-                    samples=noise_clips(rng, tilt, 6, samples=24000), count=6) == 6
+        # a 6.5 s recording becomes its 6 loudest non-overlapping seconds
+        assert call(session, "project_add_sound", project=project, class_index=index,
+                    samples=noise_clips(rng, tilt, 1, samples=104000), clips=6) == 6
     clips = call(session, "project_samples", project=project, class_index=1)
     assert clips["__ndarray__"] == "int16" and clips["shape"] == [6, 16000]
     job = call(session, "project_train_start", project=project, epochs=4,
@@ -115,8 +115,8 @@ def test_sound_page_operations_record_clips_train_listen_and_save():
     assert again["class_names"] == opened["class_names"] and again["trained"]
     error = session.dispatch("project_open", {"data": data})["error"]  # as an image project
     assert error["type"] == "ModelFormatError" and "sound classifier" in error["message"]
-    error = session.dispatch("project_add_clips", {"project": project, "class_index": 0,
+    error = session.dispatch("project_add_sound", {"project": project, "class_index": 0,
                                                    "samples": bytes(4 * 300)})["error"]
-    assert "at least 512 samples" in error["message"]
+    assert "record at least 512 samples" in error["message"]
     error = session.dispatch("project_new", {"kind": "smell"})["error"]
     assert "the kinds are image, sound" in error["message"]
