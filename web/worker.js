@@ -105,6 +105,12 @@ function installKernel(kernel) {
   return kernel.relaxed ? "wasm-simd-relaxed" : "wasm-simd";
 }
 
+// While a fit runs: batches are reported at most every PROGRESS_INTERVAL_MS (about 30 a second, so
+// the page stays calm; every epoch is reported), and the worker looks at its messages (a "cancel")
+// every YIELD_INTERVAL_MS.
+const PROGRESS_INTERVAL_MS = 33;
+const YIELD_INTERVAL_MS = 30;
+
 const ops = {
   async init({ pyodideURL, wheelURL, kernelsURL }, id) {
     const progress = (stage, extra = {}) => post({ id, event: "progress", data: { stage, ...extra } });
@@ -152,12 +158,11 @@ const ops = {
         const logs = await call("fit_step", { job });
         if (logs.kind === "done") return logs.history;
         const now = performance.now();
-        // Every epoch is reported; batches at most ~30 times a second so the page stays calm.
-        if (logs.kind === "epoch" || now - lastPost > 33) {
+        if (logs.kind === "epoch" || now - lastPost > PROGRESS_INTERVAL_MS) {
           post({ id, event: logs.kind, data: logs });
           lastPost = now;
         }
-        if (now - lastYield > 30) { // let "cancel" messages in
+        if (now - lastYield > YIELD_INTERVAL_MS) { // let "cancel" messages in
           await yieldToEventLoop();
           lastYield = performance.now();
           if (cancelled.has(id)) {
