@@ -7,6 +7,7 @@
 //              { min: 0, max: null /* from the data */, format: (v) => v.toFixed(2), unit: "epoch" });
 
 export const COLOURS = { train: "#3b5bdb", validation: "#e8590c" };
+const PLURALS = { batch: "batches" }; // the rest take an "s" (epochs, steps)
 
 /** Draw `series` (each {values, colour, dashed}) on `canvas`, scaled to [min, max] (max from the
  *  data when null), with the top and bottom values written at the left edge. A series longer than
@@ -49,7 +50,7 @@ export function drawCurves(canvas, series, { min = 0, max = null, format = (v) =
     context.fillText(format(v), 2, y(v) + 3);
   }
   context.textAlign = "right";
-  context.fillText(`${count} ${unit}${count === 1 ? "" : unit.endsWith("h") ? "es" : "s"}`, w - pad.right, h - 3);
+  context.fillText(`${count} ${count === 1 ? unit : PLURALS[unit] || `${unit}s`}`, w - pad.right, h - 3);
   context.textAlign = "left";
 
   for (const { values: line, colour, dashed } of series) {
