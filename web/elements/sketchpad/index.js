@@ -95,7 +95,7 @@ class SketchpadElement extends HTMLElement {
       if (this.model) this.model.dispose();
       this.nn = nn;
       this.model = model;
-      buildBars(this.shadowRoot.querySelector(".bars"), model.labels || []);
+      this.shadowRoot.querySelector(".bars").textContent = ""; // rebuilt with this model's labels
       this._status("");
       this.dispatchEvent(new CustomEvent("ready", { detail: { model } }));
       this._changed();
