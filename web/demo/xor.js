@@ -30,15 +30,24 @@ function drawLoss() {
     { min: 0, unit: "epoch" });
 }
 
+// The truth table with the network's answer for each row: a bar and the probability of "1".
 async function showAnswers() {
   const rows = [];
   for (let i = 0; i < XOR_INPUTS.length; i++) {
     const [a, b] = XOR_INPUTS[i];
     const p = xor.model ? (await xor.model.predict(new Float32Array([a, b]))).probabilities[0] : null;
-    const cell = p === null ? "–" : `<div class="bar" style="width:${percent(p)}"></div>${p.toFixed(3)}`;
-    rows.push(`<tr><td>${a}</td><td>${b}</td><td>${XOR_TARGETS[i][0]}</td><td class="p">${cell}</td></tr>`);
+    const row = document.createElement("tr");
+    for (const value of [a, b, XOR_TARGETS[i][0]]) row.append(Object.assign(document.createElement("td"), { textContent: value }));
+    const answer = Object.assign(document.createElement("td"), { className: "p", textContent: "–" });
+    if (p !== null) {
+      const bar = Object.assign(document.createElement("div"), { className: "bar" });
+      bar.style.width = percent(p); // set through the style object, which a strict CSP allows
+      answer.replaceChildren(bar, p.toFixed(3));
+    }
+    row.append(answer);
+    rows.push(row);
   }
-  $("xor-table").innerHTML = rows.join("");
+  $("xor-table").replaceChildren(...rows);
 }
 
 function setMessage(text, kind = "") {
