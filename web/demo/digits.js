@@ -9,6 +9,7 @@ import nnpy from "../common/library.js";
 import { buildBars, showBars } from "../common/bars.js";
 import { COLOURS, drawCurvesSoon } from "../common/chart.js";
 import { escapeHTML } from "../common/escape-html.js";
+import { takeFiles } from "../common/files.js";
 import { percent } from "../common/format.js";
 import { appendToHistory } from "../common/history.js";
 import { drawImage } from "../common/image.js";
@@ -352,8 +353,7 @@ $("digits-download").onclick = () =>
   app.model.download(app.origin === "shipped" ? "digits.safetensors" : "digits-finetuned.safetensors");
 
 $("digits-upload").onchange = async (event) => {
-  const file = event.target.files[0];
-  event.target.value = "";
+  const [file] = takeFiles(event.target);
   if (!file) return;
   message(`Reading ${file.name}…`);
   let model;

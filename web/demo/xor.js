@@ -4,6 +4,7 @@
 
 import nnpy from "../common/library.js";
 import { COLOURS, drawCurvesSoon } from "../common/chart.js";
+import { takeFiles } from "../common/files.js";
 import { appendToHistory } from "../common/history.js";
 import { percent } from "../common/format.js";
 import { showMessage } from "../common/message.js";
@@ -114,8 +115,7 @@ $("xor-restore").onclick = async () => {
 };
 $("xor-download").onclick = () => xor.model.download("xor.safetensors");
 $("xor-upload").onchange = async (event) => {
-  const file = event.target.files[0];
-  event.target.value = "";
+  const [file] = takeFiles(event.target);
   if (!file) return;
   setMessage(`Reading ${file.name}…`);
   try {

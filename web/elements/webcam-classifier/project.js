@@ -2,6 +2,7 @@
 // download, and the autosave into this browser a while after the last change.
 
 import nnpy from "../../common/library.js";
+import { takeFiles } from "../../common/files.js";
 import { toImageData } from "../../common/image.js";
 import { loadSavedProject, saveProject } from "./store.js";
 import { thumbnail } from "./view.js";
@@ -72,8 +73,7 @@ export const projectMethods = {
   },
 
   async openFile(input) {
-    const file = input.files[0];
-    input.value = "";
+    const [file] = takeFiles(input);
     if (!file) return;
     this.setMessage(".project-message", `Reading ${file.name}…`);
     try {

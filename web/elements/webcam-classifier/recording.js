@@ -2,6 +2,7 @@
 // images, deleted from their thumbnails. Each goes to Python at once; the count comes back.
 
 import nnpy from "../../common/library.js";
+import { takeFiles } from "../../common/files.js";
 import { thumbnail } from "./view.js";
 import { SIZE } from "./constants.js";
 
@@ -43,9 +44,8 @@ export const recordingMethods = {
   },
 
   async uploadSamples(index, input) {
-    const files = [...input.files];
-    input.value = "";
-    let refused = [];
+    const files = takeFiles(input);
+    const refused = [];
     for (const file of files) {
       try {
         const bitmap = await createImageBitmap(file);
