@@ -3,6 +3,7 @@
 
 import { COLOURS, drawCurves } from "../../common/chart.js";
 import { percent } from "../../common/format.js";
+import { SIZE } from "./constants.js";
 
 const html = String.raw;
 export const TEMPLATE = html`
@@ -27,8 +28,8 @@ export const TEMPLATE = html`
       <section class="live" aria-label="Live classification">
         <h3>Live <span class="verdict"></span></h3>
         <figure class="seen">
-          <canvas class="seen-frame" width="64" height="64" aria-label="the 64 by 64 image the network gets"></canvas>
-          <figcaption>What the network gets: the centre square, 64×64 pixels</figcaption>
+          <canvas class="seen-frame" width="${SIZE}" height="${SIZE}" aria-label="the ${SIZE} by ${SIZE} image the network gets"></canvas>
+          <figcaption>What the network gets: the centre square, ${SIZE}×${SIZE} pixels</figcaption>
         </figure>
         <ol class="bars"></ol>
         <p class="perf">–</p>
