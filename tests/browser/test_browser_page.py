@@ -213,3 +213,34 @@ def test_every_element_shares_the_pages_one_worker(new_page, site_url, tmp_path,
     finally:
         if server:
             server.shutdown()
+
+
+RECORD_CSP_VIOLATIONS = """
+window.violations = [];
+document.addEventListener("securitypolicyviolation",
+    (event) => window.violations.push(`${event.violatedDirective}: ${event.blockedURI || "inline"}`));
+"""
+
+
+def test_demo_page_runs_under_a_script_csp_without_inline_scripts(new_page, site_url):
+    """index.html has no inline script: under `script-src 'self' 'wasm-unsafe-eval'` (no
+    'unsafe-inline', no 'unsafe-eval') Python loads, XOR trains and the digit demo starts."""
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
+
+    def with_csp(route):
+        response = route.fetch()
+        headers = {**response.headers,
+                   "content-security-policy": "script-src 'self' 'wasm-unsafe-eval'"}
+        route.fulfill(response=response, headers=headers)
+
+    page.route(site_url, with_csp)
+    page.goto(site_url)
+    # predicates as functions: Playwright evaluates a bare expression with eval, which the CSP forbids
+    page.wait_for_function(f"() => {READY}")
+    page.click("#xor-train")
+    assert "Trained" in wait_for_message(page, "Trained", "Error")
+    page.wait_for_function("() => window.digitsApp && digitsApp.network")
+    assert page.evaluate("() => window.violations") == []
+    assert page.blocked == [] and page.errors == []
