@@ -2,7 +2,7 @@
 // record and/or classify it. Nothing here waits for Python.
 
 import nnpy from "../../common/library.js";
-import { everyFrame, explainCameraError, startCamera, stopCamera } from "../../common/camera.js";
+import * as camera from "../../common/camera.js"; // camera.startCamera is the function, this.startCamera the method
 import { SIZE } from "./constants.js";
 
 const RECORD_INTERVAL_MS = 90; // recording keeps about 10 frames a second (of a 30 fps camera: every 3rd)
@@ -15,15 +15,15 @@ export const cameraMethods = {
     this.showCameraProblem(null);
     const seconds = Number(this.getAttribute("permission-timeout") || 10);
     try {
-      this.stream = await startCamera(this.$("video"), {
+      this.stream = await camera.startCamera(this.$("video"), {
         timeoutMs: seconds * 1000,
         onWaiting: (problem) => this.showCameraProblem(problem, "waiting"),
       });
       this.showCameraProblem(null);
       this.$(".viewport").classList.add("on");
-      this.stopFrames = everyFrame(this.$("video"), (now) => this.onFrame(now));
+      this.stopFrames = camera.everyFrame(this.$("video"), (now) => this.onFrame(now));
     } catch (error) {
-      this.showCameraProblem(explainCameraError(error));
+      this.showCameraProblem(camera.explainCameraError(error));
     } finally {
       this.cameraStarting = false;
       this.updateButtons();
@@ -34,7 +34,7 @@ export const cameraMethods = {
     this.endRecording();
     if (this.stopFrames) this.stopFrames();
     this.stopFrames = null;
-    stopCamera(this.stream, this.$("video"));
+    camera.stopCamera(this.stream, this.$("video"));
     this.stream = null;
     this.$(".viewport").classList.remove("on");
     this.updateButtons();
