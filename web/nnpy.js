@@ -339,6 +339,7 @@
       this.labels = info.labels || null;
       this.input = info.input || null; // {height, width, channels, scale, invert} for images
       this.inputShape = info.input_shape || null;
+      this.card = info.card || null; // the model file's card: {accuracy, data, ...} as strings
     }
 
     _call(op, args = {}, options) {
