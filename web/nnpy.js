@@ -260,16 +260,21 @@
     return { worker: new Worker(blobURL), blobURL };
   }
 
-  class Client {
+  // A Client is an EventTarget: "crash" fires once when Python itself has crashed (e.g. its stack
+  // overflowed) or the worker died. Every pending call is rejected, the worker is ended, and
+  // nnpy.shared() starts a new one on its next call; the elements listen and reload what they had.
+  class Client extends EventTarget {
     constructor(worker, baseURL) {
+      super();
       this.worker = worker;
       this.baseURL = baseURL;
       this.pending = new Map();
       this.nextId = 1;
+      this.crashed = null; // the error, once Python has crashed
       worker.onmessage = (event) => this._receive(event.data);
       worker.onerror = (event) => {
         event.preventDefault();
-        this._failAll(toError({ type: "Error", message: `the nnpy worker failed: ${event.message || "could not load worker.js"}` }));
+        this._crash(toError({ type: "FatalError", message: `the nnpy worker failed: ${event.message || "could not load worker.js"}` }));
       };
     }
 
@@ -283,6 +288,15 @@
       this.pending.delete(message.id);
       if (message.ok) request.resolve(decode(message.result, this));
       else request.reject(toError(message.error));
+      if (!message.ok && message.error.type === "FatalError") this._crash(toError(message.error));
+    }
+
+    _crash(error) {
+      if (this.crashed) return;
+      this.crashed = error; // what every later call is told
+      this._failAll(error);
+      this.terminate();
+      this.dispatchEvent(Object.assign(new Event("crash"), { error }));
     }
 
     _failAll(error) {
@@ -292,6 +306,7 @@
 
     // Send {id, op, args}; resolves with the decoded result. `signal` (an AbortSignal) cancels.
     request(op, args, { onEvent, signal } = {}) {
+      if (this.crashed) return Promise.reject(this.crashed);
       if (!this.worker) return Promise.reject(toError({ type: "Error", message: "nnpy was terminated" }));
       if (signal && signal.aborted) return Promise.reject(abortError());
       const id = this.nextId++;
@@ -475,7 +490,10 @@
   function shared({ onProgress, ...options } = {}) {
     if (onProgress) sharedListeners.add(onProgress);
     if (!sharedClient) {
-      sharedClient = load({ ...options, onProgress: (p) => sharedListeners.forEach((listen) => listen(p)) });
+      const started = load({ ...options, onProgress: (p) => sharedListeners.forEach((listen) => listen(p)) });
+      const forget = () => { if (sharedClient === started) sharedClient = null; }; // the next call starts afresh
+      started.then((client) => client.addEventListener("crash", forget), forget);
+      sharedClient = started;
     }
     return sharedClient;
   }
