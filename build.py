@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import argparse
 import base64
+import email.utils
 import functools
+import gzip
 import hashlib
 import http.server
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -27,6 +30,7 @@ import sys
 import tarfile
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -129,18 +133,94 @@ def build_site() -> Path:
     shutil.rmtree(SITE / "wheels", ignore_errors=True)
     (SITE / "wheels").mkdir()
     shutil.copy2(wheel, SITE / "wheels" / wheel.name)
+    write_manifest()
+    log(f"site ready in {SITE.relative_to(ROOT)} (wheel {wheel.name})")
+    return SITE
+
+
+def write_manifest() -> dict:
+    """web/nnpy-manifest.json, which nnpy.js reads beside itself (URLs in it are relative to the
+    manifest's own URL). Every file it names comes with its sha256: nnpy.js fetches it as
+    `URL?v=SHA` (so it may be cached for good) and keys its caches by it (README, "Self-hosting").
+    `numpy` (the trimmed wheel) and `pyodide_files` appear once Pyodide is vendored."""
+    (wheel,) = (SITE / "wheels").glob("nnpy-*.whl")
     models_dir = SITE / "web" / "models"
     models = sorted(p.name for p in models_dir.glob("*.safetensors")) if models_dir.is_dir() else []
-    # nnpy.js reads this file beside itself; URLs in it are relative to the manifest's own URL.
     manifest = {
         "wheel": f"../wheels/{wheel.name}",
         "wheel_sha256": sha256_of(wheel),
         "pyodide_version": PYODIDE_VERSION,
         "models": [f"models/{name}" for name in models],
+        "model_sha256": {f"models/{name}": sha256_of(models_dir / name) for name in models},
     }
+    numpy_wheel = trimmed_numpy_wheel() if (PYODIDE_CACHE / "pyodide-lock.json").exists() else None
+    if numpy_wheel:
+        shutil.copy2(numpy_wheel, SITE / "wheels" / numpy_wheel.name)
+        manifest["numpy"] = {"wheel": f"../wheels/{numpy_wheel.name}",
+                             "sha256": sha256_of(numpy_wheel)}
+    if is_vendored():
+        manifest["pyodide_files"] = {name: sha256_of(SITE / "pyodide" / name)
+                                     for name in PYODIDE_CORE_FILES}
     (SITE / "web" / "nnpy-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    log(f"site ready in {SITE.relative_to(ROOT)} (wheel {wheel.name})")
-    return SITE
+    return manifest
+
+
+# NumPy's files nnpy does not need in the browser, left out of the wheel the page loads:
+# tests, f2py, type stubs, C headers and static libraries, the SIMD self-test module, the test
+# extension modules, and the submodules nnpy never imports (numpy.fft, numpy.ma,
+# numpy.polynomial: a site that needs them passes nnpy.load({numpy: "full"})).
+NUMPY_LEFT_OUT_DIRS = ("numpy/f2py/", "numpy/_pyinstaller/", "numpy/doc/", "numpy/_core/include/",
+                       "numpy/_core/lib/", "numpy/random/lib/", "numpy/random/_examples/",
+                       "numpy/fft/", "numpy/ma/", "numpy/polynomial/")
+NUMPY_LEFT_OUT_SUFFIXES = (".pyi", ".pxd", ".h", ".c", ".a", ".ini")
+NUMPY_LEFT_OUT_EXTENSIONS = ("_simd", "_multiarray_tests", "_operand_flag_tests", "_rational_tests",
+                             "_struct_ufunc_tests", "_umath_tests")
+# The build tag names the trimmed wheel apart from Pyodide's (same version, fewer files).
+NUMPY_TRIM_TAG = "0nnpytrim1"
+
+
+def numpy_file_kept(name: str) -> bool:
+    if "/tests/" in name or name.startswith(NUMPY_LEFT_OUT_DIRS) or name.endswith(NUMPY_LEFT_OUT_SUFFIXES):
+        return False
+    module = name.rsplit("/", 1)[-1].split(".")[0]
+    return not (name.endswith(".so") and module in NUMPY_LEFT_OUT_EXTENSIONS)
+
+
+def trimmed_numpy_wheel() -> Path:
+    """Pyodide's NumPy wheel (sha256 checked against pyodide-lock.json first) without what
+    `numpy_file_kept` leaves out, with a new RECORD; byte-for-byte reproducible."""
+    lock = json.loads((PYODIDE_CACHE / "pyodide-lock.json").read_text())
+    package = lock["packages"]["numpy"]
+    _vendor_package_file(package)  # (re)checks the sha256; fetches it when missing
+    source = PYODIDE_CACHE / package["file_name"]
+    name, version, *tags = source.stem.split("-")
+    target = CACHE / "numpy-trimmed" / ("-".join([name, version, NUMPY_TRIM_TAG, *tags]) + ".whl")
+    stamp = target.with_suffix(".source-sha256")
+    if target.exists() and stamp.exists() and stamp.read_text() == package["sha256"]:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".tmp-trim")
+    record_lines = []
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED,
+                                                          compresslevel=9) as dst:
+        record_name = next(n for n in src.namelist() if n.endswith(".dist-info/RECORD"))
+        for info in src.infolist():
+            if info.is_dir() or info.filename == record_name or not numpy_file_kept(info.filename):
+                continue
+            data = src.read(info)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record_lines.append(f"{info.filename},sha256={digest},{len(data)}")
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+        record_lines.append(f"{record_name},,")
+        entry = zipfile.ZipInfo(record_name, date_time=(1980, 1, 1, 0, 0, 0))
+        dst.writestr(entry, "\n".join(record_lines) + "\n", compress_type=zipfile.ZIP_DEFLATED)
+    partial.replace(target)
+    stamp.write_text(package["sha256"])
+    log(f"trimmed NumPy: {target.name}, {target.stat().st_size:,} bytes "
+        f"(from {source.stat().st_size:,})")
+    return target
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,6 +344,8 @@ def vendor() -> Path:
             raise VerificationError(f"vendor: REFUSED {target / package['file_name']}: bad sha256")
     log(f"pyodide {PYODIDE_VERSION} vendored in {target.relative_to(ROOT)}: "
         + ", ".join(p["name"] for p in packages))
+    if (SITE / "wheels").is_dir():
+        write_manifest()
     return target
 
 
@@ -287,14 +369,32 @@ def fetch_test_wheels() -> Path:
 # serve: a static server with the right MIME types, also used by the browser tests
 
 
+# Types worth compressing on the wire (wheels, zips and images already are).
+COMPRESSIBLE = {".js", ".mjs", ".json", ".wasm", ".html", ".css", ".svg", ".txt", ".map",
+                ".safetensors"}
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@functools.lru_cache(maxsize=64)
+def _gzipped(path: str, mtime_ns: int, size: int) -> bytes:
+    """The gzip body of a file as served (cached per version of the file)."""
+    return gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0)
+
+
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files with `application/wasm`, CORS for cross-origin embedding, and extra mounts."""
+    """Static files as a production host should serve nnpy (README, "Self-hosting"):
+    `application/wasm` (streaming compilation), `charset=utf-8` on text, gzip when the browser
+    accepts it, `Cache-Control: immutable` for URLs that name their content (`?v=SHA256`, which
+    nnpy.js adds) and `no-cache` (revalidate) for everything else; CORS for cross-origin
+    embedding; and extra mounts for tests and benchmarks."""
 
     extensions_map: ClassVar[dict[str, str]] = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm",
-        ".js": "text/javascript",
-        ".mjs": "text/javascript",
+        ".js": "text/javascript; charset=utf-8",
+        ".mjs": "text/javascript; charset=utf-8",
+        ".html": "text/html; charset=utf-8",
+        ".css": "text/css; charset=utf-8",
         ".json": "application/json",
         ".whl": "application/zip",
         ".zip": "application/zip",
@@ -313,10 +413,36 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
                     self.directory = saved
         return super().translate_path(path)
 
+    def send_head(self):
+        path = self.translate_path(self.path)
+        accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (accepts_gzip and Path(path).suffix in COMPRESSIBLE and os.path.isfile(path)):
+            return super().send_head()
+        stat = os.stat(path)
+        since = self.headers.get("If-Modified-Since")
+        if since and "If-None-Match" not in self.headers:
+            try:
+                if int(stat.st_mtime) <= email.utils.parsedate_to_datetime(since).timestamp():
+                    self.send_response(http.HTTPStatus.NOT_MODIFIED)
+                    self.end_headers()
+                    return None
+            except (TypeError, ValueError, IndexError, OverflowError):
+                pass
+        body = _gzipped(path, stat.st_mtime_ns, stat.st_size)
+        self.send_response(http.HTTPStatus.OK)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
+        self.end_headers()
+        return io.BytesIO(body)
+
     def end_headers(self) -> None:
         # Any site may embed nnpy with one <script> tag; its worker fetches from here.
         self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Cache-Control", "no-cache")  # revalidate (304) so rebuilds show up
+        versioned = "v=" in urllib.parse.urlsplit(self.path).query
+        self.send_header("Cache-Control", IMMUTABLE if versioned else "no-cache")
+        self.send_header("Vary", "Accept-Encoding")
         super().end_headers()
 
     def log_message(self, format: str, *args) -> None:
