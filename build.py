@@ -142,7 +142,8 @@ def write_manifest() -> dict:
     """web/nnpy-manifest.json, which nnpy.js reads beside itself (URLs in it are relative to the
     manifest's own URL). Every file it names comes with its sha256: nnpy.js fetches it as
     `URL?v=SHA` (so it may be cached for good) and keys its caches by it (README, "Self-hosting").
-    `numpy` (the trimmed wheel) and `pyodide_files` appear once Pyodide is vendored."""
+    `numpy` (the trimmed NumPy wheel), `stdlib` (both compiled to bytecode) and `pyodide_files`
+    appear once Pyodide is vendored."""
     (wheel,) = (SITE / "wheels").glob("nnpy-*.whl")
     models_dir = SITE / "web" / "models"
     models = sorted(p.name for p in models_dir.glob("*.safetensors")) if models_dir.is_dir() else []
@@ -153,11 +154,10 @@ def write_manifest() -> dict:
         "models": [f"models/{name}" for name in models],
         "model_sha256": {f"models/{name}": sha256_of(models_dir / name) for name in models},
     }
-    numpy_wheel = trimmed_numpy_wheel() if (PYODIDE_CACHE / "pyodide-lock.json").exists() else None
-    if numpy_wheel:
-        shutil.copy2(numpy_wheel, SITE / "wheels" / numpy_wheel.name)
-        manifest["numpy"] = {"wheel": f"../wheels/{numpy_wheel.name}",
-                             "sha256": sha256_of(numpy_wheel)}
+    if (PYODIDE_CACHE / "pyodide-lock.json").exists():
+        for key, path in browser_python_files().items():
+            shutil.copy2(path, SITE / "wheels" / path.name)
+            manifest[key] = {"file": f"../wheels/{path.name}", "sha256": sha256_of(path)}
     if is_vendored():
         manifest["pyodide_files"] = {name: sha256_of(SITE / "pyodide" / name)
                                      for name in PYODIDE_CORE_FILES}
@@ -167,14 +167,15 @@ def write_manifest() -> dict:
 
 # NumPy's files nnpy does not need in the browser, left out of the wheel the page loads:
 # tests, f2py, type stubs, C headers and static libraries, the SIMD self-test module, the test
-# extension modules, and the submodules nnpy never imports (numpy.fft, numpy.ma,
-# numpy.polynomial: a site that needs them passes nnpy.load({numpy: "full"})).
+# extension modules (but `_multiarray_tests`: `import numpy` documents one of its functions), and
+# numpy.polynomial (nothing in NumPy imports it; a site that needs it passes
+# nnpy.load({numpy: "full"})). numpy.ma stays (np.median uses it), and numpy.fft (spectrograms).
 NUMPY_LEFT_OUT_DIRS = ("numpy/f2py/", "numpy/_pyinstaller/", "numpy/doc/", "numpy/_core/include/",
                        "numpy/_core/lib/", "numpy/random/lib/", "numpy/random/_examples/",
-                       "numpy/fft/", "numpy/ma/", "numpy/polynomial/")
+                       "numpy/polynomial/")
 NUMPY_LEFT_OUT_SUFFIXES = (".pyi", ".pxd", ".h", ".c", ".a", ".ini")
-NUMPY_LEFT_OUT_EXTENSIONS = ("_simd", "_multiarray_tests", "_operand_flag_tests", "_rational_tests",
-                             "_struct_ufunc_tests", "_umath_tests")
+NUMPY_LEFT_OUT_EXTENSIONS = ("_simd", "_operand_flag_tests", "_rational_tests", "_struct_ufunc_tests",
+                             "_umath_tests")
 # The build tag names the trimmed wheel apart from Pyodide's (same version, fewer files).
 NUMPY_TRIM_TAG = "0nnpytrim1"
 
@@ -195,8 +196,10 @@ def trimmed_numpy_wheel() -> Path:
     source = PYODIDE_CACHE / package["file_name"]
     name, version, *tags = source.stem.split("-")
     target = CACHE / "numpy-trimmed" / ("-".join([name, version, NUMPY_TRIM_TAG, *tags]) + ".whl")
-    stamp = target.with_suffix(".source-sha256")
-    if target.exists() and stamp.exists() and stamp.read_text() == package["sha256"]:
+    stamp = target.with_suffix(".made-from")  # the source and the rules it was trimmed with
+    made_from = json.dumps([package["sha256"], NUMPY_LEFT_OUT_DIRS, NUMPY_LEFT_OUT_SUFFIXES,
+                            NUMPY_LEFT_OUT_EXTENSIONS])
+    if target.exists() and stamp.exists() and stamp.read_text() == made_from:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".tmp-trim")
@@ -217,10 +220,114 @@ def trimmed_numpy_wheel() -> Path:
         entry = zipfile.ZipInfo(record_name, date_time=(1980, 1, 1, 0, 0, 0))
         dst.writestr(entry, "\n".join(record_lines) + "\n", compress_type=zipfile.ZIP_DEFLATED)
     partial.replace(target)
-    stamp.write_text(package["sha256"])
+    stamp.write_text(made_from)
     log(f"trimmed NumPy: {target.name}, {target.stat().st_size:,} bytes "
         f"(from {source.stat().st_size:,})")
     return target
+
+
+# --------------------------------------------------------------------------------------------
+# bytecode: Python files compiled ahead of time, by the Pyodide that will run them
+
+# Pyodide's standard library and NumPy ship as source: every import in the browser compiles it
+# first, which is most of the time Python takes to start and to `import numpy`. We compile them
+# once at build time, in Node, with the very interpreter the page runs (so the bytecode matches
+# it exactly), and ship .pyc files instead of .py (as CPython's own "sourceless" distributions
+# do): tracebacks through them show no source lines.
+BYTECODE_RUNNER = r"""
+const [pyodideDir, jobsFile] = process.argv.slice(-2);
+const fs = await import("node:fs");
+const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
+const pyodide = await loadPyodide({ indexURL: pyodideDir + "/" });
+const jobs = JSON.parse(fs.readFileSync(jobsFile, "utf8"));
+for (const [i, job] of jobs.entries()) pyodide.FS.writeFile(`/tmp/in${i}.zip`, fs.readFileSync(job.source));
+pyodide.globals.set("JOBS", pyodide.toPy(jobs));
+pyodide.runPython(`
+import base64, hashlib, importlib._bootstrap_external as external, sys, zipfile
+
+def compile_zip(source, target, prefix):
+    records = []
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        def write(name, data):
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o644 << 16
+            zout.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            records.append(f"{name},sha256={digest},{len(data)}")
+        record = None
+        for info in zin.infolist():
+            if info.is_dir():
+                continue
+            if info.filename.endswith(".dist-info/RECORD"):
+                record = info.filename
+                continue
+            data = zin.read(info)
+            if info.filename.endswith(".py"):
+                try:
+                    code = compile(data, prefix + info.filename, "exec", dont_inherit=True)
+                except SyntaxError:
+                    write(info.filename, data)  # not importable anyway: keep it as it was
+                    continue
+                write(info.filename + "c", bytes(external._code_to_timestamp_pyc(code, 0, 0)))
+            else:
+                write(info.filename, data)
+        if record:
+            records.append(f"{record},,")
+            write(record, "\\n".join(records).encode() + b"\\n")
+
+for i, job in enumerate(JOBS):
+    compile_zip(f"/tmp/in{i}.zip", f"/tmp/out{i}.zip", job["prefix"])
+`);
+for (const [i, job] of jobs.entries()) fs.writeFileSync(job.target, pyodide.FS.readFile(`/tmp/out${i}.zip`));
+"""
+BYTECODE_VERSION = "1"  # bump when BYTECODE_RUNNER changes what it writes
+
+
+def bytecode_compiled(jobs: list[tuple[Path, Path, str]]) -> None:
+    """(source zip, target zip, path prefix at run time) for each: the target gets every .py of
+    the source compiled to .pyc by the vendored Pyodide in Node. Skipped when up to date."""
+    todo = []
+    for source, target, prefix in jobs:
+        stamp = target.with_name(target.name + ".made-from")
+        made_from = f"{sha256_of(source)} {prefix} {PYODIDE_VERSION} {BYTECODE_VERSION}"
+        if not (target.exists() and stamp.exists() and stamp.read_text() == made_from):
+            todo.append({"source": str(source), "target": str(target) + ".tmp-compile",
+                         "prefix": prefix, "stamp": str(stamp), "made_from": made_from})
+    if not todo:
+        return
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("build: Node.js is needed to compile Python files for the browser")
+    jobs_file = CACHE / "bytecode-jobs.json.tmp-compile"
+    jobs_file.write_text(json.dumps(todo))
+    try:
+        log(f"compiling {', '.join(Path(job['source']).name for job in todo)} to bytecode (Node)")
+        subprocess.run([node, "--input-type=module", "-e", BYTECODE_RUNNER, str(PYODIDE_CACHE),
+                        str(jobs_file)], check=True, stdout=subprocess.DEVNULL)
+    finally:
+        jobs_file.unlink()
+    for job in todo:
+        target = Path(job["target"].removesuffix(".tmp-compile"))
+        Path(job["target"]).replace(target)
+        Path(job["stamp"]).write_text(job["made_from"])
+        log(f"compiled to bytecode: {target.name} ({target.stat().st_size:,} bytes)")
+
+
+def browser_python_files() -> dict[str, Path]:
+    """What the page loads instead of Pyodide's source-only files: the standard library and the
+    trimmed NumPy wheel, compiled to bytecode (in .cache/, made when missing)."""
+    lock = json.loads((PYODIDE_CACHE / "pyodide-lock.json").read_text())
+    numpy = trimmed_numpy_wheel()
+    python = lock["info"]["python"]
+    out = CACHE / "bytecode"
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"stdlib": out / f"python_stdlib-{python}-pyodide-{PYODIDE_VERSION}.pyc.zip",
+             "numpy": out / numpy.name.replace("-0nnpytrim", "-1nnpytrim")}
+    bytecode_compiled([
+        (PYODIDE_CACHE / "python_stdlib.zip", files["stdlib"], f"/lib/python{python.replace('.', '')[:3]}.zip/"),
+        (numpy, files["numpy"], f"/lib/python{'.'.join(python.split('.')[:2])}/site-packages/"),
+    ])
+    return files
 
 
 # --------------------------------------------------------------------------------------------
