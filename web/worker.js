@@ -216,6 +216,12 @@ if "tempfile" in sys.modules:
     sys.modules["tempfile"]._name_sequence = None
 `;
 
+const UNWRAP_JS = `
+import sys
+for name in [name for name in sys.modules if name == "js" or name.startswith("js.")]:
+    del sys.modules[name]
+`;
+
 // Start Python: from `snapshot` (storedSnapshot's) when there is one and it restores, else cold
 // (making a snapshot if `cache` can keep it). Returns how it started: "snapshot" | "cold" (+ the snapshot to store).
 async function startPython(options, cache, key, snapshot) {
@@ -237,6 +243,11 @@ async function startPython(options, cache, key, snapshot) {
     } catch (error) {
       console.warn(`nnpy: no Python snapshot (${error.message})`);
     }
+    // `_makeSnapshot` hands Python the worker's globals wrapped in proxies that record access
+    // paths (for the snapshot); calling a browser method through them fails ("Illegal
+    // invocation"). The snapshot is made: from here on `js` is the real global scope.
+    pyodide.registerJsModule("js", self);
+    pyodide.runPython(UNWRAP_JS);
   }
   return { boot: "cold", made };
 }
