@@ -142,9 +142,9 @@ def write_manifest() -> dict:
     """web/nnpy-manifest.json, which nnpy.js reads beside itself (URLs in it are relative to the
     manifest's own URL). Every file it names comes with its sha256: nnpy.js fetches it as
     `URL?v=SHA` (so it may be cached for good) and keys its caches by it (README, "Self-hosting").
-    `numpy` (the trimmed NumPy wheel), `stdlib` (both compiled to bytecode) and `pyodide_files`
-    appear once Pyodide is vendored."""
-    (wheel,) = (SITE / "wheels").glob("nnpy-*.whl")
+    Once Pyodide is in the cache, `stdlib`, `numpy` (trimmed) and `nnpy` name the files the
+    page loads instead, compiled to bytecode, and `pyodide_files` once it is vendored."""
+    (wheel,) = [p for p in (SITE / "wheels").glob("nnpy-*.whl") if len(p.stem.split("-")) == 5]
     models_dir = SITE / "web" / "models"
     models = sorted(p.name for p in models_dir.glob("*.safetensors")) if models_dir.is_dir() else []
     manifest = {
@@ -155,7 +155,7 @@ def write_manifest() -> dict:
         "model_sha256": {f"models/{name}": sha256_of(models_dir / name) for name in models},
     }
     if (PYODIDE_CACHE / "pyodide-lock.json").exists():
-        for key, path in browser_python_files().items():
+        for key, path in browser_python_files(wheel).items():
             shutil.copy2(path, SITE / "wheels" / path.name)
             manifest[key] = {"file": f"../wheels/{path.name}", "sha256": sha256_of(path)}
     if is_vendored():
@@ -243,9 +243,9 @@ const jobs = JSON.parse(fs.readFileSync(jobsFile, "utf8"));
 for (const [i, job] of jobs.entries()) pyodide.FS.writeFile(`/tmp/in${i}.zip`, fs.readFileSync(job.source));
 pyodide.globals.set("JOBS", pyodide.toPy(jobs));
 pyodide.runPython(`
-import base64, hashlib, importlib._bootstrap_external as external, sys, zipfile
+import base64, hashlib, importlib._bootstrap_external as external, importlib.util, sys, zipfile
 
-def compile_zip(source, target, prefix):
+def compile_zip(source, target, prefix, keep_source):
     records = []
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
         def write(name, data):
@@ -268,7 +268,13 @@ def compile_zip(source, target, prefix):
                 except SyntaxError:
                     write(info.filename, data)  # not importable anyway: keep it as it was
                     continue
-                write(info.filename + "c", bytes(external._code_to_timestamp_pyc(code, 0, 0)))
+                if keep_source:  # the source stays (tracebacks show it); CPython checks the hash
+                    write(info.filename, data)
+                    folder, _, module = info.filename.rpartition("/")
+                    pyc = external._code_to_hash_pyc(code, importlib.util.source_hash(data), True)
+                    write(f"{folder}/__pycache__/{module[:-3]}.{sys.implementation.cache_tag}.pyc", bytes(pyc))
+                else:
+                    write(info.filename + "c", bytes(external._code_to_timestamp_pyc(code, 0, 0)))
             else:
                 write(info.filename, data)
         if record:
@@ -276,23 +282,26 @@ def compile_zip(source, target, prefix):
             write(record, "\\n".join(records).encode() + b"\\n")
 
 for i, job in enumerate(JOBS):
-    compile_zip(f"/tmp/in{i}.zip", f"/tmp/out{i}.zip", job["prefix"])
+    compile_zip(f"/tmp/in{i}.zip", f"/tmp/out{i}.zip", job["prefix"], job["keep_source"])
 `);
 for (const [i, job] of jobs.entries()) fs.writeFileSync(job.target, pyodide.FS.readFile(`/tmp/out${i}.zip`));
 """
 BYTECODE_VERSION = "1"  # bump when BYTECODE_RUNNER changes what it writes
 
 
-def bytecode_compiled(jobs: list[tuple[Path, Path, str]]) -> None:
-    """(source zip, target zip, path prefix at run time) for each: the target gets every .py of
-    the source compiled to .pyc by the vendored Pyodide in Node. Skipped when up to date."""
+def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
+    """(source zip, target zip, path prefix at run time, keep the source?) for each: the target
+    gets every .py of the source compiled by the vendored Pyodide in Node, either instead of the
+    .py (a sourceless .pyc) or beside it (__pycache__, checked against the source's hash).
+    Skipped when up to date."""
     todo = []
-    for source, target, prefix in jobs:
+    for source, target, prefix, keep_source in jobs:
         stamp = target.with_name(target.name + ".made-from")
-        made_from = f"{sha256_of(source)} {prefix} {PYODIDE_VERSION} {BYTECODE_VERSION}"
+        made_from = f"{sha256_of(source)} {prefix} {keep_source} {PYODIDE_VERSION} {BYTECODE_VERSION}"
         if not (target.exists() and stamp.exists() and stamp.read_text() == made_from):
             todo.append({"source": str(source), "target": str(target) + ".tmp-compile",
-                         "prefix": prefix, "stamp": str(stamp), "made_from": made_from})
+                         "prefix": prefix, "keep_source": keep_source, "stamp": str(stamp),
+                         "made_from": made_from})
     if not todo:
         return
     node = shutil.which("node")
@@ -313,20 +322,103 @@ def bytecode_compiled(jobs: list[tuple[Path, Path, str]]) -> None:
         log(f"compiled to bytecode: {target.name} ({target.stat().st_size:,} bytes)")
 
 
-def browser_python_files() -> dict[str, Path]:
-    """What the page loads instead of Pyodide's source-only files: the standard library and the
-    trimmed NumPy wheel, compiled to bytecode (in .cache/, made when missing)."""
+# The modules a page starting nnpy imports from the standard library, found by doing it in Node:
+# start Pyodide, load NumPy and nnpy, then load, run and train a model through the worker's
+# Python session. Python reads the paths of what got imported from the standard library's zip.
+STDLIB_USE_RUNNER = r"""
+const [pyodideDir, numpyWheel, nnpyWheel, model, outFile] = process.argv.slice(-5);
+const fs = await import("node:fs");
+const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
+const pyodide = await loadPyodide({ indexURL: pyodideDir + "/" });
+for (const wheel of [numpyWheel, nnpyWheel]) {
+  pyodide.unpackArchive(new Uint8Array(fs.readFileSync(wheel)), "wheel", { extractDir: pyodide._api.sitepackages });
+}
+pyodide.FS.writeFile("/tmp/model.safetensors", new Uint8Array(fs.readFileSync(model)));
+const used = pyodide.runPython(`
+import importlib.abc, random, sys, tempfile  # what the worker's own snippets import
+import numpy as np
+try:
+    import nnpy.browser as web  # the Python half of the worker protocol
+    session = web.Session()
+
+    def call(op, **args):
+        reply = session.dispatch(op, args)
+        if "error" in reply:
+            raise RuntimeError(f"{op}: {reply['error']}")
+        return reply["ok"]
+
+    with open("/tmp/model.safetensors", "rb") as f:
+        handle = call("load_model", data=f.read())["__model__"]
+    image = {"pixels": np.full(280 * 280 * 4, 255, np.uint8), "width": 280, "height": 280, "count": 1}
+    call("predict", model=handle, inputs=image)
+    job = call("fit_start", model=handle, inputs=image, labels=np.array([1]))
+    while call("fit_step", job=job)["kind"] != "done":
+        pass
+    call("to_bytes", model=handle)
+    call("summary", model=handle)
+except Exception as error:  # what was imported so far still counts; the rest loads on demand
+    print(f"stdlib use: the workload stopped early ({error!r})", file=sys.stderr)
+zip_path = "/lib/python%d%d.zip/" % sys.version_info[:2]
+sorted({m.__file__[len(zip_path):] for m in list(sys.modules.values())
+        if (getattr(m, "__file__", None) or "").startswith(zip_path)})
+`).toJs();
+fs.writeFileSync(outFile, JSON.stringify(used));
+"""
+
+
+def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
+    """The compiled standard library cut to the modules a page running nnpy imports (plus the
+    __init__ of their packages); the worker mounts the whole (source) standard library on
+    demand the first time anything else is imported."""
+    models = sorted((ROOT / "web" / "models").glob("*.safetensors"), key=lambda p: p.name != "digits.safetensors")
+    target = compiled_stdlib.with_name(compiled_stdlib.name.replace(".pyc.zip", ".core.pyc.zip"))
+    stamp = target.with_name(target.name + ".made-from")
+    made_from = " ".join(sha256_of(p) for p in [compiled_stdlib, numpy, wheel, models[0]])
+    if target.exists() and stamp.exists() and stamp.read_text() == made_from:
+        return target
+    used_file = CACHE / "stdlib-use.json.tmp-compile"
+    log("finding the standard library modules nnpy uses (Node)")
+    subprocess.run([shutil.which("node") or "node", "--input-type=module", "-e", STDLIB_USE_RUNNER,
+                    str(PYODIDE_CACHE), str(numpy), str(wheel), str(models[0]), str(used_file)],
+                   check=True, stdout=subprocess.DEVNULL)
+    used = {name.removesuffix("c") for name in json.loads(used_file.read_text())}  # .py(c)
+    used_file.unlink()
+    for name in list(used):  # the packages they are in
+        parts = name.split("/")[:-1]
+        used |= {"/".join(parts[:i]) + "/__init__.py" for i in range(1, len(parts) + 1)}
+    partial = target.with_name(target.name + ".tmp-core")
+    with zipfile.ZipFile(compiled_stdlib) as src, zipfile.ZipFile(partial, "w") as dst:
+        for info in src.infolist():
+            if info.filename.removesuffix("c") in used:
+                dst.writestr(info, src.read(info), compress_type=zipfile.ZIP_DEFLATED,
+                             compresslevel=9)
+    partial.replace(target)
+    stamp.write_text(made_from)
+    log(f"standard library for the page: {len(used)} modules, {target.stat().st_size:,} bytes")
+    return target
+
+
+def browser_python_files(wheel: Path) -> dict[str, Path]:
+    """What the page loads instead of source-only files: the part of the standard library nnpy
+    uses, the trimmed NumPy wheel (both sourceless) and nnpy's `wheel` (with its source),
+    compiled to bytecode (in .cache/, made when missing)."""
     lock = json.loads((PYODIDE_CACHE / "pyodide-lock.json").read_text())
     numpy = trimmed_numpy_wheel()
     python = lock["info"]["python"]
+    site_packages = f"/lib/python{'.'.join(python.split('.')[:2])}/site-packages/"
     out = CACHE / "bytecode"
     out.mkdir(parents=True, exist_ok=True)
+    name, version, *tags = wheel.stem.split("-")
     files = {"stdlib": out / f"python_stdlib-{python}-pyodide-{PYODIDE_VERSION}.pyc.zip",
-             "numpy": out / numpy.name.replace("-0nnpytrim", "-1nnpytrim")}
+             "numpy": out / numpy.name.replace("-0nnpytrim", "-1nnpytrim"),
+             "nnpy": out / ("-".join([name, version, "1bytecode", *tags]) + ".whl")}
     bytecode_compiled([
-        (PYODIDE_CACHE / "python_stdlib.zip", files["stdlib"], f"/lib/python{python.replace('.', '')[:3]}.zip/"),
-        (numpy, files["numpy"], f"/lib/python{'.'.join(python.split('.')[:2])}/site-packages/"),
+        (PYODIDE_CACHE / "python_stdlib.zip", files["stdlib"],
+         f"/lib/python{python.replace('.', '')[:3]}.zip/", False),
+        (numpy, files["numpy"], site_packages, False),
+        (wheel, files["nnpy"], site_packages, True),
     ])
+    files["stdlib"] = stdlib_core(files["stdlib"], numpy, wheel)
     return files
 
 

@@ -439,7 +439,9 @@
       const manifestURL = new URL("web/nnpy-manifest.json", base);
       const manifest = await fetchJSON(manifestURL);
       const runtime = await runtimeOf(manifest, base, pyodideURL);
-      const wheel = versionedFile(manifest.wheel, manifest.wheel_sha256, manifestURL);
+      // the wheels and the standard library compiled to bytecode, where the build made them
+      const wheel = manifest.nnpy ? versionedFile(manifest.nnpy.file, manifest.nnpy.sha256, manifestURL)
+        : versionedFile(manifest.wheel, manifest.wheel_sha256, manifestURL);
       const trimmed = numpy !== "full" && manifest.numpy
         ? versionedFile(manifest.numpy.file, manifest.numpy.sha256, manifestURL) : null;
       const stdlib = manifest.stdlib ? versionedFile(manifest.stdlib.file, manifest.stdlib.sha256, manifestURL) : null;

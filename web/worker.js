@@ -252,6 +252,51 @@ async function startPython(options, cache, key, snapshot) {
   return { boot: "cold", made };
 }
 
+// The page's standard library holds only the modules nnpy uses (compiled); the first import
+// of any other standard module downloads the whole one (source, sha256-checked) and mounts it
+// behind: synchronously, as an import is (a worker may).
+const STDLIB_REST = `
+import hashlib, importlib.abc, importlib.machinery, sys
+
+class _StandardLibraryRest(importlib.abc.MetaPathFinder):
+    def __init__(self, url, sha256, path):
+        self.url, self.sha256, self.path, self.mounted = url, sha256, path, False
+
+    def find_spec(self, name, path=None, target=None):
+        top, _, _ = name.partition(".")
+        if top not in sys.stdlib_module_names and top not in ("pyodide", "_pyodide"):
+            return None
+        if not self.mounted:
+            self.mount()
+        if path is None:
+            return importlib.machinery.PathFinder.find_spec(name, [self.path])
+        parent = name.rpartition(".")[0]  # a package the page's zip has: extend it
+        folder = self.path + "/" + parent.replace(".", "/")
+        package = sys.modules.get(parent)
+        if package is not None and folder not in package.__path__:
+            package.__path__.append(folder)
+        return importlib.machinery.PathFinder.find_spec(name, [folder])
+
+    def mount(self):
+        from js import XMLHttpRequest
+        request = XMLHttpRequest.new()
+        request.open("GET", self.url, False)
+        request.responseType = "arraybuffer"
+        request.send()
+        if request.status != 200:
+            raise ImportError(f"the standard library did not download: HTTP {request.status}")
+        data = request.response.to_bytes()
+        if self.sha256 and hashlib.sha256(data).hexdigest() != self.sha256:
+            raise ImportError(f"{self.url} does not have the sha256 nnpy's manifest gives")
+        with open(self.path, "wb") as f:
+            f.write(data)
+        sys.path.append(self.path)
+        self.mounted = True
+
+sys.meta_path.append(_StandardLibraryRest(STDLIB_URL, STDLIB_SHA256, "/lib/python_stdlib_full.zip"))
+del STDLIB_URL, STDLIB_SHA256
+`;
+
 // NumPy's submodules the trimmed wheel leaves out: importing one says how to get them.
 const TRIMMED_NUMPY_HINT = `
 import importlib.abc, sys
@@ -322,6 +367,11 @@ const ops = {
       for (const openId of running) post({ id: openId, ok: false, error: { type: "FatalError", message: fatal } });
       running.clear();
     };
+    if (stdlib) {
+      const full = runtime.files ? runtime.files["python_stdlib.zip"] : null;
+      pyodide.runPython(`STDLIB_URL = ${JSON.stringify(versioned("python_stdlib.zip"))}\n` +
+        `STDLIB_SHA256 = ${JSON.stringify(full)}\n${STDLIB_REST}`);
+    }
     progress("numpy", { message: "Loading NumPy" });
     if (numpy) {
       pyodide.unpackArchive(await numpyBytes, "wheel", { extractDir: pyodide._api.sitepackages });

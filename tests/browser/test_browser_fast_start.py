@@ -183,7 +183,7 @@ def test_a_damaged_cached_wheel_is_downloaded_again(visit):
         const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await response.arrayBuffer()));
         return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
     }""", damaged[0])
-    assert stored == manifest["wheel_sha256"]
+    assert stored == manifest["nnpy"]["sha256"]
 
 
 def test_snapshot_false_neither_uses_nor_makes_one(visit):
@@ -202,6 +202,26 @@ def test_the_trimmed_numpy_names_what_it_leaves_out_and_full_numpy_has_it(visit)
     page, info = visit(page, snapshot=False, numpy="full")
     assert info["numpyWheel"] == "full"
     assert page.evaluate("nn.exec('import numpy.polynomial; numpy.polynomial.Polynomial([1, 2])(3)')") == 7.0
+
+
+def test_the_rest_of_the_standard_library_loads_on_first_use(visit):
+    page, _ = visit(snapshot=False)
+    result = page.evaluate("""nn.exec(`import os, sys
+before = os.path.exists("/lib/python_stdlib_full.zip")
+import email.parser, xml.dom.minidom, codecs
+message = email.parser.Parser().parsestr("Subject: hi\\n\\nbody")
+text = "é".encode("cp1252")  # a codec only the full library has
+try:
+    import tkinter  # not in Pyodide at all: still an ordinary ModuleNotFoundError
+    missing = None
+except ModuleNotFoundError as error:
+    missing = error.name
+[before, os.path.exists("/lib/python_stdlib_full.zip"), sys.modules["email"].__file__,
+ message["Subject"], list(text), missing]`)""")
+    before, after, email_file, subject, text, missing = result
+    assert (before, after) == (False, True)
+    assert email_file.startswith("/lib/python_stdlib_full.zip/")
+    assert (subject, text, missing) == ("hi", [0xE9], "tkinter")
 
 
 def test_without_cache_storage_nnpy_starts_and_works(site_url, tmp_path):
