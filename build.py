@@ -366,6 +366,9 @@ fs.writeFileSync(outFile, JSON.stringify(used));
 """
 
 
+STDLIB_LEFT_OUT = "nnpy-left-out.txt"  # in the page's standard library: the modules it leaves out
+
+
 def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
     """The compiled standard library cut to the modules a page running nnpy imports (plus the
     __init__ of their packages); the worker mounts the whole (source) standard library on
@@ -373,7 +376,8 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
     models = sorted((ROOT / "web" / "models").glob("*.safetensors"), key=lambda p: p.name != "digits.safetensors")
     target = compiled_stdlib.with_name(compiled_stdlib.name.replace(".pyc.zip", ".core.pyc.zip"))
     stamp = target.with_name(target.name + ".made-from")
-    made_from = " ".join(sha256_of(p) for p in [compiled_stdlib, numpy, wheel, models[0]])
+    made_from = " ".join([*(sha256_of(p) for p in [compiled_stdlib, numpy, wheel, models[0]]),
+                          STDLIB_LEFT_OUT, BYTECODE_VERSION])
     if target.exists() and stamp.exists() and stamp.read_text() == made_from:
         return target
     used_file = CACHE / "stdlib-use.json.tmp-compile"
@@ -387,11 +391,17 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
         parts = name.split("/")[:-1]
         used |= {"/".join(parts[:i]) + "/__init__.py" for i in range(1, len(parts) + 1)}
     partial = target.with_name(target.name + ".tmp-core")
+    left_out = set()
     with zipfile.ZipFile(compiled_stdlib) as src, zipfile.ZipFile(partial, "w") as dst:
         for info in src.infolist():
             if info.filename.removesuffix("c") in used:
                 dst.writestr(info, src.read(info), compress_type=zipfile.ZIP_DEFLATED,
                              compresslevel=9)
+            elif info.filename.endswith(".pyc"):
+                left_out.add(info.filename[:-4].removesuffix("/__init__").replace("/", "."))
+        # which imports the worker answers by mounting the whole library (not, say, `_wmi`)
+        dst.writestr(zipfile.ZipInfo(STDLIB_LEFT_OUT, date_time=(1980, 1, 1, 0, 0, 0)),
+                     "\n".join(sorted(left_out)) + "\n", compress_type=zipfile.ZIP_DEFLATED)
     partial.replace(target)
     stamp.write_text(made_from)
     log(f"standard library for the page: {len(used)} modules, {target.stat().st_size:,} bytes")

@@ -261,10 +261,12 @@ import hashlib, importlib.abc, importlib.machinery, sys
 class _StandardLibraryRest(importlib.abc.MetaPathFinder):
     def __init__(self, url, sha256, path):
         self.url, self.sha256, self.path, self.mounted = url, sha256, path, False
+        import zipfile
+        with zipfile.ZipFile("/lib/python%d%d.zip" % sys.version_info[:2]) as page_library:
+            self.left_out = set(page_library.read("nnpy-left-out.txt").decode().split())
 
     def find_spec(self, name, path=None, target=None):
-        top, _, _ = name.partition(".")
-        if top not in sys.stdlib_module_names and top not in ("pyodide", "_pyodide"):
+        if name not in self.left_out:  # not a module of the standard library (e.g. _wmi)
             return None
         if not self.mounted:
             self.mount()

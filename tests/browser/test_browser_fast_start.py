@@ -209,7 +209,7 @@ def test_the_rest_of_the_standard_library_loads_on_first_use(visit):
     result = page.evaluate("""nn.exec(`import os, sys
 before = os.path.exists("/lib/python_stdlib_full.zip")
 import email.parser, xml.dom.minidom, codecs
-message = email.parser.Parser().parsestr("Subject: hi\\n\\nbody")
+message = email.parser.Parser().parsestr("Subject: hi" + chr(10) * 2 + "body")
 text = "é".encode("cp1252")  # a codec only the full library has
 try:
     import tkinter  # not in Pyodide at all: still an ordinary ModuleNotFoundError
