@@ -214,6 +214,10 @@ def cold_starts(browser, base_url, cold_systems, rounds, log):
             milestones = dict.fromkeys(name for r in found for name in r["marks"])
             entry["stages"] = {name: round(statistics.median(
                 r["marks"][name] for r in found if name in r["marks"]), 3) for name in milestones}
+            boots = [r["boot"] for r in found if r.get("boot")]
+            if boots:  # how nnpy started Python: "cold" or restored from its "snapshot"
+                entry["note"] = "Python started: " + ", ".join(
+                    f"{kind} ×{boots.count(kind)}" for kind in sorted(set(boots)))
             rows.append(entry)
             log(f"  {entry['workload']:<22}{system:<20}{entry['value']:>12.4g} s  {entry['stages']}")
     for state, field, workload in (("uncached", "transfer", "download-uncached"),

@@ -32,7 +32,8 @@ const bench = (() => {
     let resources = resourceBytes(performance.getEntriesByType("resource"));
     const [navigation] = resourceBytes(performance.getEntriesByType("navigation"));
     if (window.system.workerResources) resources = resources.concat(await window.system.workerResources());
-    return { seconds, marks, resources: [navigation, ...resources] };
+    const info = await window.ready;
+    return { seconds, marks, boot: info && info.boot, resources: [navigation, ...resources] };
   }
 
   // The shared definitions bench.py wrote (architectures, batch sizes, learning rate).
