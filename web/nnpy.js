@@ -229,6 +229,7 @@
       this.baseURL = baseURL;
       this.pending = new Map();
       this.nextId = 1;
+      this.preloaded = new Map(); // URL -> fetch started by load({preload}), used once
       worker.onmessage = (event) => this._receive(event.data);
       worker.onerror = (event) => {
         event.preventDefault();
@@ -279,7 +280,9 @@
         bytes = await loadSaved(savedName(source));
       } else if (typeof source === "string" || source instanceof URL) {
         const url = new URL(source, root.document ? document.baseURI : this.baseURL);
-        const response = await fetch(url);
+        const early = this.preloaded.get(url.href);
+        this.preloaded.delete(url.href);
+        const response = await (early || fetch(url));
         if (!response.ok) throw toError({ type: "NetworkError", message: `${url}: HTTP ${response.status} ${response.statusText}` });
         bytes = await response.arrayBuffer();
       } else if (source instanceof Blob) {
@@ -423,17 +426,26 @@
    *  false`, or no WebAssembly SIMD); info.boot says how Python started: "cold", or "snapshot"
    *  (restored from the snapshot a previous visit stored; `snapshot: false` never uses or
    *  makes one). `numpy: "full"` loads all of Pyodide's NumPy instead of the trimmed wheel
-   *  (which leaves out numpy.fft, numpy.ma and numpy.polynomial). Progress:
+   *  (which leaves out numpy.polynomial). `preload: [url, ...]`: model files to download while
+   *  Python starts; `nn.loadModel(url)` then uses them. Progress:
    *  onProgress({stage, message}) for the stages "manifest", "runtime", "numpy", "nnpy",
    *  "ready", and onProgress({stage: "download", file, loaded, total}) while files arrive
    *  (total 0 when the server compresses the file). */
-  async function load({ baseURL, pyodideURL, kernelsURL, onProgress, snapshot = true, numpy = "trimmed" } = {}) {
+  async function load({ baseURL, pyodideURL, kernelsURL, onProgress, snapshot = true, numpy = "trimmed",
+    preload = [] } = {}) {
     const report = onProgress || (() => {});
     const base = new URL(baseURL || new URL("..", SCRIPT_URL), root.location.href);
     if (!base.pathname.endsWith("/")) base.pathname += "/";
     // The worker script downloads and starts while the manifest arrives.
     const { worker, blobURL } = startWorker(new URL("web/worker.js", base));
     const client = new Client(worker, base.href);
+    // Models the page will load download while Python starts (loadModel(url) takes them).
+    for (const source of preload) {
+      const url = new URL(source, root.document ? document.baseURI : base.href).href;
+      const pending = fetch(url);
+      pending.catch(() => {}); // loadModel reports it
+      client.preloaded.set(url, pending);
+    }
     try {
       report({ stage: "manifest", message: "Finding nnpy" });
       const manifestURL = new URL("web/nnpy-manifest.json", base);

@@ -299,6 +299,10 @@ sys.meta_path.append(_StandardLibraryRest(STDLIB_URL, STDLIB_SHA256, "/lib/pytho
 del STDLIB_URL, STDLIB_SHA256
 `;
 
+function unpackWheel(bytes) {
+  pyodide.unpackArchive(bytes, "wheel", { extractDir: pyodide._api.sitepackages });
+}
+
 // NumPy's submodules the trimmed wheel leaves out: importing one says how to get them.
 const TRIMMED_NUMPY_HINT = `
 import importlib.abc, sys
@@ -317,7 +321,7 @@ function timeWasmCompile() {
   const real = WebAssembly.instantiateStreaming;
   WebAssembly.instantiateStreaming = async (...args) => {
     const result = await real.apply(WebAssembly, args);
-    if (!marks.compiled) mark("compiled");
+    if (!marks["wasm-compiled"]) mark("wasm-compiled");
     return result;
   };
 }
@@ -330,7 +334,7 @@ const ops = {
     const progress = (stage, extra = {}) => post({ id, event: "progress", data: { stage, ...extra } });
     const versioned = (name) => runtime.url + name + (runtime.files ? `?v=${runtime.files[name].slice(0, 16)}` : "");
     self.fetch = countingFetch((file, loaded, total, done) => {
-      if (done && file === "pyodide.asm.wasm") mark("fetched");
+      if (done && file === "pyodide.asm.wasm") mark("wasm-fetched");
       progress("download", { file, loaded, total });
     });
     // Every download starts now, side by side: the runtime's wasm (Pyodide asks for it later,
@@ -359,7 +363,7 @@ const ops = {
     const options = { indexURL: runtime.url, stdLibURL: stdlib ? stdlib.url : versioned("python_stdlib.zip"),
       lockFileURL: versioned("pyodide-lock.json") };
     const { boot, made } = await startPython(options, snapshots, snapshotKey, await snapshot);
-    mark("python");
+    mark("python-started");
     if (made) storeSnapshot(snapshots, snapshotKey, made).catch((error) =>
       console.warn(`nnpy: the Python snapshot was not stored (${error.message})`));
     // A crash of Python itself (e.g. the browser's stack overflowing) leaves its promises
@@ -376,20 +380,22 @@ const ops = {
     }
     progress("numpy", { message: "Loading NumPy" });
     if (numpy) {
-      pyodide.unpackArchive(await numpyBytes, "wheel", { extractDir: pyodide._api.sitepackages });
+      unpackWheel(await numpyBytes);
+      mark("numpy-unpacked");
       pyodide.runPython(TRIMMED_NUMPY_HINT);
     } else {
       await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: console.warn });
     }
     pyodide.runPython("import numpy");
-    mark("numpy");
+    mark("numpy-imported");
     progress("nnpy", { message: "Loading nnpy" });
-    pyodide.unpackArchive(await wheelBytes, "wheel", { extractDir: pyodide._api.sitepackages });
+    unpackWheel(await wheelBytes);
     const module = pyodide.pyimport("nnpy.browser");
     session = module.Session();
     module.destroy();
+    mark("nnpy-imported");
     const gemm = await installKernel(await kernel);
-    mark("nnpy");
+    mark("kernel-installed");
     const versions = pyodide.runPython(
       "import sys, numpy, nnpy; {'python': sys.version.split()[0], 'numpy': numpy.__version__, " +
       "'nnpy': getattr(nnpy, '__version__', None)}"

@@ -204,6 +204,17 @@ def test_the_trimmed_numpy_names_what_it_leaves_out_and_full_numpy_has_it(visit)
     assert page.evaluate("nn.exec('import numpy.polynomial; numpy.polynomial.Polynomial([1, 2])(3)')") == 7.0
 
 
+def test_preloaded_models_download_while_python_starts(visit):
+    page, _ = visit(snapshot=False, preload=["/web/models/digits.safetensors"])
+    loaded_at = page.evaluate("performance.now()")
+    assert page.evaluate(PREDICT) == "7"
+    fetches = page.evaluate("""performance.getEntriesByType("resource")
+        .filter((e) => e.name.endsWith("/web/models/digits.safetensors"))
+        .map((e) => ({start: e.startTime, end: e.responseEnd}))""")
+    assert len(fetches) == 1, fetches  # loadModel used the preloaded download
+    assert fetches[0]["start"] < loaded_at
+
+
 def test_the_rest_of_the_standard_library_loads_on_first_use(visit):
     page, _ = visit(snapshot=False)
     result = page.evaluate("""nn.exec(`import os, sys
