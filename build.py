@@ -341,7 +341,7 @@ const used = pyodide.runPython(`
 import importlib.abc, random, sys, tempfile  # what the worker's own snippets import
 import numpy as np
 try:
-    import nnpy.browser as web  # the Python half of the worker protocol
+    import nnpy.web as web  # the Python half of the worker protocol
     session = web.Session()
 
     def call(op, **args):
@@ -355,12 +355,13 @@ try:
     image = {"pixels": np.full(280 * 280 * 4, 255, np.uint8), "width": 280, "height": 280, "count": 1}
     call("predict", model=handle, inputs=image)
     job = call("fit_start", model=handle, inputs=image, labels=np.array([1]))
-    while call("fit_step", job=job)["kind"] != "done":
+    while not call("job_step", job=job)["done"]:
         pass
     call("to_bytes", model=handle)
     call("summary", model=handle)
-except Exception as error:  # what was imported so far still counts; the rest loads on demand
-    print(f"stdlib use: the workload stopped early ({error!r})", file=sys.stderr)
+except Exception as error:  # a workload that no longer runs would leave modules out silently
+    raise SystemExit(f"stdlib use: the workload stopped early ({error!r}); mend STDLIB_USE_RUNNER "
+                     "in build.py") from error
 zip_path = "/lib/python%d%d.zip/" % sys.version_info[:2]
 sorted({m.__file__[len(zip_path):] for m in list(sys.modules.values())
         if (getattr(m, "__file__", None) or "").startswith(zip_path)})

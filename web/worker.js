@@ -113,6 +113,19 @@ function installKernel(kernel) {
 const PROGRESS_INTERVAL_MS = 33;
 const YIELD_INTERVAL_MS = 30;
 
+// A Content-Security-Policy without 'wasm-unsafe-eval' (or 'unsafe-eval') forbids compiling
+// WebAssembly, and Pyodide would then wait forever: compile the smallest module (8 bytes) first
+// and say which directive the page needs.
+function refuseWithoutWebAssembly() {
+  try {
+    new WebAssembly.Module(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+  } catch (error) {
+    throw Object.assign(new Error("this page's Content-Security-Policy does not allow WebAssembly, " +
+      "which Python in the browser is made of: add 'wasm-unsafe-eval' to its script-src (or " +
+      `default-src) directive, e.g. script-src 'self' 'wasm-unsafe-eval' (${error.message})`), { type: "SecurityError" });
+  }
+}
+
 // ---- starting: files by sha256, the interpreter from a snapshot when one is stored ----------
 //
 // A first visit boots Python cold (with `_makeSnapshot`), snapshots the interpreter before
@@ -337,6 +350,7 @@ const ops = {
   // null: Pyodide's own; numpy null: Pyodide's full NumPy); snapshotKey null: never a snapshot.
   async init({ runtime, stdlib, wheel, numpy, kernelsURL, snapshotKey }, id) {
     mark("worker");
+    refuseWithoutWebAssembly();
     const progress = (stage, extra = {}) => post({ id, event: "progress", data: { stage, ...extra } });
     const versioned = (name) => runtime.url + name + (runtime.files ? `?v=${runtime.files[name].slice(0, 16)}` : "");
     self.fetch = countingFetch((file, loaded, total, done) => {

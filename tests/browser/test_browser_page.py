@@ -285,3 +285,33 @@ def test_demo_page_runs_under_a_script_csp_without_inline_scripts(new_page, site
     page.wait_for_function("() => window.digitsApp && digitsApp.network")
     assert page.evaluate("() => window.violations") == []
     assert page.blocked == [] and page.errors == []
+
+
+@pytest.mark.parametrize("policy, works", [
+    ("default-src 'self' 'wasm-unsafe-eval'", True),
+    ("default-src 'self'", False),
+])
+def test_the_library_under_a_strict_csp_works_or_says_which_directive_is_missing(
+        new_page, site_url, policy, works):
+    """Every response of the site (the page, nnpy.js, the worker, Pyodide) carries `policy`.
+    With 'wasm-unsafe-eval' Python runs; without it nnpy.load() rejects at once (it used to wait
+    forever) with an error that names the directive to add."""
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+
+    def with_csp(route):
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers,
+                                                  "content-security-policy": policy})
+
+    page.route(site_url + "**", with_csp)
+    page.goto(site_url + "_test/pages/blank.html")
+    outcome = page.evaluate("""() => nnpy.load().then(
+        (nn) => nn.exec("import numpy; int(numpy.arange(4).sum())"),
+        (error) => error.name + ": " + error.message)""")
+    if works:
+        assert outcome == 6
+    else:
+        assert outcome.startswith("SecurityError: this page's Content-Security-Policy does not "
+                                  "allow WebAssembly")
+        assert "add 'wasm-unsafe-eval' to its script-src" in outcome
