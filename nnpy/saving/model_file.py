@@ -28,6 +28,7 @@ from .safetensors import (
 
 FORMAT_VERSION = 1  # bump when a reader of the old format could no longer load the new one
 OPTIMIZER_PREFIX = "optimizer."
+MAX_LAYERS = 10_000  # far more than any model nnpy trains; bounds the time a config can cost
 MODELS = {}  # class name -> model class, for rebuilding a model from a file's config
 
 
@@ -132,6 +133,10 @@ def _rebuild(config):
     if model_class is None:
         raise ModelFormatError(f"'nnpy.config' describes a {short_repr(name)} model; this nnpy "
                                f"rebuilds {', '.join(sorted(MODELS))}")
+    entries = config.get("layers")
+    if isinstance(entries, list) and len(entries) > MAX_LAYERS:
+        raise ModelFormatError(f"'nnpy.config' lists {len(entries)} layers, more than the "
+                               f"{MAX_LAYERS} nnpy loads: the file is damaged or not a model")
     if config.get("input_shape") is None:
         raise ModelFormatError("'nnpy.config' has no input_shape, so its weights cannot be "
                                "checked; re-save the model after building it")
@@ -199,9 +204,12 @@ def _matched_state(model, expected, tensors):
     remedy = "the weights do not fit the file's own architecture"
     _check_shapes(model, {name: shape for name, shape in expected.items()}, tensors, remedy)
     weights = {name: _as_model_dtype(model, name, tensors[name]) for name in expected}
-    for index, layer in enumerate(model.layers):
-        own = {name.partition(".")[2]: value for name, value in weights.items()
-               if name.partition(".")[0] == str(index)}
+    by_layer = {}  # layer index -> {key: array}
+    for name, value in weights.items():
+        index, _, key = name.partition(".")
+        by_layer.setdefault(int(index), {})[key] = value
+    for index, own in by_layer.items():
+        layer = model.layers[index]
         try:
             layer.check_weights(own)
         except ValueError as err:

@@ -152,7 +152,10 @@ def _parse_header(view):
     return header
 
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A JSON string, or an unterminated one running to the end of the text (which JSON refuses
+# anyway): so a match always ends the scan of its quote and the regex stays linear, where
+# retrying from each escaped quote of an unterminated string would take quadratic time.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 
 
 def parse_json(text, what, object_pairs_hook=None):
