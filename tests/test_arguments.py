@@ -231,3 +231,18 @@ def test_optimizers_refuse_bad_settings(make, error, match):
 def test_a_project_refuses_an_image_size_its_model_cannot_take(image_size, error):
     with pytest.raises(error, match="image_size"):
         ImageClassifierProject(["a", "b"], image_size=image_size)
+
+
+@pytest.mark.parametrize("arguments, match", [
+    ({"batch_size": 0}, "batch_size"), ({"epochs": -1}, "epochs"),
+    ({"learning_rate": "fast"}, "learning_rate"), ({"validation_split": 1.5}, "validation_split"),
+])
+def test_project_training_checks_its_arguments_before_changing_the_model(arguments, match):
+    rng = np.random.default_rng(0)
+    project = ImageClassifierProject(["a", "b"], image_size=16)
+    for index in (0, 1):
+        for _ in range(2):
+            project.add_sample(index, rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    with pytest.raises((TypeError, ValueError), match=match):
+        next(project.train_iter(**arguments))
+    assert project.model is None

@@ -177,7 +177,15 @@ class ImageClassifierProject:
     def train_iter(self, epochs=20, learning_rate=1e-3, batch_size=16, validation_split=0.2,
                    patience=8, restart=False):
         """Train (or continue training) on every sample, yielding fit_iter's log dicts. A new
-        model starts when the classes changed since the last training or when `restart`."""
+        model starts when the classes changed since the last training or when `restart`.
+        The arguments are checked before anything changes (the model is kept on a bad one)."""
+        where = "train_iter"
+        validation.integer(epochs, "epochs", where, minimum=0, example=20)
+        validation.integer(batch_size, "batch_size", where, example=16)
+        validation.integer(patience, "patience", where, minimum=0, example=8)
+        validation.number(learning_rate, "learning_rate", where, low=0)
+        validation.number(validation_split, "validation_split", where, low=0, high=1,
+                          low_open=True, high_open=True)
         counts = self.counts()
         if min(counts) < 2:
             empty = [self.class_names[i] for i, c in enumerate(counts) if c < 2]
@@ -192,15 +200,15 @@ class ImageClassifierProject:
         self.trained_classes = list(self.class_names)
         # a stratified split: every class keeps some validation samples, chosen with the seed
         rng = np.random.default_rng(self.seed)
-        validation = np.zeros(len(y), bool)
+        held_out = np.zeros(len(y), bool)
         for label in range(len(self.class_names)):
             members = rng.permutation(np.flatnonzero(y == label))
-            validation[members[:max(1, round(len(members) * validation_split))]] = True
+            held_out[members[:max(1, round(len(members) * validation_split))]] = True
         stopper = EarlyStopping("val_loss", patience=patience, restore_best_weights=True)
         done = len(next(iter(self.history.values()), []))
         for log in self.model.fit_iter(
-                x[~validation], y[~validation], epochs=done + epochs, initial_epoch=done,
-                batch_size=batch_size, validation_data=(x[validation], y[validation]),
+                x[~held_out], y[~held_out], epochs=done + epochs, initial_epoch=done,
+                batch_size=batch_size, validation_data=(x[held_out], y[held_out]),
                 callbacks=[stopper], seed=self.seed + done,
                 augment=lambda batch, r: augment_frames(batch, r, flip=self.flip)):
             if log["kind"] == "epoch":
@@ -210,8 +218,8 @@ class ImageClassifierProject:
             yield log
         self.last_training = {"best_epoch": stopper.best_epoch,
                               "stopped_epoch": stopper.stopped_epoch}
-        predicted = self.model.predict(x[validation]).argmax(axis=1)
-        self.confusion = confusion_matrix(y[validation], predicted, len(self.class_names))
+        predicted = self.model.predict(x[held_out]).argmax(axis=1)
+        self.confusion = confusion_matrix(y[held_out], predicted, len(self.class_names))
 
     def predict(self, image):
         """Class probabilities for one image (any size, RGB or RGBA)."""
