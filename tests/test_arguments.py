@@ -244,5 +244,5 @@ def test_project_training_checks_its_arguments_before_changing_the_model(argumen
         for _ in range(2):
             project.add_sample(index, rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
     with pytest.raises((TypeError, ValueError), match=match):
-        next(project.train_iter(**arguments))
+        project.train_iter(**arguments)  # refused at the call, not at the first step
     assert project.model is None

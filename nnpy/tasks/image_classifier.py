@@ -190,6 +190,10 @@ class ImageClassifierProject:
         if min(counts) < 2:
             empty = [self.class_names[i] for i, c in enumerate(counts) if c < 2]
             raise ValueError(f"record at least 2 samples for every class first: {', '.join(empty)}")
+        return self._train_steps(epochs, learning_rate, batch_size, validation_split, patience,
+                                 restart)
+
+    def _train_steps(self, epochs, learning_rate, batch_size, validation_split, patience, restart):
         x, y = self.dataset()
         if restart or not self.trained:
             self.model = default_model(self.image_size, len(self.class_names), self.seed)
