@@ -170,15 +170,17 @@ def _join(header, body, rng):
     return len(text).to_bytes(8, "little") + text + body
 
 
-def _nodes(value, path=()):
+def _nodes(root):
     """Every (path, value) inside a JSON value, the root included."""
-    yield path, value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _nodes(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _nodes(item, (*path, index))
+    found, stack = [], [((), root)]
+    while stack:
+        path, value = stack.pop()
+        found.append((path, value))
+        if isinstance(value, dict):
+            stack.extend(((*path, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*path, index), item) for index, item in enumerate(value))
+    return found
 
 
 def _replace(root, path, new):
@@ -205,7 +207,7 @@ def _json_edit(header, rng):
             root = json.loads(metadata[where])
         except (ValueError, RecursionError):
             return header
-    path, value = rng.choice(list(_nodes(root)))
+    path, value = rng.choice(_nodes(root))
     choice = rng.random()
     if choice < 0.6:
         new = copy.deepcopy(rng.choice(INTERESTING))  # never share (and later edit) a constant
@@ -378,8 +380,10 @@ def make_input(seeds, rng):
         return generate_header(rng), "safetensors"
     if kind < 0.12:
         data, reader = generate_model(rng), "model"
-    else:
-        reader, data = seeds[rng.choice(list(seeds))]
+    else:  # large seeds (the shipped digits model is 460 KB) cost more: pick them less often
+        names = list(seeds)
+        weights = [1 / max(1, len(seeds[name][1]) // 8192) ** 0.5 for name in names]
+        reader, data = seeds[rng.choices(names, weights)[0]]
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
         data = mutate(data, rng, seeds)
     return data, reader
