@@ -6,7 +6,7 @@
     python build.py serve [--port N] # build, vendor if needed, serve dist/site on 127.0.0.1
     python build.py test [ARGS...]   # install test needs, build, vendor, run pytest (all tiers)
     python build.py bench [ARGS...]  # benchmarks vs TF.js, ConvNetJS, PyTorch (bench/README.md)
-    python build.py fuzz [--count N] # N generated/mutated files through every reader (nnpy/testing/fuzz.py)
+    python build.py fuzz [--count N] # N generated/mutated files through every file reader
 
 Longer than 400 lines because it is the one entry point for every step from source to site (each
 command a section, each on one screen). Standard library only; `pip` and `npm` are run as
@@ -478,8 +478,8 @@ def fuzz(count: int, chunk: int, seed: str, jobs: int) -> int:
             if counts["slowest_ms"] > totals["slowest_ms"]:
                 totals["slowest_ms"], totals["slowest"] = counts["slowest_ms"], counts["slowest"]
             totals["peak_mb"] = max(totals["peak_mb"], counts["peak_mb"])
-            log(f"fuzz: {totals['inputs']:,}/{count:,} inputs, {totals['failed']} untyped failures, "
-                f"{time.monotonic() - began:.0f} s")
+            log(f"fuzz: {totals['inputs']:,}/{count:,} inputs, {totals['failed']} untyped "
+                f"failures, {time.monotonic() - began:.0f} s")
     log(f"fuzz: {totals['inputs']:,} inputs: {totals['refused']:,} refused (ModelFormatError), "
         f"{totals['accepted']:,} accepted, {totals['failed']:,} untyped failures; slowest "
         f"{totals['slowest_ms']:.1f} ms of CPU ({totals['slowest']}); peak memory "

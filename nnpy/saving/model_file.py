@@ -226,8 +226,8 @@ def _as_model_dtype(model, name, value):
     with np.errstate(over="ignore", invalid="ignore"):
         value = value.astype(model.dtype, copy=False)
     if not np.isfinite(value).all():
-        raise ModelFormatError(f"{_with_layer(model, name)} holds NaN or infinite values (or "
-                               f"values too large for {np.dtype(model.dtype)}); the file is damaged")
+        raise ModelFormatError(f"{_with_layer(model, name)} holds NaN or infinite values (or values "
+                               f"too large for {np.dtype(model.dtype)}); the file is damaged")
     return value
 
 
@@ -296,7 +296,8 @@ def _input_spec(metadata, input_shape):
     if contradicted:
         described = ", ".join(f"{key} {sizes[key]}" for key in contradicted)
         raise ModelFormatError(f"'nnpy.input' says {described}, but the model's input shape is "
-                               f"{tuple(input_shape)}; the input description belongs to another model")
+                               f"{tuple(input_shape)}; the input description belongs to another "
+                               f"model")
     scale = spec.get("scale", [0, 1])
     if not (isinstance(scale, str) or (isinstance(scale, list) and len(scale) == 2 and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

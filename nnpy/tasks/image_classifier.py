@@ -261,8 +261,9 @@ class ImageClassifierProject:
                                    "a model file is opened with nnpy.load_model instead")
         version = metadata.get("nnpy.project_format", "1")  # files before the key existed: 1
         if version != str(PROJECT_FORMAT):
-            raise ModelFormatError(f"this project was saved in project format {short_repr(version)}; "
-                                   f"this nnpy reads format {PROJECT_FORMAT}: upgrade nnpy")
+            raise ModelFormatError(f"this project was saved in project format "
+                                   f"{short_repr(version)}; this nnpy reads format "
+                                   f"{PROJECT_FORMAT}: upgrade nnpy")
         info = parse_json(metadata["nnpy.project"], "'nnpy.project' metadata (the project)")
         project = _project_from_info(cls, info)
         for i in range(len(project.class_names)):

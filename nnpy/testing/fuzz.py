@@ -19,8 +19,6 @@ import json
 import math
 import os
 import random
-import resource
-import signal
 import sys
 import time
 import traceback
@@ -389,7 +387,7 @@ def make_input(seeds, rng):
     return data, reader
 
 
-# --------------------------------------------------------------------------- one chunk, in a subprocess
+# --------------------------------------------------------------------------- one chunk (a process)
 
 
 class Timeout(BaseException):
@@ -404,6 +402,9 @@ def run_chunk(seeds, start, count, seed, failures, time_limit=1.0):
     """Run `count` inputs (the `start`-th on of the stream `seed` makes); returns the counts.
     Time is CPU time (the limit is a profiling timer): on a busy machine wall time would
     count the other processes too."""
+    import resource  # here, not at the top: a browser has neither, and needs only the readers
+    import signal
+
     signal.signal(signal.SIGPROF, _alarm)
     counts = {"inputs": 0, "accepted": 0, "refused": 0, "failed": 0, "slowest_ms": 0.0,
               "slowest": None, "failures": []}

@@ -1,12 +1,15 @@
 """Every reader, fuzzed (hypothesis, derandomised, a few seconds): whatever the bytes, a reader
 accepts them (and what it returns works) or raises ModelFormatError, never anything else.
-`python build.py fuzz` runs the same readers over a million inputs (nnpy/testing/fuzz.py)."""
+`python build.py fuzz` runs the same readers over a million inputs (nnpy/testing/fuzz.py).
+Skipped where hypothesis is not installed (inside Pyodide)."""
 
 import json
 import random
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("hypothesis")  # not installed inside Pyodide, where the suite also runs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -312,8 +312,8 @@ def test_save_replaces_the_previous_file(tmp_path):
 
 
 def test_large_empty_tensors_numpy_can_make_still_decode():
-    data = raw_file({"w": entry(dtype="I8", shape=[0, 2**40], offsets=(0, 0))})
-    assert saving.decode_safetensors(data)[0]["w"].shape == (0, 2**40)
+    data = raw_file({"w": entry(dtype="I8", shape=[0, 2**30], offsets=(0, 0))})  # 32-bit too
+    assert saving.decode_safetensors(data)[0]["w"].shape == (0, 2**30)
 
 
 def test_a_checksum_is_written_on_request_verified_and_removed():
