@@ -202,7 +202,7 @@ def _matched_state(model, expected, tensors):
             f"its weights do not belong to its 'nnpy.config'"
         )
     remedy = "the weights do not fit the file's own architecture"
-    _check_shapes(model, {name: shape for name, shape in expected.items()}, tensors, remedy)
+    _check_shapes(model, expected, tensors, remedy)
     weights = {name: _as_model_dtype(model, name, tensors[name]) for name in expected}
     by_layer = {}  # layer index -> {key: array}
     for name, value in weights.items():
@@ -287,12 +287,13 @@ def _input_spec(metadata, input_shape):
         if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
             raise ModelFormatError(f"'nnpy.input' {key} must be a positive integer, got "
                                    f"{short_repr(value)}")
-    image = len(input_shape) == 3
-    contradicted = [key for key, value in sizes.items()
-                    if (input_shape[INPUT_SPEC_AXES[key]] != value if image else True)]
-    if sizes and not image and math.prod(sizes.values()) == math.prod(input_shape) \
-            and len(sizes) == 3:
-        contradicted = []  # an image flattened into a vector input
+    if len(input_shape) == 3:  # an image input (H, W, C)
+        contradicted = [key for key, value in sizes.items()
+                        if input_shape[INPUT_SPEC_AXES[key]] != value]
+    elif sizes and not (len(sizes) == 3 and math.prod(sizes.values()) == math.prod(input_shape)):
+        contradicted = list(sizes)  # any other input takes a whole image flattened, or none
+    else:
+        contradicted = []
     if contradicted:
         described = ", ".join(f"{key} {sizes[key]}" for key in contradicted)
         raise ModelFormatError(f"'nnpy.input' says {described}, but the model's input shape is "
