@@ -3,7 +3,8 @@
 Parameters are named `"{layer index}.{key}"` (e.g. `"0.kernel"`); optimizers and model files use
 the same names. `fit_iter` is the training loop as a generator (one log dict per batch and one per
 epoch) so a caller such as the browser worker can report progress and stop at any batch; `fit`
-simply drives it."""
+simply drives it. Longer than 400 lines because Sequential is one class (building, checking its
+arguments and data, training, inference, description) best read in one place."""
 
 import numpy as np
 
@@ -271,15 +272,20 @@ class Sequential:
                  augment=None):
         """Train, yielding `{"kind": "batch", ...}` after every batch and `{"kind": "epoch", ...}`
         (with validation metrics) after every epoch. Closing the generator stops training.
-        `augment(x_batch, rng) -> x_batch` may transform each training batch."""
+        `augment(x_batch, rng) -> x_batch` may transform each training batch. Every argument and
+        all the data are checked here, at the call, before the generator takes a step."""
         self._require_compiled()
         epochs = validation.integer(epochs, "epochs", "fit", minimum=0, example=10)
         batch_size = validation.integer(batch_size, "batch_size", "fit", example=32)
         initial_epoch = validation.integer(initial_epoch, "initial_epoch", "fit", minimum=0)
         x = self._as_input(x)
-        y = self._as_targets(y, x)
-        x, y, val_x, val_y = self._split(x, y, validation_split, validation_data)
+        data = self._split(x, self._as_targets(y, x), validation_split, validation_data)
         rng = np.random.default_rng(self.seed if seed is None else seed)
+        return self._fit_steps(*data, epochs, batch_size, shuffle, rng, callbacks, initial_epoch,
+                               augment)
+
+    def _fit_steps(self, x, y, val_x, val_y, epochs, batch_size, shuffle, rng, callbacks,
+                   initial_epoch, augment):
         self.history = callbacks_module.History()
         callback_list = [self.history, *(callbacks or [])]
         for callback in callback_list:

@@ -93,6 +93,18 @@ def test_layer_gradients_match_finite_differences(case):
     assert max(errors.values()) <= TOLERANCE, errors
 
 
+@pytest.mark.parametrize("case", sorted(LAYER_CASES))
+def test_weight_shapes_are_what_build_makes(case):
+    """Model files are checked against `weight_shapes` before anything is built: it must say
+    exactly which arrays `build` will make."""
+    factory, shape, _ = LAYER_CASES[case]
+    layer = factory()
+    expected = layer.weight_shapes(shape)
+    layer.build(shape, np.random.default_rng(0))
+    made = {key: value.shape for store in (layer.params, layer.state) for key, value in store.items()}
+    assert made == expected
+
+
 def test_gradcheck_detects_a_wrong_backward():
     """The checker must be able to fail: a layer whose backward is off by 1% is caught."""
     layer = layers.Tanh()

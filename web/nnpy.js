@@ -12,7 +12,7 @@
 // modules under elements/, imported from here when their tag is on the page; they all share one
 // worker, `nnpy.shared()`.
 //
-// Longer than our ~400-line guide on purpose: a classic script cannot import, so everything the
+// Longer than 400 lines because a classic script cannot import, so everything the
 // one-tag API needs synchronously (the client, the Model, turning an image into pixels, IndexedDB)
 // lives in this file; everything else is a module that takes these from `window.nnpy`.
 (function (root) {

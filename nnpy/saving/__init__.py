@@ -8,13 +8,11 @@ elsewhere (PyTorch, Hugging Face) loaded by name.
 from .model_file import (
     FORMAT_VERSION,
     load_model,
-    load_weights_by_name,
     model_from_state,
     model_state,
     model_to_bytes,
     register_model,
     save_model,
-    torch_to_nnpy,
 )
 from .safetensors import (
     decode_safetensors,
@@ -23,6 +21,7 @@ from .safetensors import (
     save_safetensors,
     write_atomically,
 )
+from .weights_by_name import load_weights_by_name, torch_to_nnpy
 
 __all__ = [
     "FORMAT_VERSION", "decode_safetensors", "encode_safetensors", "load_model",
