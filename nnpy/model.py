@@ -32,6 +32,8 @@ class Sequential:
         self.dtype = np.float32
         for layer in layers or []:
             self.add(layer)
+        if self.input_shape and self.layers:  # as in Keras: an Input makes the weights at once
+            self.build()
 
     # ---- building -------------------------------------------------------------------------
     def add(self, layer):
@@ -46,6 +48,11 @@ class Sequential:
             raise TypeError(f"{type(layer).__name__} joins several inputs, which a stack cannot "
                             "give it; describe the graph with nnpy.Model(inputs, outputs)")
         self.layers.append(layer)
+        if len(self.layers) > 1 and all(earlier.built for earlier in self.layers[:-1]):
+            # added to a built stack: build the newcomer alone, leaving the others' weights be
+            layer.build(self.layers[-2].output_shape, np.random.default_rng([self.seed,
+                                                                            len(self.layers)]))
+            layer.input_grad = True
 
     @property
     def built(self):

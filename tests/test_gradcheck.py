@@ -45,6 +45,10 @@ LAYER_CASES = {
         (7, 6, 3), 2),
     "DepthwiseConv2D-multiplier": (lambda: layers.DepthwiseConv2D((2, 3), depth_multiplier=2,
                                                                   use_bias=False), (5, 5, 2), 2),
+    "SeparableConv2D-same": (lambda: layers.SeparableConv2D(3, 3, padding="same"), (5, 4, 2), 2),
+    "SeparableConv2D-stride2-multiplier-relu": (
+        lambda: layers.SeparableConv2D(2, (3, 2), strides=2, depth_multiplier=2, activation="relu"),
+        (7, 6, 2), 2),
     "ZeroPadding2D": (lambda: layers.ZeroPadding2D(((0, 1), (2, 1))), (3, 4, 2), 2),
     # layers that merge inputs: the shape is each input's
     "Add": (lambda: layers.Add(), [(3, 4), (3, 4), (3, 4)], 2),
