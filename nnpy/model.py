@@ -367,7 +367,13 @@ class Sequential:
         return self
 
     def save(self, path, include_optimizer=False):
-        """One .safetensors file, written atomically (see nnpy.saving)."""
+        """One .safetensors file, written atomically (see nnpy.saving); a path ending in .keras
+        is a Keras 3 archive instead (see nnpy.saving.keras)."""
+        if str(path).endswith(".keras"):
+            from .saving.keras import save_keras
+
+            save_keras(self, path)
+            return
         save_model(self, path, include_optimizer=include_optimizer)
 
     def to_bytes(self, include_optimizer=False):
