@@ -8,14 +8,17 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import nnpy
-from nnpy import layers
 from nnpy.saving import tfjs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared sample models
+from interop_models import sample_models
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / ".cache" / "interop-node"
@@ -191,43 +194,9 @@ def test_nsfwjs_mobilenet_v2_from_npm_matches_tfjs_on_photographs(node_env, nsfw
 # --------------------------------------------------------------------------- export
 
 
-def _nnpy_models():
-    sequential = nnpy.Sequential([
-        layers.Input((10, 10, 3)),
-        layers.Conv2D(4, 3, padding="same", activation="relu"),
-        layers.BatchNormalization(),
-        layers.SeparableConv2D(5, 3, strides=2, padding="same", activation="relu6"),
-        layers.DepthwiseConv2D(3, depth_multiplier=2),
-        layers.MaxPool2D(2, strides=1, padding="same"),
-        layers.ZeroPadding2D(((1, 0), (0, 1))),
-        layers.AvgPool2D(2),
-        layers.Tanh(),
-        layers.Flatten(),
-        layers.Dropout(0.2),
-        layers.Dense(6, activation="sigmoid"),
-        layers.Reshape((2, 3)),
-        layers.Flatten(),
-        layers.LeakyReLU(0.1),
-        layers.Dense(3, activation="softmax"),
-    ], seed=3)
-    inputs = layers.Input((8, 8, 2))
-    a = layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
-    b = layers.ReLU(max_value=6)(layers.Conv2D(4, 1)(inputs))
-    joined = layers.Concatenate()([layers.Add()([a, b]), inputs])
-    pooled = layers.GlobalAveragePooling2D()(layers.BatchNormalization()(joined))
-    functional = nnpy.Model(inputs, layers.Dense(2)(pooled), seed=4)
-    for model in (sequential, functional):  # running statistics that are not 0 and 1
-        for layer in model.layers:
-            if isinstance(layer, layers.BatchNormalization):
-                rng = np.random.default_rng(5)
-                layer.state["running_mean"] += rng.normal(0, 0.3, layer.state["running_mean"].shape)
-                layer.state["running_var"] *= rng.uniform(0.5, 1.5, layer.state["running_var"].shape)
-    return {"sequential": sequential, "functional": functional}
-
-
 @pytest.mark.parametrize("name", ["sequential", "functional"])
 def test_tfjs_opens_an_exported_nnpy_model_with_the_same_predictions(node_env, tmp_path, name):
-    model = _nnpy_models()[name]
+    model = sample_models()[name]
     tfjs.save_tfjs(model, tmp_path / "exported")
     x = _inputs(model, seed=6)
     theirs = tfjs_predict(node_env, tmp_path / "exported", x, tmp_path)
