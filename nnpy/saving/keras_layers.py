@@ -179,12 +179,7 @@ def _reshape(c):
 
 def _zero_padding(c):
     c.require("data_format", ["channels_last", None])
-    padding = c.get("padding", 1)
-    try:
-        return layers.ZeroPadding2D(padding, name=c.name), {}
-    except (ValueError, TypeError):
-        c.fail(f"padding must be n, (rows, columns) or ((top, bottom), (left, right)), "
-               f"got {padding!r}")
+    return layers.ZeroPadding2D(c.get("padding", 1), name=c.name), {}
 
 
 def _dropout(c):
@@ -228,7 +223,13 @@ def layer_from_keras(class_name, config):
         raise ModelFormatError(
             f"layer {name!r} is a {class_name!s:.60}, which nnpy cannot import; it imports "
             f"InputLayer, Sequential, Model and {', '.join(sorted(FROM_KERAS))}")
-    return FROM_KERAS[class_name](_Config(class_name, config))
+    settings = _Config(class_name, config)
+    try:
+        return FROM_KERAS[class_name](settings)
+    except ModelFormatError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a constructor refusing a value: the file is wrong
+        settings.fail(f"{type(err).__name__}: {err}")
 
 
 # --------------------------------------------------------------------------- nnpy -> Keras

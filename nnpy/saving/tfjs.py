@@ -75,8 +75,10 @@ def read_tfjs(model_json, shards, metadata=None):
                                "or functional model (is it a TF.js graph model? nnpy reads "
                                "layers models only)")
     weights = _read_weights(document.get("weightsManifest"), shards)
-    model, fills = _build(topology)
-    _load_weights(model, fills, weights)
+    try:
+        model = _build(topology, weights)
+    except RecursionError:
+        raise ModelFormatError("the model's layers are nested too deeply") from None
     if metadata is not None:
         _apply_metadata(model, _json(metadata, "metadata.json"))
     return model
@@ -164,27 +166,42 @@ def _dequantised(name, values, stored, quantization):
     return (values * float(quantization["scale"]) + float(quantization["min"])).astype(np.float32)
 
 
-def _build(topology):
-    """(nnpy.Model, fills): the graph of `topology`, and for each weighted layer
-    (Keras name, nnpy layer, {Keras weight: nnpy key}) to fill it."""
-    fills = []
+class _Graph:
+    """What reading a topology collects: each node's output shape (batch excluded, known before
+    any weight is made) and, for each layer with weights, (Keras name, layer, {Keras weight:
+    nnpy key}, input shape)."""
+
+    def __init__(self):
+        self.shapes = {}
+        self.weighted = []
+
+
+def _build(topology, weights):
+    """The nnpy.Model of `topology` holding `weights`. Shapes are checked against the manifest
+    before the model is built, so a doctored file cannot make nnpy allocate more memory than the
+    shards hold."""
+    graph = _Graph()
     inputs = layers.Input(_input_shape(topology))
-    output = _call_model(topology, inputs, fills)
+    graph.shapes[id(inputs)] = inputs.shape
+    output = _call_model(topology, inputs, graph)
     if not isinstance(output, Node):
         raise ModelFormatError("the model has no layers after its input")
+    matched = _match_weights(graph.weighted, weights)
     from ..functional import Model  # the model classes import saving, not the other way round
 
     name = topology.get("config", {}).get("name") if isinstance(topology.get("config"), dict) else None
     try:
-        model = Model(inputs, output, name=name or "model")
+        model = Model(inputs, output, name=name if isinstance(name, str) else "model")
     except (ValueError, TypeError) as err:
         raise ModelFormatError(f"the layers do not fit together: {err}") from None
-    for _, layer, _ in fills:
+    for layer, values in matched:
+        for key, value in values.items():
+            (layer.params if key in layer.params else layer.state)[key] = value
         axis = getattr(layer, "keras_axis", -1)
         if axis not in (-1, len(layer.input_shape)):
             raise ModelFormatError(f"layer {layer.name!r} (BatchNormalization) normalises axis "
                                    f"{axis}, not the channels: nnpy cannot run it")
-    return model, fills
+    return model
 
 
 def _entries(config):
@@ -222,7 +239,10 @@ def _input_shape(entry):
 
 def _name(entry):
     config = entry.get("config")
-    return entry.get("name") or (config.get("name") if isinstance(config, dict) else None)
+    name = entry.get("name") or (config.get("name") if isinstance(config, dict) else None)
+    if not isinstance(name, str):
+        raise ModelFormatError(f"a {entry.get('class_name')} layer has no name")
+    return name
 
 
 def _functional_io(config, key):
@@ -238,12 +258,12 @@ def _functional_io(config, key):
     return ends[0][0]
 
 
-def _call_model(entry, node, fills):
+def _call_model(entry, node, graph):
     """The node that a Sequential or functional model `entry` makes of `node`."""
     config = entry.get("config")
     if entry["class_name"] == "Sequential":
         for layer_entry in _entries(config):
-            node = _call(layer_entry, node, fills)
+            node = _call(layer_entry, node, graph)
         return node
     made = {_functional_io(config, "input_layers"): node}
     pending = [e for e in _entries(config) if e["class_name"] != "InputLayer"]
@@ -255,7 +275,7 @@ def _call_model(entry, node, fills):
         for layer_entry in ready:
             given = [made[source] for source in _sources(layer_entry)]
             merged = layer_entry["class_name"] in ("Add", "Concatenate")
-            made[_name(layer_entry)] = _call(layer_entry, given if merged else given[0], fills)
+            made[_name(layer_entry)] = _call(layer_entry, given if merged else given[0], graph)
             pending.remove(layer_entry)
     output = _functional_io(config, "output_layers")
     if output not in made:
@@ -281,50 +301,83 @@ def _sources(entry):
     return [item[0] for item in node]
 
 
-def _call(entry, node, fills):
+def _call(entry, node, graph):
     class_name = entry["class_name"]
     if class_name in MODEL_CLASSES:
-        return _call_model(entry, node, fills)
+        return _call_model(entry, node, graph)
     if class_name == "InputLayer":
         return node
-    config = entry.get("config")
-    layer, weight_keys = layer_from_keras(class_name, config)
-    if weight_keys:
-        fills.append((layer.name, layer, weight_keys))
+    layer, weight_keys = layer_from_keras(class_name, entry.get("config"))
     if layer.merges != isinstance(node, list):
         raise ModelFormatError(f"layer {layer.name!r} ({class_name}) is given the wrong number "
                                "of inputs")
-    return layer(node)
+    shape = [graph.shapes[id(n)] for n in node] if layer.merges else graph.shapes[id(node)]
+    try:
+        output_shape = tuple(layer.compute_output_shape(shape))
+    except (ValueError, TypeError, ZeroDivisionError) as err:
+        raise ModelFormatError(f"layer {layer.name!r} ({class_name}) cannot take input of "
+                               f"shape {shape}: {err}") from None
+    if weight_keys:
+        graph.weighted.append((layer.name, layer, weight_keys, shape))
+    result = layer(node)
+    graph.shapes[id(result)] = output_shape
+    return result
 
 
-def _load_weights(model, fills, weights):
-    """Fill each layer from the weights named `layer/weight` (or ending in `/layer/weight`, as
-    nested models may scope them); every weight used once, every shape right."""
+def _weight_shapes(layer, shape):
+    """{nnpy key: shape} of the tensors `layer` will make for input `shape`."""
+    kind, config = type(layer).__name__, layer.get_config()
+    if kind == "Dense":
+        if len(shape) != 1:
+            raise ModelFormatError(f"layer {layer.name!r} (Dense) is given input of shape "
+                                   f"{shape}; it needs flat inputs")
+        return {"kernel": (shape[0], layer.units), "bias": (layer.units,)}
+    if kind == "BatchNormalization":
+        return dict.fromkeys(("gamma", "beta", "running_mean", "running_var"), (shape[-1],))
+    window, channels = tuple(config["kernel_size"]), shape[-1]
+    if kind == "Conv2D":
+        return {"kernel": (*window, channels, layer.filters), "bias": (layer.filters,)}
+    multiplier = config["depth_multiplier"]
+    if kind == "DepthwiseConv2D":
+        return {"kernel": (*window, channels, multiplier), "bias": (channels * multiplier,)}
+    return {"depthwise_kernel": (*window, channels, multiplier),
+            "pointwise_kernel": (1, 1, channels * multiplier, config["filters"]),
+            "bias": (config["filters"],)}
+
+
+def _match_weights(weighted, weights):
+    """[(layer, {nnpy key: array})]: each layer's weights found by name (`layer/weight`, or
+    ending in `/layer/weight` as nested models may scope them), every shape right, every
+    manifest weight used."""
     used = set()
     by_suffix = {}
     for name in weights:
         parts = name.split("/")
         for start in range(1, len(parts) - 1):
             by_suffix.setdefault("/".join(parts[start:]), []).append(name)
-    for layer_name, layer, keys in fills:
-        store = {**layer.params, **layer.state}
+    matched = []
+    for layer_name, layer, keys, shape in weighted:
+        expected = _weight_shapes(layer, shape)
+        if not layer.get_config().get("use_bias", True):
+            expected.pop("bias")
+        values = {}
         for keras_key, key in keys.items():
-            if key not in store:
+            if key not in expected:
                 continue  # e.g. a bias the layer does not use
             wanted = f"{layer_name}/{keras_key}"
             found = wanted if wanted in weights else _unique(by_suffix.get(wanted, []), wanted)
-            value = weights[found]
-            if value.shape != store[key].shape:
-                raise ModelFormatError(f"weight {found!r} has shape {value.shape} but layer "
-                                       f"{layer_name!r} needs {store[key].shape}")
-            target = layer.params if key in layer.params else layer.state
-            target[key] = value.astype(np.float32, copy=True)
+            if weights[found].shape != expected[key]:
+                raise ModelFormatError(f"weight {found!r} has shape {weights[found].shape} but "
+                                       f"layer {layer_name!r} needs {expected[key]}")
+            values[key] = weights[found]
             used.add(found)
+        matched.append((layer, values))
     unused = [name for name in weights if name not in used
               and not name.startswith(("optimizer", "training"))]
     if unused:
         raise ModelFormatError(f"model.json's manifest holds weights no layer takes: "
                                f"{unused[:5]}; they belong to another architecture")
+    return matched
 
 
 def _unique(candidates, wanted):
