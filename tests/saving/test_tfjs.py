@@ -15,7 +15,7 @@ from nnpy import ModelFormatError, layers
 from nnpy.saving.tfjs import read_tfjs, save_tfjs, tfjs_artifacts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared sample models
-from interop_models import sample_models  # noqa: E402
+from interop_models import sample_models
 
 
 def _inputs(model, seed=0):
@@ -213,7 +213,7 @@ def test_broken_teachable_machine_metadata_raises_model_format_error(metadata, m
 
 def test_unsupported_input_is_never_another_exception():
     for text in (b"", b"[]", b"null", b'{"modelTopology": 3}', b"\xff\xfe",
-                 b'{"modelTopology": {"class_name": "Sequential", "config": {"layers": []}}, '
-                 b'"weightsManifest": []}'):
+                 (b'{"modelTopology": {"class_name": "Sequential", "config": {"layers": []}}, '
+                  b'"weightsManifest": []}')):
         with pytest.raises(ModelFormatError):
             read_tfjs(text, {})

@@ -10,8 +10,8 @@ from nnpy import ModelFormatError, layers
 from nnpy.saving.tfjs import read_tfjs, tfjs_artifacts
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def _sample():
