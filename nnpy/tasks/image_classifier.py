@@ -11,19 +11,22 @@ for each, a small CNN trained on them, and one file that holds it all so work ca
 """
 
 import json
+import math
 
 import numpy as np
 
-from .. import layers, optimizers
+from .. import layers, optimizers, validation
 from ..callbacks import EarlyStopping
 from ..data import resize
 from ..errors import ModelFormatError, ShapeError
 from ..model import Sequential
 from ..saving import decode_safetensors, encode_safetensors, model_from_state, model_state
+from ..saving.safetensors import parse_json, short_repr
 
 PROJECT_FORMAT = 1  # "nnpy.project_format"; the model inside keeps the model file's "nnpy.format"
 MODEL_PREFIX = "model."
 MIN_CLASSES, MAX_CLASSES = 2, 10
+MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 512  # the default model pools 16x; 512 is past any webcam use
 
 
 def square_crop(image):
@@ -97,9 +100,13 @@ class ImageClassifierProject:
                              f"got {len(class_names)}")
         self.class_names = [str(name) for name in class_names]
         self.samples = [[] for _ in self.class_names]  # per class: (S, S, 3) uint8 arrays
-        self.image_size = int(image_size)
-        self.flip = bool(flip)
-        self.seed = seed
+        self.image_size = validation.integer(image_size, "image_size", "ImageClassifierProject",
+                                             minimum=MIN_IMAGE_SIZE, example=64)
+        if self.image_size > MAX_IMAGE_SIZE:
+            raise ValueError(f"ImageClassifierProject: image_size must be at most "
+                             f"{MAX_IMAGE_SIZE}, got {self.image_size}")
+        self.flip = validation.boolean(flip, "flip", "ImageClassifierProject")
+        self.seed = validation.seed(seed, "seed", "ImageClassifierProject") or 0
         self.model = None
         self.history = {}
         self.confusion = None
@@ -229,38 +236,102 @@ class ImageClassifierProject:
                                                         include_optimizer=True)
             tensors.update(model_tensors)
             metadata.update(model_metadata)
-        return encode_safetensors(tensors, metadata)
+        return encode_safetensors(tensors, metadata, checksum=True)
 
     @classmethod
     def from_bytes(cls, data):
-        """A project from `to_bytes` output; ModelFormatError when it is not a project file."""
+        """A project from `to_bytes` output. Anything that is not a whole, consistent project
+        raises ModelFormatError naming the field: the settings, every class's samples, the
+        history, the confusion matrix and the model (against the classes and image size)."""
         tensors, metadata = decode_safetensors(data)
         if "nnpy.project" not in metadata:
             raise ModelFormatError("this is not an nnpy project file (no nnpy.project metadata); "
                                    "a model file is opened with nnpy.load_model instead")
         version = metadata.get("nnpy.project_format", "1")  # files before the key existed: 1
         if version != str(PROJECT_FORMAT):
-            raise ModelFormatError(f"this project was saved in project format {version!r}; this "
-                                   f"nnpy reads format {PROJECT_FORMAT}: upgrade nnpy")
-        try:
-            info = json.loads(metadata["nnpy.project"])
-            project = cls(info["class_names"], info["image_size"], info.get("flip", True),
-                          info.get("seed", 0))
-            for i in range(len(project.class_names)):
-                samples = tensors[f"samples.{i}"]
-                if samples.dtype != np.uint8 or samples.shape[1:] != (project.image_size,) * 2 + (3,):
-                    raise ValueError(f"samples.{i} has shape {samples.shape}, dtype {samples.dtype}")
-                project.samples[i] = list(samples)
-            project.history = info.get("history") or {}
-            project.trained_classes = info.get("trained_classes")
-            if info.get("confusion") is not None:
-                project.confusion = np.array(info["confusion"])
-        except (KeyError, ValueError, TypeError, ShapeError) as error:
-            raise ModelFormatError(f"the project file is damaged or incomplete ({error}); "
-                                   "download a fresh copy or start a new project") from None
+            raise ModelFormatError(f"this project was saved in project format {short_repr(version)}; "
+                                   f"this nnpy reads format {PROJECT_FORMAT}: upgrade nnpy")
+        info = parse_json(metadata["nnpy.project"], "'nnpy.project' metadata (the project)")
+        project = _project_from_info(cls, info)
+        for i in range(len(project.class_names)):
+            project.samples[i] = list(_samples(tensors, i, project.image_size))
         if "nnpy.config" in metadata:
             project.model = model_from_state(tensors, metadata, prefix=MODEL_PREFIX)
+            _check_model(project)
         return project
+
+
+def _damaged(field, problem):
+    return ModelFormatError(f"the project file is damaged or incomplete: {field} {problem}; "
+                            "download a fresh copy or start a new project")
+
+
+def _project_from_info(cls, info):
+    """The project's settings, history and confusion matrix from its 'nnpy.project' JSON."""
+    if not isinstance(info, dict):
+        raise _damaged("'nnpy.project'", "is not a JSON object")
+    names = info.get("class_names")
+    if not (isinstance(names, list) and all(isinstance(name, str) for name in names)):
+        raise _damaged("class_names", f"must be a list of strings, got {short_repr(names)}")
+    try:
+        project = cls(names, info.get("image_size"), info.get("flip", True), info.get("seed", 0))
+    except (TypeError, ValueError) as error:
+        raise _damaged("the settings", f"are refused ({error})") from None
+    history = info.get("history") or {}
+    if not (isinstance(history, dict) and all(
+            isinstance(values, list) and all(_is_finite_number(v) for v in values)
+            for values in history.values())):
+        raise _damaged("history", "must map metric names to lists of numbers")
+    project.history = history
+    trained = info.get("trained_classes")
+    if trained is not None and not (isinstance(trained, list)
+                                    and MIN_CLASSES <= len(trained) <= MAX_CLASSES
+                                    and all(isinstance(name, str) for name in trained)):
+        raise _damaged("trained_classes", f"must be a list of {MIN_CLASSES} to {MAX_CLASSES} "
+                                          f"class names, got {short_repr(trained)}")
+    project.trained_classes = trained
+    confusion = info.get("confusion")
+    if confusion is not None:
+        size = len(confusion) if isinstance(confusion, list) else 0  # classes when trained
+        if not (isinstance(confusion, list) and MIN_CLASSES <= size <= MAX_CLASSES and all(
+                isinstance(row, list) and len(row) == size and all(
+                    isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**53 for v in row)
+                for row in confusion)):
+            raise _damaged("confusion", "must be a square table of counts, one row per class")
+        project.confusion = np.array(confusion, dtype=np.int64).reshape(size, size)
+    return project
+
+
+def _is_finite_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _samples(tensors, index, size):
+    name = f"samples.{index}"
+    if name not in tensors:
+        raise _damaged(name, "is missing")
+    samples = tensors[name]
+    if samples.dtype != np.uint8 or samples.ndim != 4 or samples.shape[1:] != (size, size, 3):
+        raise _damaged(name, f"must be uint8 images (N, {size}, {size}, 3), got "
+                             f"{samples.dtype} {samples.shape}")
+    return samples
+
+
+def _check_model(project):
+    """The saved model must be the one training makes for these classes: it takes the
+    project's images, has one output per trained class, and can go on training."""
+    model, size = project.model, project.image_size
+    if project.trained_classes is None:
+        raise _damaged("trained_classes", "is missing though the file holds a model")
+    if tuple(model.input_shape) != (size, size, 3):
+        raise _damaged("the model", f"takes inputs {model.input_shape}, not the project's "
+                                    f"({size}, {size}, 3) images")
+    if model.output_shape != (len(project.trained_classes),):
+        raise _damaged("the model", f"has outputs {model.output_shape}, not one per class "
+                                    f"({len(project.trained_classes)})")
+    if model.optimizer is None or model.loss is None or not model.loss.classification:
+        raise _damaged("the model", "is not compiled for classification, so it cannot go on "
+                                    "training")
 
 
 def confusion_matrix(true, predicted, num_classes):
