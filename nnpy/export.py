@@ -6,7 +6,7 @@
 """
 
 from .saving.keras import save_keras
-from .saving.tfjs import save_tfjs
+from .saving.tfjs_writer import save_tfjs
 
 
 def tfjs(model, directory):

@@ -308,7 +308,15 @@ class SeparableConv2D(Layer):
         spatial = self.depthwise.compute_output_shape(input_shape)
         return self.pointwise.compute_output_shape(spatial)
 
+    def weight_shapes(self, input_shape):
+        spatial = self.depthwise.compute_output_shape(input_shape)
+        shapes = {"depthwise_kernel": self.depthwise.weight_shapes(input_shape)["kernel"],
+                  **self.pointwise.weight_shapes(spatial)}    # pointwise (1, 1, C*M, F), bias
+        shapes["pointwise_kernel"] = shapes.pop("kernel")
+        return shapes
+
     def build(self, input_shape, rng=None):
+        self.weight_shapes(input_shape)
         super().build(input_shape, rng)
         self.depthwise.build(self.input_shape, rng)
         self.pointwise.build(self.depthwise.output_shape, rng)

@@ -15,7 +15,7 @@ import zipfile
 
 from .keras_layers import layer_to_keras
 from .safetensors import write_atomically
-from .tfjs import _unique_names
+from .tfjs_writer import unique_layer_names
 
 KERAS_VERSION = "3.15.1"  # the Keras the archives are checked against (tests/saving/test_keras_export.py)
 
@@ -64,7 +64,7 @@ def _tensor(name, shape):
 
 def _config_and_weights(model):
     """(config.json as a dict, [(h5 group, [arrays])] in Keras's layer order)."""
-    names = _unique_names(model)
+    names = unique_layer_names(model)
     graph = getattr(model, "inbound", None)
     input_entry = _entry("InputLayer", {"batch_shape": [None, *model.input_shape],
                                         "sparse": False, "ragged": False, "name": "input_1"})

@@ -11,7 +11,6 @@ imports the model module that imports it.
 
 import json
 import math
-import os
 
 import numpy as np
 
@@ -94,17 +93,11 @@ def save_model(model, path, include_optimizer=False):
 
 
 def load_model(source):
-    """Rebuild a model saved by `save_model` from its path or bytes; a path ending in .json is
-    a TF.js layers model (see nnpy.saving.tfjs).
+    """Rebuild a model saved by `save_model` from its path or bytes.
 
     Raises ModelFormatError naming the file, tensor or layer when the file does not describe a
     complete, consistent nnpy model.
     """
-    if isinstance(source, (str, os.PathLike)) and os.fspath(source).endswith(".json"):
-        from .tfjs import load_tfjs  # a TF.js layers model (or a Teachable Machine export)
-
-        with errors_name_the_file(source):
-            return load_tfjs(source)
     with errors_name_the_file(source):
         return model_from_state(*decode_safetensors(source_bytes(source)))
 

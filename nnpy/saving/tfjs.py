@@ -2,9 +2,8 @@
 binary weight shards, read into an nnpy model and written from one.
 
     model = nnpy.load_model("model.json")   # the shards (and a metadata.json) beside it
-    nnpy.export.tfjs(model, "exported")     # exported/model.json + weights.bin
 
-Reading: the architecture becomes one `nnpy.Model` graph — nested Sequential and functional
+(tfjs_writer.py writes them.) The architecture becomes one `nnpy.Model` graph — nested Sequential and functional
 models are opened up into it — with each Keras layer mapped to its nnpy twin (keras_layers.py).
 Weights are float32 or quantised as tensorflowjs_converter writes them: uint8/uint16 with
 `scale` and `min` (value = q * scale + min) or float16. A Teachable Machine export's
@@ -20,8 +19,9 @@ import numpy as np
 from .. import layers
 from ..errors import ModelFormatError
 from ..layers.base import Node
-from .keras_layers import layer_from_keras, layer_to_keras
-from .safetensors import short_repr, write_atomically
+from .keras_layers import layer_from_keras
+from .model_file import MODELS  # the model classes register there (they import saving)
+from .safetensors import short_repr
 
 # manifest dtype -> (NumPy dtype of the stored values); quantised weights name theirs apart
 STORED = {"float32": "<f4", "int32": "<i4", "uint8": "u1", "uint16": "<u2", "float16": "<f2"}
@@ -187,11 +187,9 @@ def _build(topology, weights):
     if not isinstance(output, Node):
         raise ModelFormatError("the model has no layers after its input")
     matched = _match_weights(graph.weighted, weights)
-    from ..functional import Model  # the model classes import saving, not the other way round
-
     name = topology.get("config", {}).get("name") if isinstance(topology.get("config"), dict) else None
     try:
-        model = Model(inputs, output, name=name if isinstance(name, str) else "model")
+        model = MODELS["Model"](inputs, output, name=name if isinstance(name, str) else "model")
     except (ValueError, TypeError) as err:
         raise ModelFormatError(f"the layers do not fit together: {err}") from None
     for layer, values in matched:
@@ -324,27 +322,6 @@ def _call(entry, node, graph):
     return result
 
 
-def _weight_shapes(layer, shape):
-    """{nnpy key: shape} of the tensors `layer` will make for input `shape`."""
-    kind, config = type(layer).__name__, layer.get_config()
-    if kind == "Dense":
-        if len(shape) != 1:
-            raise ModelFormatError(f"layer {layer.name!r} (Dense) is given input of shape "
-                                   f"{shape}; it needs flat inputs")
-        return {"kernel": (shape[0], layer.units), "bias": (layer.units,)}
-    if kind == "BatchNormalization":
-        return dict.fromkeys(("gamma", "beta", "running_mean", "running_var"), (shape[-1],))
-    window, channels = tuple(config["kernel_size"]), shape[-1]
-    if kind == "Conv2D":
-        return {"kernel": (*window, channels, layer.filters), "bias": (layer.filters,)}
-    multiplier = config["depth_multiplier"]
-    if kind == "DepthwiseConv2D":
-        return {"kernel": (*window, channels, multiplier), "bias": (channels * multiplier,)}
-    return {"depthwise_kernel": (*window, channels, multiplier),
-            "pointwise_kernel": (1, 1, channels * multiplier, config["filters"]),
-            "bias": (config["filters"],)}
-
-
 def _match_weights(weighted, weights):
     """[(layer, {nnpy key: array})]: each layer's weights found by name (`layer/weight`, or
     ending in `/layer/weight` as nested models may scope them), every shape right, every
@@ -357,9 +334,10 @@ def _match_weights(weighted, weights):
             by_suffix.setdefault("/".join(parts[start:]), []).append(name)
     matched = []
     for layer_name, layer, keys, shape in weighted:
-        expected = _weight_shapes(layer, shape)
-        if not layer.get_config().get("use_bias", True):
-            expected.pop("bias")
+        try:
+            expected = layer.weight_shapes(shape)
+        except ValueError as err:  # ShapeError, or a size nnpy refuses to allocate
+            raise ModelFormatError(f"layer {layer_name!r}: {err}") from None
         values = {}
         for keras_key, key in keys.items():
             if key not in expected:
@@ -404,75 +382,3 @@ def _apply_metadata(model, metadata):
                                    f"the model's input {model.input_shape}")
         model.input_spec = {"height": size, "width": size, "channels": channels,
                             "scale": TEACHABLE_SCALE}
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def tfjs_artifacts(model):
-    """(model.json as a dict, weights.bin bytes) of an nnpy model, float32 weights in one shard."""
-    if not model.built:
-        model.build()
-    names = _unique_names(model)
-    entries, specs, blobs = [], [], []
-    inbound = getattr(model, "inbound", None)
-    for index, layer in enumerate(model.layers):
-        class_name, config, weights = layer_to_keras(layer, names[index])
-        entry = {"class_name": class_name, "config": config}
-        if inbound is not None:
-            sources = [names[source] if source >= 0 else "input_1" for source in inbound[index]]
-            entry["name"] = names[index]
-            entry["inbound_nodes"] = [[[source, 0, 0, {}] for source in sources]]
-        elif index == 0:
-            config["batch_input_shape"] = [None, *model.input_shape]
-        entries.append(entry)
-        for key, value in weights:
-            array = np.ascontiguousarray(value, dtype="<f4")
-            specs.append({"name": f"{names[index]}/{key}", "shape": list(array.shape),
-                          "dtype": "float32"})
-            blobs.append(array.tobytes())
-    if inbound is not None:
-        input_entry = {"name": "input_1", "class_name": "InputLayer", "inbound_nodes": [],
-                       "config": {"batch_input_shape": [None, *model.input_shape],
-                                  "dtype": "float32", "sparse": False, "name": "input_1"}}
-        config = {"name": model.name, "layers": [input_entry, *entries],
-                  "input_layers": [["input_1", 0, 0]],
-                  "output_layers": [[names[len(model.layers) - 1], 0, 0]]}
-        topology = {"class_name": "Model", "config": config}
-    else:
-        topology = {"class_name": "Sequential", "config": {"name": model.name, "layers": entries}}
-    topology.update(keras_version="tfjs-layers 4.22.0", backend="tensor_flow.js")
-    from .. import __version__
-
-    document = {"format": "layers-model", "generatedBy": f"nnpy {__version__}",
-                "convertedBy": None, "modelTopology": topology,
-                "weightsManifest": [{"paths": ["weights.bin"], "weights": specs}]}
-    return document, b"".join(blobs)
-
-
-def save_tfjs(model, directory):
-    """Write `directory`/model.json and weights.bin (and metadata.json with the labels and input
-    spec, in Teachable Machine's form, when the model has them); returns model.json's path."""
-    document, weights = tfjs_artifacts(model)
-    os.makedirs(directory, exist_ok=True)
-    write_atomically(os.path.join(directory, "weights.bin"), weights)
-    if model.labels is not None:
-        metadata = {"labels": list(model.labels), "generatedBy": document["generatedBy"]}
-        if model.input_spec and model.input_spec.get("height") == model.input_spec.get("width"):
-            metadata["imageSize"] = model.input_spec["height"]
-        write_atomically(os.path.join(directory, "metadata.json"), json.dumps(metadata).encode())
-    path = os.path.join(directory, "model.json")
-    write_atomically(path, json.dumps(document).encode())
-    return path
-
-
-def _unique_names(model):
-    """Layer names Keras can use: unique, so the weights' names are too."""
-    names, seen = [], set()
-    for index, layer in enumerate(model.layers):
-        name = str(layer.name).replace("/", "_") or "layer"
-        if name in seen or name == "input_1":
-            name = f"{name}_{index}"
-        seen.add(name)
-        names.append(name)
-    return names

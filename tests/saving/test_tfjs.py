@@ -12,7 +12,8 @@ import pytest
 
 import nnpy
 from nnpy import ModelFormatError, layers
-from nnpy.saving.tfjs import read_tfjs, save_tfjs, tfjs_artifacts
+from nnpy.saving.tfjs import read_tfjs
+from nnpy.saving.tfjs_writer import save_tfjs, tfjs_artifacts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared sample models
 from interop_models import sample_models

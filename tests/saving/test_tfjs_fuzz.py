@@ -7,7 +7,8 @@ import pytest
 
 import nnpy
 from nnpy import ModelFormatError, layers
-from nnpy.saving.tfjs import read_tfjs, tfjs_artifacts
+from nnpy.saving.tfjs import read_tfjs
+from nnpy.saving.tfjs_writer import tfjs_artifacts
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings

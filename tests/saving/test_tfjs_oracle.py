@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import nnpy
-from nnpy.saving import tfjs
+from nnpy.saving.tfjs_writer import save_tfjs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared sample models
 from interop_models import sample_models
@@ -197,7 +197,7 @@ def test_nsfwjs_mobilenet_v2_from_npm_matches_tfjs_on_photographs(node_env, nsfw
 @pytest.mark.parametrize("name", ["sequential", "functional"])
 def test_tfjs_opens_an_exported_nnpy_model_with_the_same_predictions(node_env, tmp_path, name):
     model = sample_models()[name]
-    tfjs.save_tfjs(model, tmp_path / "exported")
+    save_tfjs(model, tmp_path / "exported")
     x = _inputs(model, seed=6)
     theirs = tfjs_predict(node_env, tmp_path / "exported", x, tmp_path)
     assert np.abs(model.predict(x) - theirs).max() < TOLERANCE
