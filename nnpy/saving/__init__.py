@@ -26,11 +26,11 @@ from .safetensors import (
     write_atomically,
 )
 from .tfjs import read_tfjs
-from .tfjs_writer import save_tfjs
+from .tfjs_writer import save_tfjs, tfjs_artifacts
 
 __all__ = [
     "FORMAT_VERSION", "decode_safetensors", "encode_safetensors", "load_model",
     "load_weights_by_name", "model_from_state", "model_state", "model_to_bytes",
     "read_safetensors", "read_tfjs", "register_model", "save_model", "save_safetensors",
-    "save_tfjs", "torch_to_nnpy", "write_atomically",
+    "save_tfjs", "tfjs_artifacts", "torch_to_nnpy", "write_atomically",
 ]

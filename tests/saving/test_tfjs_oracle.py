@@ -38,6 +38,12 @@ def _installed():
 
 @pytest.fixture(scope="session")
 def node_env():
+    return ensure_node()
+
+
+def ensure_node():
+    """The environment for running tfjs_oracle.cjs, installing TF.js and nsfwjs if needed
+    (skips the test without Node.js or npm); the browser tests use it too."""
     if shutil.which("node") is None:
         pytest.skip("Node.js is needed to run TF.js as the oracle")
     if not _installed():
@@ -52,7 +58,7 @@ def node_env():
     return {**os.environ, "NODE_PATH": str(NODE_DIR / "node_modules")}
 
 
-def _node(env, *args):
+def run_oracle(env, *args):
     subprocess.run(["node", str(ORACLE), *map(str, args)], env=env, check=True,
                    capture_output=True, text=True)
 
@@ -61,14 +67,14 @@ def _node(env, *args):
 def fixtures(node_env, tmp_path_factory):
     """TF.js-made models: sequential, nested, functional, teachable (a Teachable Machine export)."""
     directory = tmp_path_factory.mktemp("tfjs-fixtures")
-    _node(node_env, "make", directory)
+    run_oracle(node_env, "make", directory)
     return directory
 
 
 @pytest.fixture(scope="session")
 def nsfwjs_dir(node_env, tmp_path_factory):
     directory = tmp_path_factory.mktemp("nsfwjs")
-    _node(node_env, "nsfwjs", directory)
+    run_oracle(node_env, "nsfwjs", directory)
     return directory
 
 
@@ -76,7 +82,7 @@ def tfjs_predict(env, model_dir, x, tmp_path):
     inputs, outputs = tmp_path / "inputs.bin", tmp_path / "outputs.bin"
     np.ascontiguousarray(x, "<f4").tofile(inputs)
     Path(f"{inputs}.json").write_text(json.dumps({"shape": list(x.shape)}))
-    _node(env, "predict", model_dir, inputs, outputs)
+    run_oracle(env, "predict", model_dir, inputs, outputs)
     shape = json.loads(Path(f"{outputs}.json").read_text())["shape"]
     return np.fromfile(outputs, "<f4").reshape(shape)
 
