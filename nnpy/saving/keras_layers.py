@@ -111,12 +111,8 @@ def _separable(c):
 
 
 def _batchnorm(c):
-    axis = c.get("axis", -1)
-    if axis not in (-1, [-1], 3, [3], 1, [1]):
-        c.fail(f"axis={axis!r}: nnpy normalises the last (channel) axis only")
     layer = layers.BatchNormalization(momentum=c.get("momentum", 0.99, "number"),
                                       epsilon=c.get("epsilon", 1e-3, "number"), name=c.name)
-    layer.keras_axis = axis if isinstance(axis, int) else axis[0]  # checked once built
     keys = dict(BATCHNORM_WEIGHTS)
     if not c.get("scale", True, "bool"):
         del keys["gamma"]  # gamma stays 1, as Keras has it
@@ -214,6 +210,16 @@ FROM_KERAS = {
     "Reshape": _reshape, "Dropout": _dropout, "ZeroPadding2D": _zero_padding,
     "Add": lambda c: (layers.Add(name=c.name), {}), "Concatenate": _concatenate,
 }
+
+
+def check_channel_axis(class_name, config, input_shape):
+    """BatchNormalization normalises the channels, the last axis; Keras may name it 3 or -1."""
+    if class_name == "BatchNormalization":
+        axis = config.get("axis", -1)
+        axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
+        if axis not in (-1, len(input_shape)):
+            raise ModelFormatError(f"layer {config.get('name')!r} (BatchNormalization) normalises "
+                                   f"axis {axis!r}; nnpy normalises the last (channel) axis only")
 
 
 def layer_from_keras(class_name, config):

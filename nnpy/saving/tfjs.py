@@ -19,7 +19,7 @@ import numpy as np
 from .. import layers
 from ..errors import ModelFormatError
 from ..layers.base import Node
-from .keras_layers import layer_from_keras
+from .keras_layers import check_channel_axis, layer_from_keras
 from .model_file import MODELS  # the model classes register there (they import saving)
 from .safetensors import short_repr
 
@@ -195,10 +195,6 @@ def _build(topology, weights):
     for layer, values in matched:
         for key, value in values.items():
             (layer.params if key in layer.params else layer.state)[key] = value
-        axis = getattr(layer, "keras_axis", -1)
-        if axis not in (-1, len(layer.input_shape)):
-            raise ModelFormatError(f"layer {layer.name!r} (BatchNormalization) normalises axis "
-                                   f"{axis}, not the channels: nnpy cannot run it")
     return model
 
 
@@ -310,6 +306,7 @@ def _call(entry, node, graph):
         raise ModelFormatError(f"layer {layer.name!r} ({class_name}) is given the wrong number "
                                "of inputs")
     shape = [graph.shapes[id(n)] for n in node] if layer.merges else graph.shapes[id(node)]
+    check_channel_axis(class_name, entry.get("config"), shape)
     try:
         output_shape = tuple(layer.compute_output_shape(shape))
     except (ValueError, TypeError, ZeroDivisionError) as err:

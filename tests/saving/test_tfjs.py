@@ -156,6 +156,10 @@ def _huge_units(d, s):
     _layer(d, "dense")["config"]["units"] = 10**9
 
 
+def _batchnorm_over_rows(d, s):
+    _layer(d, "norm")["config"]["axis"] = 1
+
+
 def _not_a_number(d, s):
     _layer(d, "norm")["config"]["epsilon"] = "small"
 
@@ -180,6 +184,7 @@ BREAKAGES = {
     "variable input size": (_variable_input_size, "fixed input size"),
     "huge units": (_huge_units, "has shape"),
     "not a number": (_not_a_number, "epsilon"),
+    "batchnorm over rows": (_batchnorm_over_rows, "normalises axis 1"),
 }
 
 
