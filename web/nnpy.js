@@ -8,6 +8,13 @@
 //
 // Every URL defaults to where this script came from: the wheel and its manifest beside it, the
 // vendored Pyodide at ../pyodide/ (else the official CDN). A classic script; `import` works too.
+// The elements a page uses (<nnpy-sketchpad>, <nnpy-network>, <nnpy-webcam-classifier>) are ES
+// modules under elements/, imported from here when their tag is on the page; they all share one
+// worker, `nnpy.shared()`.
+//
+// Longer than our ~400-line guide on purpose: a classic script cannot import, so everything the
+// one-tag API needs synchronously (the client, the Model, turning an image into pixels, IndexedDB)
+// lives in this file; everything else is a module that takes these from `window.nnpy`.
 (function (root) {
   "use strict";
 
@@ -102,20 +109,25 @@
   }
 
   // The size the worker gets an image at: the model's input size, or for "mnist-digit" the whole
-  // drawing (at most 280 px a side), which Python crops to the ink and centres like MNIST.
+  // drawing (at most MAX_DRAWING_SIDE a side), which Python crops to the ink and centres like MNIST.
   function targetSize(source, spec) {
     if (spec.preprocess === "mnist-digit") {
       const [width, height] = sourceSize(source);
-      const shrink = Math.min(1, 280 / Math.max(width, height));
+      const shrink = Math.min(1, MAX_DRAWING_SIDE / Math.max(width, height));
       return [Math.max(1, Math.round(width * shrink)), Math.max(1, Math.round(height * shrink))];
     }
     if (!spec.width || !spec.height) throw new TypeError("this model takes vectors, not images: pass a Float32Array");
     return [spec.width, spec.height];
   }
 
-  // Draw an image source at width x height (centre-cropped to that aspect ratio) and read its
-  // RGBA pixels. The worker turns them into greyscale/RGB floats per the input spec.
-  function readPixels(source, width, height) {
+  // A drawing's longest side as the worker gets it: large enough that thin strokes survive the
+  // shrink, small enough to cross to the worker quickly.
+  const MAX_DRAWING_SIDE = 280;
+
+  /** Draw an image source at width x height (centre-cropped to that aspect ratio) on `canvas` and
+   *  read it back: an ImageData (RGBA). The worker turns such pixels into greyscale/RGB floats per
+   *  the input spec; the webcam element reads its frames with it too. */
+  function readImage(source, width, height, canvas = newCanvas(width, height)) {
     if (source instanceof ImageData) {
       const staging = newCanvas(source.width, source.height);
       staging.getContext("2d").putImageData(source, 0, 0);
@@ -126,12 +138,12 @@
     const scale = Math.min(sourceWidth / width, sourceHeight / height);
     const cropWidth = width * scale;
     const cropHeight = height * scale;
-    const canvas = newCanvas(width, height);
+    if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
     const context = canvas.getContext("2d", { willReadFrequently: true });
     context.imageSmoothingQuality = "high";
     context.drawImage(source, (sourceWidth - cropWidth) / 2, (sourceHeight - cropHeight) / 2,
       cropWidth, cropHeight, 0, 0, width, height);
-    return context.getImageData(0, 0, width, height).data;
+    return context.getImageData(0, 0, width, height);
   }
 
   // One image source, a list of them, or numbers -> what the worker's `inputs` argument expects.
@@ -141,7 +153,7 @@
     const images = list || [value];
     const [width, height] = targetSize(images[0], spec);
     const pixels = new Uint8Array(width * height * 4 * images.length);
-    images.forEach((image, i) => pixels.set(readPixels(image, width, height), i * width * height * 4));
+    images.forEach((image, i) => pixels.set(readImage(image, width, height).data, i * width * height * 4));
     return { pixels, width, height, count: images.length, spec: overrides };
   }
 
@@ -150,6 +162,12 @@
     const tensor = toTensor(labels);
     return tensor.dtype === "float32" && !ArrayBuffer.isView(labels)
       ? { ...tensor, data: Float64Array.from(tensor.data), dtype: "float64" } : tensor;
+  }
+
+  // Python's keys (val_loss, stopped_epoch) -> the JS API's (valLoss, stoppedEpoch), one level deep.
+  function camelKeys(object) {
+    const camel = (key) => key.replace(/_([a-z])/g, (_, letter) => letter.toUpperCase());
+    return Object.fromEntries(Object.entries(object).map(([key, value]) => [camel(key), value]));
   }
 
   function transfersOf(value, out = new Set()) {
@@ -207,8 +225,28 @@
 
   async function loadSaved(name) {
     const record = await withStore("readonly", (store) => store.get(name));
-    if (!record) throw toError({ type: "NotFoundError", message: `no model saved as "indexeddb://${name}" in this browser` });
-    return record.bytes;
+    if (record === undefined) throw toError({ type: "NotFoundError", message: `no model saved as "indexeddb://${name}" in this browser` });
+    const bytes = record && record.bytes;
+    const length = bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes) ? bytes.byteLength : -1;
+    if (length <= 0) {
+      let found = "a record without model bytes";
+      if (record === null || typeof record !== "object") found = `${record === null ? "null" : `a ${typeof record}`} instead of a record`;
+      else if (length === 0) found = "an empty model";
+      throw toError({ type: "ModelFormatError", message: `the model saved as "indexeddb://${name}" is damaged (the browser holds ${found}); delete it with nn.deleteModel("indexeddb://${name}") and save the model again` });
+    }
+    return bytes;
+  }
+
+  // fetch(url), where a refused or failed connection (a bare "Failed to fetch") names the URL.
+  async function fetchURL(url) {
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw toError({ type: "NetworkError", message: `${url}: the connection failed (${error.message}); check the address, that the server is running, and that it sends Access-Control-Allow-Origin if it is on another origin` });
+    }
+    if (!response.ok) throw toError({ type: "NetworkError", message: `${url}: HTTP ${response.status} ${response.statusText}` });
+    return response;
   }
 
   // ---- the page side of the worker protocol ------------------------------------------------------
@@ -281,9 +319,7 @@
       } else if (typeof source === "string" || source instanceof URL) {
         const url = new URL(source, root.document ? document.baseURI : this.baseURL);
         if (url.pathname.endsWith(".json")) return this._loadTfjs(url);
-        const response = await fetch(url);
-        if (!response.ok) throw toError({ type: "NetworkError", message: `${url}: HTTP ${response.status} ${response.statusText}` });
-        bytes = await response.arrayBuffer();
+        bytes = await (await fetchURL(url)).arrayBuffer();
       } else if (source instanceof Blob) {
         bytes = await source.arrayBuffer();
       } else if (source instanceof ArrayBuffer) {
@@ -299,11 +335,7 @@
     /** model.json, the shards its weightsManifest names and (if there) metadata.json, all
      *  fetched here and handed to the worker as bytes. */
     async _loadTfjs(url) {
-      const fetchBytes = async (where) => {
-        const response = await fetch(where);
-        if (!response.ok) throw toError({ type: "NetworkError", message: `${where}: HTTP ${response.status} ${response.statusText}` });
-        return new Uint8Array(await response.arrayBuffer());
-      };
+      const fetchBytes = async (where) => new Uint8Array(await (await fetchURL(where)).arrayBuffer());
       const modelJson = await fetchBytes(url);
       let manifest = [];
       try {
@@ -348,6 +380,7 @@
       this.labels = info.labels || null;
       this.input = info.input || null; // {height, width, channels, scale, invert} for images
       this.inputShape = info.input_shape || null;
+      this.card = info.card || null; // the model file's card: {accuracy, data, ...} as strings
     }
 
     _call(op, args = {}, options) {
@@ -361,20 +394,20 @@
       return this._call("predict", { inputs: toInputs(input, spec, options) });
     }
 
-    /** Train in the worker; resolves with the history {loss: [...], accuracy: [...], ...}.
-     *  An AbortSignal in `signal` cancels (the promise rejects with an AbortError; the weights
-     *  keep what they learnt so far). */
-    fit(inputs, labels, { epochs = 1, batchSize = 32, validationSplit = 0, shuffle = true, seed,
+    /** Train in the worker; resolves with the history {loss: [...], accuracy: [...], valLoss:
+     *  [...], ...}. An AbortSignal in `signal` cancels (the promise rejects with an AbortError; the
+     *  weights keep what they learnt so far). */
+    async fit(inputs, labels, { epochs = 1, batchSize = 32, validationSplit = 0, shuffle = true, seed,
       onBatch, onEpoch, signal, ...options } = {}) {
       const onEvent = (event, data) => {
-        if (event === "batch" && onBatch) onBatch(data);
-        if (event === "epoch" && onEpoch) onEpoch(data);
+        if (event === "batch" && onBatch) onBatch(camelKeys(data));
+        if (event === "epoch" && onEpoch) onEpoch(camelKeys(data));
       };
-      return this._call("fit", {
+      return camelKeys(await this._call("fit", {
         inputs: toInputs(inputs, { ...(this.input || {}), ...options }, options),
         labels: toLabels(labels), epochs, batch_size: batchSize,
         validation_split: validationSplit, shuffle, seed: seed === undefined ? null : seed,
-      }, { onEvent, signal });
+      }, { onEvent, signal }));
     }
 
     /** The model as .safetensors bytes. */
@@ -464,43 +497,52 @@
     return client;
   }
 
+  // ---- the page's one worker ----------------------------------------------------------------------
+
+  let sharedClient = null;
+  const sharedListeners = new Set();
+
+  /** The page's one nnpy worker, started by the first call (with its options); every element
+   *  uses it unless it is given a client of its own. `onProgress` listens from any call on. */
+  function shared({ onProgress, ...options } = {}) {
+    if (onProgress) sharedListeners.add(onProgress);
+    if (!sharedClient) {
+      sharedClient = load({ ...options, onProgress: (p) => sharedListeners.forEach((listen) => listen(p)) });
+    }
+    return sharedClient;
+  }
+
+  if (root.nnpy && root.nnpy.load) return; // included twice (a tag and an import): the first stays
   const nnpy = {
-    version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, Model,
-    withStore, downloadBytes, // for page features that keep or offer bytes of their own
+    version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, shared, Model,
+    // for the elements and for page features of their own: one image reader, bytes kept or offered
+    newCanvas, readImage, withStore, downloadBytes,
   };
   root.nnpy = nnpy;
   if (typeof module === "object" && module.exports) module.exports = nnpy;
 
   // ---- custom elements: a page that includes only this script may use nnpy's tags -----------
-  // tag -> the scripts beside this one that define it; ES_MODULES are imported, the rest are
-  // classic scripts appended in order.
-  const ELEMENT_SCRIPTS = {
-    "nnpy-sketchpad": ["sketchpad.js"],
-    "nnpy-network": ["sketchpad.js", "network-view.js"],
-    "nnpy-webcam-classifier": ["webcam.js"],
+  // tag -> the module beside this script that defines it (imported once the tag is on the page)
+  const ELEMENT_MODULES = {
+    "nnpy-sketchpad": "elements/sketchpad/index.js",
+    "nnpy-network": "elements/network/index.js",
+    "nnpy-webcam-classifier": "elements/webcam-classifier/index.js",
   };
-  const ES_MODULES = new Set(["webcam.js"]);
-  function loadElementScripts() {
-    const wanted = new Set();
-    for (const [tag, files] of Object.entries(ELEMENT_SCRIPTS)) {
-      if (!customElements.get(tag) && document.querySelector(tag)) files.forEach((file) => wanted.add(file));
+  const importing = new Set();
+  function importElements() {
+    for (const [tag, file] of Object.entries(ELEMENT_MODULES)) {
+      if (customElements.get(tag) || importing.has(file) || !document.querySelector(tag)) continue;
+      importing.add(file);
+      import(new URL(file, SCRIPT_URL).href)
+        .catch((error) => console.error(`nnpy: ${file} did not load: ${error.message}`));
     }
-    for (const file of wanted) {
-      const src = new URL(file, SCRIPT_URL).href;
-      if (document.querySelector(`script[src="${src}"]`)) continue; // the page has it already
-      if (ES_MODULES.has(file)) {
-        import(src).catch((error) => console.error(`nnpy: ${file} did not load: ${error.message}`));
-      } else {
-        document.head.append(Object.assign(document.createElement("script"), { src, async: false }));
-      }
-    }
-    return Object.keys(ELEMENT_SCRIPTS).every((tag) => customElements.get(tag));
+    return Object.values(ELEMENT_MODULES).every((file) => importing.has(file));
   }
   if (typeof document !== "undefined" && typeof customElements !== "undefined") {
     const start = () => {
-      if (loadElementScripts()) return;
-      const observer = new MutationObserver(() => { // tags added later load their scripts too
-        if (loadElementScripts()) observer.disconnect();
+      if (importElements()) return;
+      const observer = new MutationObserver(() => { // tags added later load their modules too
+        if (importElements()) observer.disconnect();
       });
       observer.observe(document.documentElement, { childList: true, subtree: true });
     };

@@ -14,6 +14,13 @@ from .pooling import (
     MaxPool2D,
     MaxPooling2D,
 )
+from .sequence import (
+    Conv1D,
+    GlobalAveragePooling1D,
+    GlobalAvgPool1D,
+    MaxPool1D,
+    MaxPooling1D,
+)
 from .shape import Dropout, Flatten, Reshape, ZeroPadding2D
 
 
@@ -37,18 +44,23 @@ __all__ = [
     "BatchNorm",
     "BatchNormalization",
     "Concatenate",
+    "Conv1D",
     "Conv2D",
     "Dense",
     "DepthwiseConv2D",
     "Dropout",
     "Flatten",
+    "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
+    "GlobalAvgPool1D",
     "GlobalAvgPool2D",
     "Input",
     "Layer",
     "LeakyReLU",
     "Linear",
+    "MaxPool1D",
     "MaxPool2D",
+    "MaxPooling1D",
     "MaxPooling2D",
     "Node",
     "ReLU",

@@ -1,13 +1,16 @@
-"""Page operations for the webcam trainer (the <nnpy-webcam-classifier> element): one
-`ImageClassifierProject` per handle, frames in as RGBA bytes, training as a Job of short
-time-boxed steps. Only the browser worker uses them (through `nnpy.web.Session`), but they are
-plain Python + NumPy, tested in CPython.
+"""Page operations for the trainers that learn from examples: the webcam trainer
+(<nnpy-webcam-classifier>, an `ImageClassifierProject`, kind "image") and the microphone trainer
+(<nnpy-sound-classifier>, a `SoundClassifierProject`, kind "sound"). One project per handle,
+training as a Job of short time-boxed steps. Only the browser worker uses them (through
+`nnpy.web.Session`), but they are plain Python + NumPy, tested in CPython.
 
-    project_new(class_names)                 a new project: {"project": handle, ...state}
-    project_open(data)                       a project from .safetensors bytes (ModelFormatError)
+    project_new(class_names, kind)           a new project: {"project": handle, ...state}
+    project_open(data, kind)                 a project from .safetensors bytes (ModelFormatError)
     project_add_samples(project, class_index, pixels, width, height, count)   RGBA frames
+    project_add_sound(project, class_index, samples, clips)   a recording at 16 kHz -> clips
     project_train_start(project, epochs, learning_rate, restart)   -> {"job", "state"}
     project_predict(project, pixels, width, height)   probabilities of one RGBA frame
+    project_listen(project, samples)         probabilities of the last second of sound
     project_to_bytes(project)                the project file
 
 The page drives a training job with the Session's `job_step(job, budget_ms)` and cancels it with
@@ -20,8 +23,10 @@ import time
 
 import numpy as np
 
+from ..audio import SAMPLE_RATE, to_clips
 from ..tasks.image_classifier import ImageClassifierProject
-from .inputs import rgba_frames
+from ..tasks.sound_classifier import SoundClassifierProject
+from .inputs import as_array, rgba_frames
 from .session import Job, operation
 
 
@@ -29,9 +34,10 @@ def state(project):
     """What the page shows of a project (no samples: see project_samples)."""
     confusion = project.confusion if project.trained else None
     return {
+        "kind": project.KIND,
         "class_names": list(project.class_names),
         "counts": project.counts(),
-        "image_size": project.image_size,
+        **{key: getattr(project, key) for key in project.SETTINGS},  # image_size, flip; ...
         "trained": project.trained,
         "history": project.history,
         "confusion": None if confusion is None else confusion.tolist(),  # rows: true class
@@ -45,15 +51,25 @@ def _open(session, project):
     return {"project": handle, **state(project)}
 
 
-@operation
-def op_project_new(session, class_names=("Class 1", "Class 2")):
-    # no mirror flips: a webcam's classes may be directional (a hand pointing left or right)
-    return _open(session, ImageClassifierProject(list(class_names), flip=False))
+PROJECTS = {"image": ImageClassifierProject, "sound": SoundClassifierProject}
+
+
+def _kind(kind):
+    if kind not in PROJECTS:
+        raise ValueError(f"no project kind {kind!r}; the kinds are {', '.join(PROJECTS)}")
+    return PROJECTS[kind]
 
 
 @operation
-def op_project_open(session, data):
-    return _open(session, ImageClassifierProject.from_bytes(bytes(data)))
+def op_project_new(session, class_names=("Class 1", "Class 2"), kind="image"):
+    if kind == "image":  # no mirror flips: a webcam's classes may be directional (a hand
+        return _open(session, ImageClassifierProject(list(class_names), flip=False))  # pointing)
+    return _open(session, _kind(kind)(list(class_names)))
+
+
+@operation
+def op_project_open(session, data, kind="image"):
+    return _open(session, _kind(kind).from_bytes(bytes(data)))
 
 
 @operation
@@ -96,6 +112,26 @@ def op_project_add_samples(session, project, class_index, pixels, width, height,
     return found.counts()[class_index]
 
 
+def _sound(samples):
+    """Float32 bytes (or an array) of a recording at 16 kHz, at least one frame long."""
+    recording = as_array(samples, "float32").reshape(-1)
+    if recording.size < 512:
+        raise ValueError(f"{recording.size} samples are too short a sound: record at least 512 "
+                         f"samples ({512 / SAMPLE_RATE * 1000:.0f} ms at {SAMPLE_RATE} Hz)")
+    return recording
+
+
+@operation
+def op_project_add_sound(session, project, class_index, samples, clips=1):
+    """Add a recording (float32 in [-1, 1] at 16 kHz) to a class as its `clips` loudest
+    non-overlapping seconds (a word said four times in five seconds: clips=4); returns the
+    class's new count."""
+    found = session.project(project)
+    for clip in to_clips(_sound(samples), count=max(1, int(clips))):
+        found.add_sample(class_index, clip)
+    return found.counts()[class_index]
+
+
 @operation
 def op_project_delete_sample(session, project, class_index, sample_index):
     found = session.project(project)
@@ -105,11 +141,9 @@ def op_project_delete_sample(session, project, class_index, sample_index):
 
 @operation
 def op_project_samples(session, project, class_index):
-    """Every sample of a class, (N, S, S, 3) uint8 RGB, oldest first: the page's thumbnails."""
-    found = session.project(project)
-    samples = found.class_samples(class_index)
-    size = found.image_size
-    return np.stack(samples) if samples else np.zeros((0, size, size, 3), np.uint8)
+    """Every sample of a class, oldest first: (N, S, S, 3) uint8 RGB frames (the page's
+    thumbnails) or (N, 16000) int16 clips (to play them back)."""
+    return session.project(project).stacked(class_index)
 
 
 @operation
@@ -131,7 +165,19 @@ def op_project_predict(session, project, pixels, width, height):
     """{"probabilities": float32 per class, "index", "label", "ms": time spent in Python}."""
     start = time.perf_counter()
     found = session.project(project)
-    probabilities = found.predict(rgba_frames(pixels, width, height)[0])
+    return _answer(found, found.predict(rgba_frames(pixels, width, height)[0]), start)
+
+
+@operation
+def op_project_listen(session, project, samples):
+    """The answer for the last second of sound (float32 at 16 kHz; a shorter stretch is centred
+    between zeros), as project_predict gives it for a frame."""
+    start = time.perf_counter()
+    found = session.project(project)
+    return _answer(found, found.predict(_sound(samples)[-SAMPLE_RATE:]), start)
+
+
+def _answer(found, probabilities, start):
     index = int(probabilities.argmax())
     return {"probabilities": probabilities.astype(np.float32), "index": index,
             "label": found.class_names[index], "ms": (time.perf_counter() - start) * 1000}

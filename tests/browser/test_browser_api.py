@@ -98,11 +98,17 @@ def test_xor_trains_in_the_worker_with_progress(nn_page):
         for (const x of data.x) answers.push((await model.predict(new Float32Array(x))).probabilities[0]);
         const summary = await model.summary();
         await model.dispose();
-        return {{epochs, batches: batches.length, history, answers, summary}};
+        return {{epochs, batches, history, answers, summary}};
     }}""", XOR_MODEL)
     assert [e["epoch"] for e in result["epochs"]] == list(range(300))
     assert all(e["kind"] == "epoch" and "loss" in e and "accuracy" in e for e in result["epochs"])
-    assert result["batches"] >= 1
+    # 4 samples, batches of 4: one batch an epoch. The first batch is always reported, later ones
+    # at most ~30 times a second (the worker thins them), each with where it stands.
+    batches = result["batches"]
+    assert batches[0]["epoch"] == 0 and len(batches) <= 300
+    assert all(b["kind"] == "batch" and b["batch"] == 0 and b["batches"] == 1 and b["size"] == 4
+               for b in batches)
+    assert [b["epoch"] for b in batches] == sorted({b["epoch"] for b in batches})
     assert len(result["history"]["loss"]) == 300
     assert result["history"]["loss"][-1] < 0.05 < result["history"]["loss"][0]
     assert [round(p) for p in result["answers"]] == [0, 1, 1, 0]
@@ -214,6 +220,45 @@ def test_a_missing_model_url_is_a_clear_error(nn_page):
     error = nn_page.evaluate(
         "nn.loadModel('/web/models/nope.safetensors').catch((e) => e.name + ': ' + e.message)")
     assert error.startswith("NetworkError:") and "404" in error
+
+
+def test_a_refused_connection_names_the_url(nn_page):
+    """Nothing listens on port 9 of this machine: the browser's bare "Failed to fetch" becomes an
+    error that says which address failed and what to check."""
+    error = nn_page.evaluate(
+        "nn.loadModel('http://127.0.0.1:9/model.safetensors').catch((e) => e.name + ': ' + e.message)")
+    assert error.startswith("NetworkError: http://127.0.0.1:9/model.safetensors: the connection failed")
+    assert "server is running" in error
+
+
+@pytest.mark.parametrize("record, found", [
+    ("{bytes: new ArrayBuffer(0), savedAt: 1, size: 0}", "an empty model"),
+    ("{savedAt: 1}", "a record without model bytes"),
+    ("42", "a number instead of a record"),
+    ("null", "null instead of a record"),
+])
+def test_a_damaged_saved_model_says_so_and_how_to_mend_it(nn_page, record, found):
+    """A record in the browser's store that is not a saved model (another page's write, a broken
+    save by an older version) is refused with what was found, not "0 bytes" or a RangeError."""
+    error = nn_page.evaluate("""async (record) => {
+        const db = await new Promise((resolve, reject) => {
+            const request = indexedDB.open("nnpy", 1);
+            request.onupgradeneeded = () => request.result.createObjectStore("models");
+            request.onsuccess = () => resolve(request.result);
+            request.onerror = () => reject(request.error);
+        });
+        await new Promise((resolve) => {
+            const transaction = db.transaction("models", "readwrite");
+            transaction.objectStore("models").put(eval("(" + record + ")"), "damaged");
+            transaction.oncomplete = resolve;
+        });
+        db.close();
+        return nn.loadModel("indexeddb://damaged").catch((e) => e.name + ": " + e.message);
+    }""", record)
+    assert error == (f'ModelFormatError: the model saved as "indexeddb://damaged" is damaged (the '
+                     f'browser holds {found}); delete it with nn.deleteModel("indexeddb://damaged") '
+                     f'and save the model again')
+    assert "damaged" not in nn_page.evaluate("nn.deleteModel('indexeddb://damaged').then(() => nn.savedModels())")
 
 
 def test_a_deeply_nested_upload_is_refused_and_python_lives_on(nn_page):
