@@ -18,6 +18,7 @@
 (function (root) {
   "use strict";
 
+  const VERSION = "0.1.0";
   const PYODIDE_VERSION = "0.27.7";
   const PYODIDE_CDN = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
   const SCRIPT_URL = findScriptURL();
@@ -260,16 +261,22 @@
     return { worker: new Worker(blobURL), blobURL };
   }
 
-  class Client {
+  // A Client is an EventTarget: "crash" fires once when Python itself has crashed (e.g. its stack
+  // overflowed) or the worker died. Every pending call is rejected, the worker is ended, and
+  // nnpy.shared() starts a new one on its next call; the elements listen and reload what they had.
+  class Client extends EventTarget {
     constructor(worker, baseURL) {
+      super();
       this.worker = worker;
       this.baseURL = baseURL;
       this.pending = new Map();
       this.nextId = 1;
+      this.crashed = null; // the error, once Python has crashed
+      this.preloaded = new Map(); // URL -> fetch started by load({preload}), used once
       worker.onmessage = (event) => this._receive(event.data);
       worker.onerror = (event) => {
         event.preventDefault();
-        this._failAll(toError({ type: "Error", message: `the nnpy worker failed: ${event.message || "could not load worker.js"}` }));
+        this._crash(toError({ type: "FatalError", message: `the nnpy worker failed: ${event.message || "could not load worker.js"}` }));
       };
     }
 
@@ -283,6 +290,15 @@
       this.pending.delete(message.id);
       if (message.ok) request.resolve(decode(message.result, this));
       else request.reject(toError(message.error));
+      if (!message.ok && message.error.type === "FatalError") this._crash(toError(message.error));
+    }
+
+    _crash(error) {
+      if (this.crashed) return;
+      this.crashed = error; // what every later call is told
+      this._failAll(error);
+      this.terminate();
+      this.dispatchEvent(Object.assign(new Event("crash"), { error }));
     }
 
     _failAll(error) {
@@ -292,6 +308,7 @@
 
     // Send {id, op, args}; resolves with the decoded result. `signal` (an AbortSignal) cancels.
     request(op, args, { onEvent, signal } = {}) {
+      if (this.crashed) return Promise.reject(this.crashed);
       if (!this.worker) return Promise.reject(toError({ type: "Error", message: "nnpy was terminated" }));
       if (signal && signal.aborted) return Promise.reject(abortError());
       const id = this.nextId++;
@@ -319,7 +336,9 @@
       } else if (typeof source === "string" || source instanceof URL) {
         const url = new URL(source, root.document ? document.baseURI : this.baseURL);
         if (url.pathname.endsWith(".json")) return this._loadTfjs(url);
-        bytes = await (await fetchURL(url)).arrayBuffer();
+        const early = this.preloaded.get(url.href);
+        this.preloaded.delete(url.href);
+        bytes = await (await (early || fetchURL(url))).arrayBuffer();
       } else if (source instanceof Blob) {
         bytes = await source.arrayBuffer();
       } else if (source instanceof ArrayBuffer) {
@@ -462,38 +481,80 @@
     }
   }
 
+  // A file the manifest names, at a URL that names its content (so hosts may cache it for good).
+  function versionedFile(path, sha256, manifestURL) {
+    return { url: `${new URL(path, manifestURL)}?v=${sha256.slice(0, 16)}`, sha256 };
+  }
+
+  // Where Pyodide comes from: `pyodideURL`, else the copy vendored beside nnpy (the manifest
+  // lists its files with their sha256), else the official CDN.
+  async function runtimeOf(manifest, base, pyodideURL) {
+    if (pyodideURL) return { url: new URL(pyodideURL, root.location.href).href.replace(/\/?$/, "/"), files: null };
+    if (manifest.pyodide_files) return { url: new URL("pyodide/", base).href, files: manifest.pyodide_files };
+    return (await hasVendoredPyodide(base)) ? { url: new URL("pyodide/", base).href, files: null }
+      : { url: PYODIDE_CDN, files: null };
+  }
+
+  // The stored Python snapshot is only ever used with exactly the files it was made with.
+  function snapshotKey(runtime, stdlib, wheel, numpy) {
+    const files = runtime.files ? Object.keys(runtime.files).sort().map((name) => runtime.files[name].slice(0, 12))
+      : [runtime.url];
+    return [`pyodide-${PYODIDE_VERSION}`, `nnpy-${VERSION}`, files.join("."),
+      stdlib ? stdlib.sha256.slice(0, 12) : "stdlib", wheel.sha256.slice(0, 12),
+      numpy ? numpy.sha256.slice(0, 12) : "numpy-full"].join("/");
+  }
+
   /** Start the worker and load Pyodide, NumPy and nnpy. Resolves with a Client:
    *  {exec, loadModel, savedModels, terminate, info}; info.gemm names the matrix-product engine:
    *  "wasm-simd-relaxed" | "wasm-simd" (web/kernels/, or `kernelsURL`) | "numpy" (`kernelsURL:
-   *  false`, or no WebAssembly SIMD). Progress: onProgress({stage, message}) for
-   *  the stages "manifest", "runtime", "numpy", "nnpy", "ready", and
-   *  onProgress({stage: "download", file, loaded, total}) while files arrive. */
-  async function load({ baseURL, pyodideURL, kernelsURL, onProgress } = {}) {
+   *  false`, or no WebAssembly SIMD); info.boot says how Python started: "cold", or "snapshot"
+   *  (restored from the snapshot a previous visit stored; `snapshot: false` never uses or
+   *  makes one). `numpy: "full"` loads all of Pyodide's NumPy instead of the trimmed wheel
+   *  (which leaves out numpy.polynomial). `preload: [url, ...]`: model files to download while
+   *  Python starts; `nn.loadModel(url)` then uses them. Progress:
+   *  onProgress({stage, message}) for the stages "manifest", "runtime", "numpy", "nnpy",
+   *  "ready", and onProgress({stage: "download", file, loaded, total}) while files arrive
+   *  (total 0 when the server compresses the file). */
+  async function load({ baseURL, pyodideURL, kernelsURL, onProgress, snapshot = true, numpy = "trimmed",
+    preload = [] } = {}) {
     const report = onProgress || (() => {});
     const base = new URL(baseURL || new URL("..", SCRIPT_URL), root.location.href);
     if (!base.pathname.endsWith("/")) base.pathname += "/";
-    report({ stage: "manifest", message: "Finding nnpy" });
-    const manifestURL = new URL("web/nnpy-manifest.json", base);
-    const manifest = await fetchJSON(manifestURL);
-    const wheelURL = `${new URL(manifest.wheel, manifestURL)}?v=${manifest.wheel_sha256.slice(0, 16)}`;
-    const runtimeURL = pyodideURL
-      ? new URL(pyodideURL, root.location.href).href.replace(/\/?$/, "/")
-      : (await hasVendoredPyodide(base)) ? new URL("pyodide/", base).href : PYODIDE_CDN;
+    // The worker script downloads and starts while the manifest arrives.
     const { worker, blobURL } = startWorker(new URL("web/worker.js", base));
     const client = new Client(worker, base.href);
+    // Models the page will load download while Python starts (loadModel(url) takes them).
+    for (const source of preload) {
+      const url = new URL(source, root.document ? document.baseURI : base.href).href;
+      const pending = fetchURL(url);
+      pending.catch(() => {}); // loadModel reports it
+      client.preloaded.set(url, pending);
+    }
     try {
+      report({ stage: "manifest", message: "Finding nnpy" });
+      const manifestURL = new URL("web/nnpy-manifest.json", base);
+      const manifest = await fetchJSON(manifestURL);
+      const runtime = await runtimeOf(manifest, base, pyodideURL);
+      // the wheels and the standard library compiled to bytecode, where the build made them
+      const wheel = manifest.nnpy ? versionedFile(manifest.nnpy.file, manifest.nnpy.sha256, manifestURL)
+        : versionedFile(manifest.wheel, manifest.wheel_sha256, manifestURL);
+      const trimmed = numpy !== "full" && manifest.numpy
+        ? versionedFile(manifest.numpy.file, manifest.numpy.sha256, manifestURL) : null;
+      const stdlib = manifest.stdlib ? versionedFile(manifest.stdlib.file, manifest.stdlib.sha256, manifestURL) : null;
       // kernelsURL: false keeps every matrix product in NumPy (for comparisons)
       const kernels = kernelsURL === false ? null
         : (kernelsURL ? new URL(kernelsURL, root.location.href) : new URL("web/kernels/", base)).href.replace(/\/?$/, "/");
-      client.info = await client.request("init", { pyodideURL: runtimeURL, wheelURL, kernelsURL: kernels },
-        { onEvent: (event, data) => report(data) });
+      client.info = await client.request("init", {
+        runtime, stdlib, wheel, numpy: trimmed, kernelsURL: kernels,
+        snapshotKey: snapshot ? snapshotKey(runtime, stdlib, wheel, trimmed) : null,
+      }, { onEvent: (event, data) => report(data) });
+      client.info.pyodideURL = runtime.url;
     } catch (error) {
       client.terminate();
       throw error;
     } finally {
       if (blobURL) URL.revokeObjectURL(blobURL);
     }
-    client.info.pyodideURL = runtimeURL;
     return client;
   }
 
@@ -507,14 +568,17 @@
   function shared({ onProgress, ...options } = {}) {
     if (onProgress) sharedListeners.add(onProgress);
     if (!sharedClient) {
-      sharedClient = load({ ...options, onProgress: (p) => sharedListeners.forEach((listen) => listen(p)) });
+      const started = load({ ...options, onProgress: (p) => sharedListeners.forEach((listen) => listen(p)) });
+      const forget = () => { if (sharedClient === started) sharedClient = null; }; // the next call starts afresh
+      started.then((client) => client.addEventListener("crash", forget), forget);
+      sharedClient = started;
     }
     return sharedClient;
   }
 
   if (root.nnpy && root.nnpy.load) return; // included twice (a tag and an import): the first stays
   const nnpy = {
-    version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, shared, Model,
+    version: VERSION, pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, shared, Model,
     // for the elements and for page features of their own: one image reader, bytes kept or offered
     newCanvas, readImage, withStore, downloadBytes,
   };

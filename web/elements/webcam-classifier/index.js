@@ -102,6 +102,9 @@ class WebcamClassifier extends HTMLElement {
   async start() {
     try {
       this.client = await (this.givenClient || nnpy.shared());
+      if (!this.givenClient) { // if the page's Python crashes, reopen the autosaved project in a new one
+        this.client.addEventListener("crash", () => this.start(), { once: true });
+      }
       const saved = await loadSavedProject(this.projectName).catch(() => null);
       if (saved) {
         try {
