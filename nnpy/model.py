@@ -34,6 +34,8 @@ class Sequential:
         self.dtype = np.float32
         for layer in layers or []:
             self.add(layer)
+        if self.input_shape and self.layers:  # as in Keras: an Input makes the weights at once
+            self.build()
 
     # ---- building -------------------------------------------------------------------------
     def add(self, layer):
@@ -48,6 +50,11 @@ class Sequential:
             raise TypeError(f"{type(layer).__name__} joins several inputs, which a stack cannot "
                             "give it; describe the graph with nnpy.Model(inputs, outputs)")
         self.layers.append(layer)
+        if len(self.layers) > 1 and all(earlier.built for earlier in self.layers[:-1]):
+            # added to a built stack: build the newcomer alone, leaving the others' weights be
+            layer.build(self.layers[-2].output_shape, np.random.default_rng([self.seed,
+                                                                            len(self.layers)]))
+            layer.input_grad = True
 
     @property
     def built(self):
@@ -415,7 +422,13 @@ class Sequential:
         return self
 
     def save(self, path, include_optimizer=False):
-        """One .safetensors file, written atomically (see nnpy.saving)."""
+        """One .safetensors file, written atomically (see nnpy.saving); a path ending in .keras
+        is a Keras 3 archive instead (see nnpy.saving.keras)."""
+        if str(path).endswith(".keras"):
+            from .saving.keras import save_keras
+
+            save_keras(self, path)
+            return
         save_model(self, path, include_optimizer=include_optimizer)
 
     def to_bytes(self, include_optimizer=False):

@@ -45,6 +45,10 @@ LAYER_CASES = {
         (7, 6, 3), 2),
     "DepthwiseConv2D-multiplier": (lambda: layers.DepthwiseConv2D((2, 3), depth_multiplier=2,
                                                                   use_bias=False), (5, 5, 2), 2),
+    "SeparableConv2D-same": (lambda: layers.SeparableConv2D(3, 3, padding="same"), (5, 4, 2), 2),
+    "SeparableConv2D-stride2-multiplier-relu": (
+        lambda: layers.SeparableConv2D(2, (3, 2), strides=2, depth_multiplier=2, activation="relu"),
+        (7, 6, 2), 2),
     "Conv1D-valid": (lambda: layers.Conv1D(3, 3), (7, 2), 2),
     "Conv1D-same-stride2-relu": (lambda: layers.Conv1D(2, 4, strides=2, padding="same",
                                                        activation="relu"), (9, 3), 2),

@@ -203,7 +203,7 @@ def no_model_and_no_samples(tensors, metadata, info, config):
 
 
 DAMAGED_PROJECTS = {
-    "no samples, no layers": (no_model_and_no_samples, "the model has outputs"),
+    "no samples, no layers": (no_model_and_no_samples, "has no layers"),
     "class_names not a list": (lambda t, m, i, c: i.update(class_names="ab"),
                                "class_names must be a list of strings"),
     "one class": (lambda t, m, i, c: i.update(class_names=["a"]), "settings are refused"),
