@@ -110,6 +110,10 @@ def test_sound_page_operations_record_clips_train_listen_and_save():
     answer = call(session, "project_listen", project=project,
                   samples=noise_clips(rng, 2, 1, samples=20000))
     assert answer["label"] == "rumble" and answer["ms"] >= 0
+    # a browser that records at 48 kHz: the sound is resampled in Python
+    answer = call(session, "project_listen", project=project, rate=48000,
+                  samples=noise_clips(rng, -1, 1, samples=48000))
+    assert answer["label"] == "hiss"
     data = call(session, "project_to_bytes", project=project)
     again = call(session, "project_open", data=data, kind="sound")
     assert again["class_names"] == opened["class_names"] and again["trained"]
