@@ -6,7 +6,7 @@ Padding and output lengths follow TensorFlow/Keras, as the 2-D layers in conv.py
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .. import initializers
+from .. import initializers, validation
 from ..backend import matmul
 from ..errors import ShapeError
 from . import activations
@@ -21,10 +21,15 @@ def _sequence_shape(layer, input_shape):
     return input_shape
 
 
-def _padding_name(padding):
-    if padding not in ("same", "valid"):
-        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
-    return padding
+def _padding_name(padding, where):
+    return validation.one_of(padding, "padding", ("same", "valid"), where)
+
+
+def _length(value, name, where):
+    """A window length or stride: an int, or a 1-long sequence as Keras also accepts."""
+    if hasattr(value, "__len__") and len(value) == 1:
+        value = value[0]
+    return validation.integer(value, name, where, example=3)
 
 
 class _Windowed1D(Layer):
@@ -63,26 +68,31 @@ class Conv1D(_Windowed1D):
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  name=None):
         super().__init__(name)
-        self.filters = int(filters)
-        self.size = int(np.ravel(kernel_size)[0])
-        self.stride = int(np.ravel(strides)[0])
-        self.padding = _padding_name(padding)
+        self.filters = validation.integer(filters, "filters", "Conv1D", example=8)
+        self.size = _length(kernel_size, "kernel_size", "Conv1D")
+        self.stride = _length(strides, "strides", "Conv1D")
+        self.padding = _padding_name(padding, "Conv1D")
         self.activation_name = activation
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self.use_bias = validation.boolean(use_bias, "use_bias", "Conv1D")
+        self.kernel_initializer = initializers.checked(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.checked(bias_initializer, "bias_initializer")
 
     def _channels_out(self, channels_in):
         return self.filters
 
     def build(self, input_shape, rng=None):
+        shapes = self.weight_shapes(input_shape)
         super().build(input_shape, rng)
         rng = rng or np.random.default_rng(0)
-        shape = (self.size, self.input_shape[1], self.filters)
-        self.params["kernel"] = initializers.get(self.kernel_initializer)(shape, rng)
+        self.params["kernel"] = initializers.get(self.kernel_initializer)(shapes["kernel"], rng)
         if self.use_bias:
-            self.params["bias"] = initializers.get(self.bias_initializer)((self.filters,), rng)
+            self.params["bias"] = initializers.get(self.bias_initializer)(shapes["bias"], rng)
+
+    def weight_shapes(self, input_shape):
+        self.compute_output_shape(input_shape)
+        shapes = {"kernel": (self.size, input_shape[1], self.filters)}  # (size, C, F)
+        return shapes | ({"bias": (self.filters,)} if self.use_bias else {})
 
     def forward(self, x, training=False):
         windows = self._windows(x)                                   # (N, L', C, size)
@@ -126,9 +136,9 @@ class MaxPool1D(_Windowed1D):
 
     def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
         super().__init__(name)
-        self.size = int(np.ravel(pool_size)[0])
-        self.stride = int(np.ravel(strides)[0]) if strides is not None else self.size
-        self.padding = _padding_name(padding)
+        self.size = _length(pool_size, "pool_size", "MaxPool1D")
+        self.stride = _length(strides, "strides", "MaxPool1D") if strides is not None else self.size
+        self.padding = _padding_name(padding, "MaxPool1D")
 
     def _channels_out(self, channels_in):
         return channels_in

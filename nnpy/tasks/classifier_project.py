@@ -14,13 +14,15 @@ A task subclasses `ClassifierProject` and says only what is its own:
 """
 
 import json
+import math
 
 import numpy as np
 
-from .. import optimizers
+from .. import optimizers, validation
 from ..callbacks import EarlyStopping
-from ..errors import ModelFormatError, ShapeError
+from ..errors import ModelFormatError
 from ..saving import decode_safetensors, encode_safetensors, model_from_state, model_state
+from ..saving.safetensors import parse_json, short_repr
 
 PROJECT_FORMAT = 1  # "nnpy.project_format"; the model inside keeps the model file's "nnpy.format"
 MODEL_PREFIX = "model."
@@ -54,7 +56,7 @@ class ClassifierProject:
                              f"got {len(class_names)}")
         self.class_names = [str(name) for name in class_names]
         self.samples = [[] for _ in self.class_names]  # per class: stored samples, oldest first
-        self.seed = seed
+        self.seed = validation.seed(seed, "seed", type(self).__name__) or 0
         self.model = None
         self.history = {}
         self.confusion = None
@@ -201,43 +203,103 @@ class ClassifierProject:
                                                         include_optimizer=True)
             tensors.update(model_tensors)
             metadata.update(model_metadata)
-        return encode_safetensors(tensors, metadata)
+        return encode_safetensors(tensors, metadata, checksum=True)
 
     @classmethod
     def from_bytes(cls, data):
-        """A project from `to_bytes` output; ModelFormatError when it is not a project file of
-        this task."""
+        """A project from `to_bytes` output. Anything that is not a whole, consistent project of
+        this task raises ModelFormatError naming the field: the settings, every class's samples,
+        the history, the confusion matrix and the model (against the classes and samples)."""
         tensors, metadata = decode_safetensors(data)
         if "nnpy.project" not in metadata:
             raise ModelFormatError("this is not an nnpy project file (no nnpy.project metadata); "
                                    "a model file is opened with nnpy.load_model instead")
         version = metadata.get("nnpy.project_format", "1")  # files before the key existed: 1
         if version != str(PROJECT_FORMAT):
-            raise ModelFormatError(f"this project was saved in project format {version!r}; this "
-                                   f"nnpy reads format {PROJECT_FORMAT}: upgrade nnpy")
-        try:
-            info = json.loads(metadata["nnpy.project"])
-            kind = info.get("task", "image")  # image projects were the only kind before the key
-            if kind != cls.KIND:
-                raise ModelFormatError(f"this is {'an' if kind[0] in 'aeiou' else 'a'} {kind} "
-                                       f"project; open it in the {kind} classifier")
-            settings = {key: info[key] for key in cls.SETTINGS if key in info}
-            project = cls(info["class_names"], seed=info.get("seed", 0), **settings)
-            shape, dtype = project.sample_spec()
-            for i in range(len(project.class_names)):
-                samples = tensors[f"samples.{i}"]
-                if samples.dtype != dtype or samples.shape[1:] != shape:
-                    raise ValueError(f"samples.{i} has shape {samples.shape}, dtype {samples.dtype}")
-                project.samples[i] = list(samples)
-            project.history = info.get("history") or {}
-            project.trained_classes = info.get("trained_classes")
-            if info.get("confusion") is not None:
-                project.confusion = np.array(info["confusion"])
-        except ModelFormatError:
-            raise
-        except (KeyError, ValueError, TypeError, ShapeError) as error:
-            raise ModelFormatError(f"the project file is damaged or incomplete ({error}); "
-                                   "download a fresh copy or start a new project") from None
+            raise ModelFormatError(f"this project was saved in project format {short_repr(version)}; "
+                                   f"this nnpy reads format {PROJECT_FORMAT}: upgrade nnpy")
+        info = parse_json(metadata["nnpy.project"], "'nnpy.project' metadata (the project)")
+        project = cls._from_info(info)
+        shape, dtype = project.sample_spec()
+        for i in range(len(project.class_names)):
+            name = f"samples.{i}"
+            samples = tensors.get(name)
+            if samples is None:
+                raise _damaged(name, "is missing")
+            if samples.dtype != dtype or samples.shape[1:] != shape:
+                raise _damaged(name, f"must be {dtype} samples (N, {', '.join(map(str, shape))}), "
+                                     f"got {samples.dtype} {samples.shape}")
+            project.samples[i] = list(samples)
         if "nnpy.config" in metadata:
             project.model = model_from_state(tensors, metadata, prefix=MODEL_PREFIX)
+            project._check_model()
         return project
+
+    @classmethod
+    def _from_info(cls, info):
+        """The project's settings, history and confusion matrix from its 'nnpy.project' JSON."""
+        if not isinstance(info, dict):
+            raise _damaged("'nnpy.project'", "is not a JSON object")
+        kind = info.get("task", "image")  # image projects were the only kind before the key
+        if kind != cls.KIND:
+            kind = kind if isinstance(kind, str) else short_repr(kind)
+            raise ModelFormatError(f"this is {'an' if kind[:1] in 'aeiou' else 'a'} {kind} "
+                                   f"project; open it in the {kind} classifier")
+        names = info.get("class_names")
+        if not (isinstance(names, list) and all(isinstance(name, str) for name in names)):
+            raise _damaged("class_names", f"must be a list of strings, got {short_repr(names)}")
+        settings = {key: info[key] for key in cls.SETTINGS if key in info}
+        try:
+            project = cls(names, seed=info.get("seed", 0), **settings)
+        except (TypeError, ValueError) as error:
+            raise _damaged("the settings", f"are refused ({error})") from None
+        history = info.get("history") or {}
+        if not (isinstance(history, dict) and all(
+                isinstance(values, list) and all(_is_finite_number(v) for v in values)
+                for values in history.values())):
+            raise _damaged("history", "must map metric names to lists of numbers")
+        project.history = history
+        trained = info.get("trained_classes")
+        if trained is not None and not (isinstance(trained, list)
+                                        and MIN_CLASSES <= len(trained) <= MAX_CLASSES
+                                        and all(isinstance(name, str) for name in trained)):
+            raise _damaged("trained_classes", f"must be a list of {MIN_CLASSES} to {MAX_CLASSES} "
+                                              f"class names, got {short_repr(trained)}")
+        project.trained_classes = trained
+        confusion = info.get("confusion")
+        if confusion is not None:
+            size = len(confusion) if isinstance(confusion, list) else 0  # classes when trained
+            if not (isinstance(confusion, list) and MIN_CLASSES <= size <= MAX_CLASSES and all(
+                    isinstance(row, list) and len(row) == size and all(
+                        isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**53
+                        for v in row) for row in confusion)):
+                raise _damaged("confusion", "must be a square table of counts, one row per class")
+            project.confusion = np.array(confusion, dtype=np.int64).reshape(size, size)
+        return project
+
+    def _check_model(self):
+        """The saved model must be the one training makes for these classes: it takes the
+        project's inputs, has one output per trained class, and can go on training."""
+        model = self.model
+        if self.trained_classes is None:
+            raise _damaged("trained_classes", "is missing though the file holds a model")
+        shape, dtype = self.sample_spec()
+        wanted = self.inputs(np.zeros((1, *shape), dtype)).shape[1:]
+        if tuple(model.input_shape) != wanted:
+            raise _damaged("the model", f"takes inputs {model.input_shape}, not the project's "
+                                        f"{wanted}")
+        if model.output_shape != (len(self.trained_classes),):
+            raise _damaged("the model", f"has outputs {model.output_shape}, not one per class "
+                                        f"({len(self.trained_classes)})")
+        if model.optimizer is None or model.loss is None or not model.loss.classification:
+            raise _damaged("the model", "is not compiled for classification, so it cannot go on "
+                                        "training")
+
+
+def _damaged(field, problem):
+    return ModelFormatError(f"the project file is damaged or incomplete: {field} {problem}; "
+                            "download a fresh copy or start a new project")
+
+
+def _is_finite_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

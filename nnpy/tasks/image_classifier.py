@@ -12,11 +12,13 @@ for each, a small CNN trained on them, and one file that holds it all so work ca
 
 import numpy as np
 
-from .. import layers
+from .. import layers, validation
 from ..data import resize
 from ..errors import ShapeError
 from ..model import Sequential
 from .classifier_project import ClassifierProject
+
+MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 512  # the default model pools 16x; 512 is past any webcam use
 
 
 def square_crop(image):
@@ -91,8 +93,12 @@ class ImageClassifierProject(ClassifierProject):
 
     def __init__(self, class_names=("Class 1", "Class 2"), image_size=64, flip=True, seed=0):
         super().__init__(class_names, seed)
-        self.image_size = int(image_size)
-        self.flip = bool(flip)
+        self.image_size = validation.integer(image_size, "image_size", "ImageClassifierProject",
+                                             minimum=MIN_IMAGE_SIZE, example=64)
+        if self.image_size > MAX_IMAGE_SIZE:
+            raise ValueError(f"ImageClassifierProject: image_size must be at most "
+                             f"{MAX_IMAGE_SIZE}, got {self.image_size}")
+        self.flip = validation.boolean(flip, "flip", "ImageClassifierProject")
 
     def to_sample(self, image):
         return to_sample(image, self.image_size)

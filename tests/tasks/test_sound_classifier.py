@@ -97,6 +97,6 @@ def test_trains_and_the_project_file_round_trips_and_is_not_an_image_project(tra
     assert again.history == trained.history and again.confusion.sum() == 6
     with pytest.raises(ModelFormatError, match="a sound project; open it in the sound"):
         ImageClassifierProject.from_bytes(data)
-    image_project = ImageClassifierProject(["a", "b"], image_size=8).to_bytes()
+    image_project = ImageClassifierProject(["a", "b"], image_size=16).to_bytes()
     with pytest.raises(ModelFormatError, match="an image project"):
         SoundClassifierProject.from_bytes(image_project)
