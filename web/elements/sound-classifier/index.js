@@ -42,6 +42,7 @@ class SoundClassifier extends TrainerElement {
     this.ring = null;
     this.recording = null; // {index, clips, from, until} while recording
     this.decisions = [];
+    this.answers = []; // the latest answers' probabilities, averaged into a decision
     this.timings.latency = [];
     const $ = this.$;
     $(".start-microphone").onclick = () => this.startMicrophone();

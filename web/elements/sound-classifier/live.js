@@ -1,11 +1,14 @@
 // live.js — the element's live listening: every quarter second the last second heard goes to
-// Python (one request in flight at most), the bars show its answer, and the verdict names a class
-// only when the network is at least as sure as the threshold.
+// Python (one request in flight at most); the bars and the verdict show the mean of the last two
+// answers (two overlapping windows agree before a sound is named, so the edge of a word that one
+// window half holds is not taken for another word), and the verdict names a class only when that
+// mean is at least the threshold.
 
 import { showBars } from "../../common/bars.js";
 import { percent } from "../../common/format.js";
 
 const DECISIONS_KEPT = 2000;
+const ANSWERS_AVERAGED = 2; // half a second of overlapping windows
 export const liveMethods = {
   async listen() {
     if (!this.trained || this.predicting || this.handle === null || !this.mic) return;
@@ -32,13 +35,20 @@ export const liveMethods = {
     }
   },
 
-  // An answer becomes a decision: a class when the network is sure enough, "not sure" otherwise.
+  // An answer becomes a decision: the mean of the latest answers, a class when it is sure
+  // enough, "not sure" otherwise.
   decide(result, now) {
-    const p = result.probabilities[result.index];
+    const classes = result.probabilities.length; // answers from before a class was added do not count
+    this.answers = [...this.answers.filter((a) => a.length === classes), result.probabilities].slice(-ANSWERS_AVERAGED);
+    const probabilities = result.probabilities.map((_, i) =>
+      this.answers.reduce((sum, answer) => sum + answer[i], 0) / this.answers.length);
+    const index = probabilities.indexOf(Math.max(...probabilities));
+    const label = this.classes[index] ? this.classes[index].name : result.label;
+    const p = probabilities[index];
     const sure = p >= Number(this.$(".threshold").value);
-    this.decisions.push({ at: now, label: result.label, index: result.index, p, sure });
+    this.decisions.push({ at: now, label, index, p, sure });
     if (this.decisions.length > DECISIONS_KEPT) this.decisions.shift();
-    this.showPrediction(result, sure);
+    this.showPrediction({ probabilities, index, label }, sure);
   },
 
   showPrediction(result, sure = true) {

@@ -40,6 +40,7 @@ export const microphoneMethods = {
     cancelAnimationFrame(this.drawLoop);
     if (this.mic) this.mic.stop();
     this.mic = null;
+    this.answers = [];
     this.$(".scope").classList.remove("on");
     this.$(".level-fill").style.width = "0";
     this.$(".level-text").textContent = "–";
