@@ -18,8 +18,6 @@
 (function (root) {
   "use strict";
 
-  if (root.nnpy && root.nnpy.load) return; // included twice (a tag and an import): one copy
-
   const PYODIDE_VERSION = "0.27.7";
   const PYODIDE_CDN = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
   const SCRIPT_URL = findScriptURL();
@@ -339,6 +337,7 @@
       this.labels = info.labels || null;
       this.input = info.input || null; // {height, width, channels, scale, invert} for images
       this.inputShape = info.input_shape || null;
+      this.card = info.card || null; // the model file's card: {accuracy, data, ...} as strings
     }
 
     _call(op, args = {}, options) {
@@ -463,6 +462,7 @@
     return sharedClient;
   }
 
+  if (root.nnpy && root.nnpy.load) return; // included twice (a tag and an import): the first stays
   const nnpy = {
     version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, shared, Model,
     // for the elements and for page features of their own: one image reader, bytes kept or offered
