@@ -73,6 +73,13 @@ def said_once_a_second(word, voices, rng, noise_level):
     return speech + room_noise(rng, len(speech) / RATE, level=noise_level)
 
 
+def twin(rng):
+    """A generator that draws what `rng` will draw next, leaving `rng` as it is."""
+    copy = np.random.Generator(np.random.PCG64())
+    copy.bit_generator.state = rng.bit_generator.state
+    return copy
+
+
 @pytest.fixture(scope="module")
 def sounds(tmp_path_factory):
     require_espeak()
@@ -84,14 +91,17 @@ def sounds(tmp_path_factory):
         files[word] = write_wav(folder / f"{word}.wav",
                                 said_once_a_second(word, TRAINING_VOICES, rng, 0.004))
     # held out: other voices, speeds and pitches; each word then 1.5 s of louder room noise
-    said, pieces = [], [room_noise(rng, 1.5, level=0.02)]
+    said, ends, pieces = [], [], [room_noise(rng, 1.5, level=0.02)]
     for voice in HELD_OUT_VOICES:
         for word in rng.permutation(CLASSES[1:]):
             said.append(str(word))
+            clean = word_clip(str(word), voice, twin(rng), noise_level=0)  # where the word ends
+            loud = np.flatnonzero(np.abs(clean) > 0.05 * np.abs(clean).max())
+            ends.append((sum(map(len, pieces)) + loud[-1]) / RATE)
             pieces += [word_clip(str(word), voice, rng, noise_level=0.02),
                        room_noise(rng, 1.5, level=0.02)]
     files["held-out"] = write_wav(folder / "held-out.wav", np.concatenate(pieces))
-    files["said"] = said
+    files["said"], files["ends"] = said, ends
     return files
 
 
@@ -118,6 +128,16 @@ def start_microphone(page):
     page.wait_for_function(f"{ELEMENT}.ring && {ELEMENT}.ring.total > 8000")
 
 
+def hold_to_record(page, index, seconds):
+    """Hold the class's record button for `seconds`: a clip per whole second."""
+    before = count(page, index)
+    card(page, index).locator(".record").hover()
+    page.mouse.down()
+    page.wait_for_timeout(seconds * 1000)
+    page.mouse.up()
+    expect(card(page, index).locator(".count")).to_have_text(f"{before + int(seconds)} samples")
+
+
 def record_clips(page, index):
     before = count(page, index)
     card(page, index).locator(".record-clips").click()
@@ -132,15 +152,16 @@ def screenshot(page, name):
 
 
 def events(decisions, background="Background noise"):
-    """The words the element named, in order: each run of sure answers naming one word (answers
-    of the background, or not sure, separate two runs) counts once."""
-    words, previous = [], None
+    """The words the element named, in order, each with the decision that first named it: each
+    run of sure answers naming one word (answers of the background, or not sure, separate two
+    runs) counts once."""
+    named, previous = [], None
     for decision in decisions:
         label = decision["label"] if decision["sure"] and decision["label"] != background else None
         if label and label != previous:
-            words.append(label)
+            named.append((label, decision))
         previous = label
-    return words
+    return named
 
 
 # ---- the tests ---------------------------------------------------------------------------------------
@@ -162,6 +183,8 @@ def test_record_through_the_microphone_train_and_recognise_voices_never_heard(
                 assert status.startswith("Restored your project"), status
             start_microphone(page)
             record_clips(page, index)
+            if index == 0:
+                hold_to_record(page, 0, 2.5)
             if index == len(CLASSES) - 1:
                 page.fill(f"{APP} .epochs", "40")
                 page.fill(f"{APP} .learning-rate", "0.003")
@@ -185,9 +208,18 @@ def test_record_through_the_microphone_train_and_recognise_voices_never_heard(
         page.wait_for_timeout(seconds * 1000 * 0.5 + 1500)
         decisions = page.evaluate(f"{ELEMENT}.decisions")
         assert page.errors == [], page.errors
-    heard = events(decisions)
+    named = events(decisions)
+    heard = [label for label, _ in named]
     matcher = difflib.SequenceMatcher(a=sounds["said"], b=heard, autojunk=False)
-    right = sum(block.size for block in matcher.get_matching_blocks())
+    pairs = [(block.a + k, block.b + k) for block in matcher.get_matching_blocks()
+             for k in range(block.size)]
+    right = len(pairs)
+    # from the end of a word in the file to its answer on the page: the microphone started with
+    # the file, so the samples heard when the answer was asked say where in the file it was
+    delays = [named[b][1]["heard"] / RATE - sounds["ends"][a]
+              + (named[b][1]["at"] - named[b][1]["sent"]) / 1000 for a, b in pairs]
+    figures["word_end_to_answer_ms"] = {"median": float(np.median(delays)) * 1000,
+                                        "max": float(np.max(delays)) * 1000}
     figures.update({"words_said": len(sounds["said"]), "words_named": len(heard),
                     "named_in_order": right, "accuracy": right / len(sounds["said"]),
                     "false_words": len(heard) - right, "decisions": len(decisions),
@@ -225,5 +257,11 @@ def test_every_microphone_failure_is_named_and_uploads_still_work(new_page, site
     page.set_input_files(f"{APP} .class-card >> nth=0 >> .upload input", str(noise))
     expect(card(page, 0).locator(".count")).to_have_text("3 samples")
     assert card(page, 1).locator(".thumb").count() == 3
+    # at phone width: one column, nothing wider than the screen
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px at phone width"
+    screenshot(page, "sound-phone")
     assert page.errors == [], page.errors
 

@@ -10,7 +10,8 @@
 // answer to the microphone prompt; default 10). Property `nn`: a loaded nnpy client (or a promise
 // of one); without it the element uses the page's one worker, nnpy.shared(). Methods: stats() and
 // resetStats() (live-listening timings); `ready`, a promise; `history`, {loss, accuracy, valLoss,
-// valAccuracy} per epoch; `decisions`, the latest live answers ({at, label, index, p, sure}).
+// valAccuracy} per epoch; `decisions`, the latest live answers ({label, index, p, sure; at and
+// sent, performance.now() of the answer and its request; heard, the samples heard by then}).
 //
 // The microphone is heard at 16 kHz by an AudioWorklet in the audio thread; the main thread keeps
 // the last 40 seconds in a ring. All Python runs in nnpy's worker (nnpy/web/projects.py):

@@ -17,6 +17,7 @@ export const liveMethods = {
     this.predicting = true;
     const sent = performance.now();
     const heardAt = this.lastBlockAt; // when the newest of these samples arrived
+    const heard = this.ring.total; // samples heard since the microphone started
     try {
       const result = await this.request("project_listen", { project: this.handle, samples, rate: this.mic.rate });
       const now = performance.now();
@@ -26,7 +27,7 @@ export const liveMethods = {
         this.remember("latency", now - heardAt);
       }
       this.remember("classified", now);
-      this.decide(result, now);
+      this.decide(result, { at: now, sent, heard });
     } catch (error) {
       if (error.name === "RuntimeError") this.trained = false; // the classes changed: train again
       else this.setStatus(`Listening failed: ${error.name}: ${error.message}`, "error");
@@ -36,8 +37,9 @@ export const liveMethods = {
   },
 
   // An answer becomes a decision: the mean of the latest answers, a class when it is sure
-  // enough, "not sure" otherwise.
-  decide(result, now) {
+  // enough, "not sure" otherwise. `when`: {at, sent} (performance.now() of the answer and of the
+  // request) and `heard` (the samples heard when it was asked).
+  decide(result, when) {
     const classes = result.probabilities.length; // answers from before a class was added do not count
     this.answers = [...this.answers.filter((a) => a.length === classes), result.probabilities].slice(-ANSWERS_AVERAGED);
     const probabilities = result.probabilities.map((_, i) =>
@@ -46,7 +48,7 @@ export const liveMethods = {
     const label = this.classes[index] ? this.classes[index].name : result.label;
     const p = probabilities[index];
     const sure = p >= Number(this.$(".threshold").value);
-    this.decisions.push({ at: now, label, index, p, sure });
+    this.decisions.push({ ...when, label, index, p, sure });
     if (this.decisions.length > DECISIONS_KEPT) this.decisions.shift();
     this.showPrediction({ probabilities, index, label }, sure);
   },
