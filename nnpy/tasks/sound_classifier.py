@@ -51,9 +51,10 @@ def interpolate(x, positions, axis):
             + np.take_along_axis(x, high, axis) * weight)
 
 
-def augment_spectrograms(x, rng, noise=None, max_shift=8, speed=(0.8, 1.25), pitch_bands=1.5,
+def augment_spectrograms(x, rng, noise=None, max_shift=16, speed=(0.8, 1.25), pitch_bands=1.5,
                          gain_db=6.0, mix_probability=0.5):
-    """A batch of features (N, T, M), each moved by up to `max_shift` frames, sped up or slowed
+    """A batch of features (N, T, M), each moved by up to `max_shift` frames (16: 0.32 s, as far
+    as a word sits off the middle of the windows live listening hears), sped up or slowed
     down by a factor in `speed` (about its middle frame), moved up or down by up to
     `pitch_bands` mel bands, made up to `gain_db` louder or softer, and, with `mix_probability`,
     mixed with a random spectrogram of `noise` (K, T, M) at a random level."""

@@ -3,9 +3,10 @@ Chromium's fake microphone plays a .wav file this test writes from spoken words 
 tests/audio/sounds.py) and room noise. Real sounds, not tones.
 
 One browser launch plays one file, so the story is told over launches sharing one profile:
-  1-4 (a file per class, looping): the project comes back from IndexedDB each time; record 8
-      clips of the room's noise, of "yes", of "no", of "stop" through the UI ("Record 8 clips");
-      after the last one, train through the UI (curves, confusion matrix).
+  1-4 (a file per class, looping): the project comes back from IndexedDB each time; record 12
+      clips of the room's noise (and 2 more by holding the button), of "yes", of "no", of "stop"
+      through the UI ("Record 12 clips"); after the last one, train through the UI (curves,
+      confusion matrix).
   5 (a file played once): words said by voices training never heard, at other speeds and
       pitches, over louder noise; the element listens live; the words it names, in order, are
       compared with the words said: at least 90% right. Answers a second and the latency from
@@ -51,7 +52,7 @@ APP = "nnpy-sound-classifier"
 ELEMENT = f"document.querySelector('{APP}')"
 RATE = 16000
 CLASSES = ["Background noise", "yes", "no", "stop"]
-CLIPS = 8
+CLIPS = 12  # per class, set in the element's "Clips per recording"
 
 
 # ---- the fake microphone's files -----------------------------------------------------------------
@@ -140,6 +141,9 @@ def hold_to_record(page, index, seconds):
 
 def record_clips(page, index):
     before = count(page, index)
+    page.fill(f"{APP} .clip-count", str(CLIPS))
+    page.press(f"{APP} .clip-count", "Enter")
+    expect(card(page, index).locator(".record-clips")).to_have_text(f"Record {CLIPS} clips")
     card(page, index).locator(".record-clips").click()
     expect(card(page, index).locator(".count")).to_have_text(f"{before + CLIPS} samples",
                                                              timeout=30_000)
