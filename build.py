@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import argparse
 import base64
+import email.utils
 import functools
+import gzip
 import hashlib
 import http.server
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -30,6 +33,7 @@ import sys
 import tarfile
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -132,18 +136,304 @@ def build_site() -> Path:
     shutil.rmtree(SITE / "wheels", ignore_errors=True)
     (SITE / "wheels").mkdir()
     shutil.copy2(wheel, SITE / "wheels" / wheel.name)
+    write_manifest()
+    log(f"site ready in {SITE.relative_to(ROOT)} (wheel {wheel.name})")
+    return SITE
+
+
+def write_manifest() -> dict:
+    """web/nnpy-manifest.json, which nnpy.js reads beside itself (URLs in it are relative to the
+    manifest's own URL). Every file it names comes with its sha256: nnpy.js fetches it as
+    `URL?v=SHA` (so it may be cached for good) and keys its caches by it (README, "Self-hosting").
+    Once Pyodide is in the cache, `stdlib`, `numpy` (trimmed) and `nnpy` name the files the
+    page loads instead, compiled to bytecode, and `pyodide_files` once it is vendored."""
+    (wheel,) = [p for p in (SITE / "wheels").glob("nnpy-*.whl") if len(p.stem.split("-")) == 5]
     models_dir = SITE / "web" / "models"
     models = sorted(p.name for p in models_dir.glob("*.safetensors")) if models_dir.is_dir() else []
-    # nnpy.js reads this file beside itself; URLs in it are relative to the manifest's own URL.
     manifest = {
         "wheel": f"../wheels/{wheel.name}",
         "wheel_sha256": sha256_of(wheel),
         "pyodide_version": PYODIDE_VERSION,
         "models": [f"models/{name}" for name in models],
+        "model_sha256": {f"models/{name}": sha256_of(models_dir / name) for name in models},
     }
+    if (PYODIDE_CACHE / "pyodide-lock.json").exists():
+        for key, path in browser_python_files(wheel).items():
+            shutil.copy2(path, SITE / "wheels" / path.name)
+            manifest[key] = {"file": f"../wheels/{path.name}", "sha256": sha256_of(path)}
+    if is_vendored():
+        manifest["pyodide_files"] = {name: sha256_of(SITE / "pyodide" / name)
+                                     for name in PYODIDE_CORE_FILES}
     (SITE / "web" / "nnpy-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    log(f"site ready in {SITE.relative_to(ROOT)} (wheel {wheel.name})")
-    return SITE
+    return manifest
+
+
+# NumPy's files nnpy does not need in the browser, left out of the wheel the page loads:
+# tests, f2py, type stubs, C headers and static libraries, the SIMD self-test module, the test
+# extension modules (but `_multiarray_tests`: `import numpy` documents one of its functions), and
+# numpy.polynomial (nothing in NumPy imports it; a site that needs it passes
+# nnpy.load({numpy: "full"})). numpy.ma stays (np.median uses it), and numpy.fft (spectrograms).
+NUMPY_LEFT_OUT_DIRS = ("numpy/f2py/", "numpy/_pyinstaller/", "numpy/doc/", "numpy/_core/include/",
+                       "numpy/_core/lib/", "numpy/random/lib/", "numpy/random/_examples/",
+                       "numpy/polynomial/")
+NUMPY_LEFT_OUT_SUFFIXES = (".pyi", ".pxd", ".h", ".c", ".a", ".ini")
+NUMPY_LEFT_OUT_EXTENSIONS = ("_simd", "_operand_flag_tests", "_rational_tests", "_struct_ufunc_tests",
+                             "_umath_tests")
+# The build tag names the trimmed wheel apart from Pyodide's (same version, fewer files).
+NUMPY_TRIM_TAG = "0nnpytrim1"
+
+
+def numpy_file_kept(name: str) -> bool:
+    if "/tests/" in name or name.startswith(NUMPY_LEFT_OUT_DIRS) or name.endswith(NUMPY_LEFT_OUT_SUFFIXES):
+        return False
+    module = name.rsplit("/", 1)[-1].split(".")[0]
+    return not (name.endswith(".so") and module in NUMPY_LEFT_OUT_EXTENSIONS)
+
+
+def trimmed_numpy_wheel() -> Path:
+    """Pyodide's NumPy wheel (sha256 checked against pyodide-lock.json first) without what
+    `numpy_file_kept` leaves out, with a new RECORD; byte-for-byte reproducible."""
+    lock = json.loads((PYODIDE_CACHE / "pyodide-lock.json").read_text())
+    package = lock["packages"]["numpy"]
+    _vendor_package_file(package)  # (re)checks the sha256; fetches it when missing
+    source = PYODIDE_CACHE / package["file_name"]
+    name, version, *tags = source.stem.split("-")
+    target = CACHE / "numpy-trimmed" / ("-".join([name, version, NUMPY_TRIM_TAG, *tags]) + ".whl")
+    stamp = target.with_suffix(".made-from")  # the source and the rules it was trimmed with
+    made_from = json.dumps([package["sha256"], NUMPY_LEFT_OUT_DIRS, NUMPY_LEFT_OUT_SUFFIXES,
+                            NUMPY_LEFT_OUT_EXTENSIONS])
+    if target.exists() and stamp.exists() and stamp.read_text() == made_from:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".tmp-trim")
+    record_lines = []
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED,
+                                                          compresslevel=9) as dst:
+        record_name = next(n for n in src.namelist() if n.endswith(".dist-info/RECORD"))
+        for info in src.infolist():
+            if info.is_dir() or info.filename == record_name or not numpy_file_kept(info.filename):
+                continue
+            data = src.read(info)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record_lines.append(f"{info.filename},sha256={digest},{len(data)}")
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+        record_lines.append(f"{record_name},,")
+        entry = zipfile.ZipInfo(record_name, date_time=(1980, 1, 1, 0, 0, 0))
+        dst.writestr(entry, "\n".join(record_lines) + "\n", compress_type=zipfile.ZIP_DEFLATED)
+    partial.replace(target)
+    stamp.write_text(made_from)
+    log(f"trimmed NumPy: {target.name}, {target.stat().st_size:,} bytes "
+        f"(from {source.stat().st_size:,})")
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# bytecode: Python files compiled ahead of time, by the Pyodide that will run them
+
+# Pyodide's standard library and NumPy ship as source: every import in the browser compiles it
+# first, which is most of the time Python takes to start and to `import numpy`. We compile them
+# once at build time, in Node, with the very interpreter the page runs (so the bytecode matches
+# it exactly), and ship .pyc files instead of .py (as CPython's own "sourceless" distributions
+# do): tracebacks through them show no source lines.
+BYTECODE_RUNNER = r"""
+const [pyodideDir, jobsFile] = process.argv.slice(-2);
+const fs = await import("node:fs");
+const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
+const pyodide = await loadPyodide({ indexURL: pyodideDir + "/" });
+const jobs = JSON.parse(fs.readFileSync(jobsFile, "utf8"));
+for (const [i, job] of jobs.entries()) pyodide.FS.writeFile(`/tmp/in${i}.zip`, fs.readFileSync(job.source));
+pyodide.globals.set("JOBS", pyodide.toPy(jobs));
+pyodide.runPython(`
+import base64, hashlib, importlib._bootstrap_external as external, importlib.util, sys, zipfile
+
+def compile_zip(source, target, prefix, keep_source):
+    records = []
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        def write(name, data):
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o644 << 16
+            zout.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            records.append(f"{name},sha256={digest},{len(data)}")
+        record = None
+        for info in zin.infolist():
+            if info.is_dir():
+                continue
+            if info.filename.endswith(".dist-info/RECORD"):
+                record = info.filename
+                continue
+            data = zin.read(info)
+            if info.filename.endswith(".py"):
+                try:
+                    code = compile(data, prefix + info.filename, "exec", dont_inherit=True)
+                except SyntaxError:
+                    write(info.filename, data)  # not importable anyway: keep it as it was
+                    continue
+                if keep_source:  # the source stays (tracebacks show it); CPython checks the hash
+                    write(info.filename, data)
+                    folder, _, module = info.filename.rpartition("/")
+                    pyc = external._code_to_hash_pyc(code, importlib.util.source_hash(data), True)
+                    write(f"{folder}/__pycache__/{module[:-3]}.{sys.implementation.cache_tag}.pyc", bytes(pyc))
+                else:
+                    write(info.filename + "c", bytes(external._code_to_timestamp_pyc(code, 0, 0)))
+            else:
+                write(info.filename, data)
+        if record:
+            records.append(f"{record},,")
+            write(record, "\\n".join(records).encode() + b"\\n")
+
+for i, job in enumerate(JOBS):
+    compile_zip(f"/tmp/in{i}.zip", f"/tmp/out{i}.zip", job["prefix"], job["keep_source"])
+`);
+for (const [i, job] of jobs.entries()) fs.writeFileSync(job.target, pyodide.FS.readFile(`/tmp/out${i}.zip`));
+"""
+BYTECODE_VERSION = "1"  # bump when BYTECODE_RUNNER changes what it writes
+
+
+def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
+    """(source zip, target zip, path prefix at run time, keep the source?) for each: the target
+    gets every .py of the source compiled by the vendored Pyodide in Node, either instead of the
+    .py (a sourceless .pyc) or beside it (__pycache__, checked against the source's hash).
+    Skipped when up to date."""
+    todo = []
+    for source, target, prefix, keep_source in jobs:
+        stamp = target.with_name(target.name + ".made-from")
+        made_from = f"{sha256_of(source)} {prefix} {keep_source} {PYODIDE_VERSION} {BYTECODE_VERSION}"
+        if not (target.exists() and stamp.exists() and stamp.read_text() == made_from):
+            todo.append({"source": str(source), "target": str(target) + ".tmp-compile",
+                         "prefix": prefix, "keep_source": keep_source, "stamp": str(stamp),
+                         "made_from": made_from})
+    if not todo:
+        return
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("build: Node.js is needed to compile Python files for the browser")
+    jobs_file = CACHE / "bytecode-jobs.json.tmp-compile"
+    jobs_file.write_text(json.dumps(todo))
+    try:
+        log(f"compiling {', '.join(Path(job['source']).name for job in todo)} to bytecode (Node)")
+        subprocess.run([node, "--input-type=module", "-e", BYTECODE_RUNNER, str(PYODIDE_CACHE),
+                        str(jobs_file)], check=True, stdout=subprocess.DEVNULL)
+    finally:
+        jobs_file.unlink()
+    for job in todo:
+        target = Path(job["target"].removesuffix(".tmp-compile"))
+        Path(job["target"]).replace(target)
+        Path(job["stamp"]).write_text(job["made_from"])
+        log(f"compiled to bytecode: {target.name} ({target.stat().st_size:,} bytes)")
+
+
+# The modules a page starting nnpy imports from the standard library, found by doing it in Node:
+# start Pyodide, load NumPy and nnpy, then load, run and train a model through the worker's
+# Python session. Python reads the paths of what got imported from the standard library's zip.
+STDLIB_USE_RUNNER = r"""
+const [pyodideDir, numpyWheel, nnpyWheel, model, outFile] = process.argv.slice(-5);
+const fs = await import("node:fs");
+const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
+const pyodide = await loadPyodide({ indexURL: pyodideDir + "/" });
+for (const wheel of [numpyWheel, nnpyWheel]) {
+  pyodide.unpackArchive(new Uint8Array(fs.readFileSync(wheel)), "wheel", { extractDir: pyodide._api.sitepackages });
+}
+pyodide.FS.writeFile("/tmp/model.safetensors", new Uint8Array(fs.readFileSync(model)));
+const used = pyodide.runPython(`
+import importlib.abc, random, sys, tempfile  # what the worker's own snippets import
+import numpy as np
+try:
+    import nnpy.web as web  # the Python half of the worker protocol
+    session = web.Session()
+
+    def call(op, **args):
+        reply = session.dispatch(op, args)
+        if "error" in reply:
+            raise RuntimeError(f"{op}: {reply['error']}")
+        return reply["ok"]
+
+    with open("/tmp/model.safetensors", "rb") as f:
+        handle = call("load_model", data=f.read())["__model__"]
+    image = {"pixels": np.full(280 * 280 * 4, 255, np.uint8), "width": 280, "height": 280, "count": 1}
+    call("predict", model=handle, inputs=image)
+    job = call("fit_start", model=handle, inputs=image, labels=np.array([1]))
+    while not call("job_step", job=job)["done"]:
+        pass
+    call("to_bytes", model=handle)
+    call("summary", model=handle)
+except Exception as error:  # a workload that no longer runs would leave modules out silently
+    raise SystemExit(f"stdlib use: the workload stopped early ({error!r}); mend STDLIB_USE_RUNNER "
+                     "in build.py") from error
+zip_path = "/lib/python%d%d.zip/" % sys.version_info[:2]
+sorted({m.__file__[len(zip_path):] for m in list(sys.modules.values())
+        if (getattr(m, "__file__", None) or "").startswith(zip_path)})
+`).toJs();
+fs.writeFileSync(outFile, JSON.stringify(used));
+"""
+
+
+STDLIB_LEFT_OUT = "nnpy-left-out.txt"  # in the page's standard library: the modules it leaves out
+
+
+def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
+    """The compiled standard library cut to the modules a page running nnpy imports (plus the
+    __init__ of their packages); the worker mounts the whole (source) standard library on
+    demand the first time anything else is imported."""
+    models = sorted((ROOT / "web" / "models").glob("*.safetensors"), key=lambda p: p.name != "digits.safetensors")
+    target = compiled_stdlib.with_name(compiled_stdlib.name.replace(".pyc.zip", ".core.pyc.zip"))
+    stamp = target.with_name(target.name + ".made-from")
+    made_from = " ".join([*(sha256_of(p) for p in [compiled_stdlib, numpy, wheel, models[0]]),
+                          STDLIB_LEFT_OUT, BYTECODE_VERSION])
+    if target.exists() and stamp.exists() and stamp.read_text() == made_from:
+        return target
+    used_file = CACHE / "stdlib-use.json.tmp-compile"
+    log("finding the standard library modules nnpy uses (Node)")
+    subprocess.run([shutil.which("node") or "node", "--input-type=module", "-e", STDLIB_USE_RUNNER,
+                    str(PYODIDE_CACHE), str(numpy), str(wheel), str(models[0]), str(used_file)],
+                   check=True, stdout=subprocess.DEVNULL)
+    used = {name.removesuffix("c") for name in json.loads(used_file.read_text())}  # .py(c)
+    used_file.unlink()
+    for name in list(used):  # the packages they are in
+        parts = name.split("/")[:-1]
+        used |= {"/".join(parts[:i]) + "/__init__.py" for i in range(1, len(parts) + 1)}
+    partial = target.with_name(target.name + ".tmp-core")
+    left_out = set()
+    with zipfile.ZipFile(compiled_stdlib) as src, zipfile.ZipFile(partial, "w") as dst:
+        for info in src.infolist():
+            if info.filename.removesuffix("c") in used:
+                dst.writestr(info, src.read(info), compress_type=zipfile.ZIP_DEFLATED,
+                             compresslevel=9)
+            elif info.filename.endswith(".pyc"):
+                left_out.add(info.filename[:-4].removesuffix("/__init__").replace("/", "."))
+        # which imports the worker answers by mounting the whole library (not, say, `_wmi`)
+        dst.writestr(zipfile.ZipInfo(STDLIB_LEFT_OUT, date_time=(1980, 1, 1, 0, 0, 0)),
+                     "\n".join(sorted(left_out)) + "\n", compress_type=zipfile.ZIP_DEFLATED)
+    partial.replace(target)
+    stamp.write_text(made_from)
+    log(f"standard library for the page: {len(used)} modules, {target.stat().st_size:,} bytes")
+    return target
+
+
+def browser_python_files(wheel: Path) -> dict[str, Path]:
+    """What the page loads instead of source-only files: the part of the standard library nnpy
+    uses, the trimmed NumPy wheel (both sourceless) and nnpy's `wheel` (with its source),
+    compiled to bytecode (in .cache/, made when missing)."""
+    lock = json.loads((PYODIDE_CACHE / "pyodide-lock.json").read_text())
+    numpy = trimmed_numpy_wheel()
+    python = lock["info"]["python"]
+    site_packages = f"/lib/python{'.'.join(python.split('.')[:2])}/site-packages/"
+    out = CACHE / "bytecode"
+    out.mkdir(parents=True, exist_ok=True)
+    name, version, *tags = wheel.stem.split("-")
+    files = {"stdlib": out / f"python_stdlib-{python}-pyodide-{PYODIDE_VERSION}.pyc.zip",
+             "numpy": out / numpy.name.replace("-0nnpytrim", "-1nnpytrim"),
+             "nnpy": out / ("-".join([name, version, "1bytecode", *tags]) + ".whl")}
+    bytecode_compiled([
+        (PYODIDE_CACHE / "python_stdlib.zip", files["stdlib"],
+         f"/lib/python{python.replace('.', '')[:3]}.zip/", False),
+        (numpy, files["numpy"], site_packages, False),
+        (wheel, files["nnpy"], site_packages, True),
+    ])
+    files["stdlib"] = stdlib_core(files["stdlib"], numpy, wheel)
+    return files
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,6 +557,8 @@ def vendor() -> Path:
             raise VerificationError(f"vendor: REFUSED {target / package['file_name']}: bad sha256")
     log(f"pyodide {PYODIDE_VERSION} vendored in {target.relative_to(ROOT)}: "
         + ", ".join(p["name"] for p in packages))
+    if (SITE / "wheels").is_dir():
+        write_manifest()
     return target
 
 
@@ -290,14 +582,32 @@ def fetch_test_wheels() -> Path:
 # serve: a static server with the right MIME types, also used by the browser tests
 
 
+# Types worth compressing on the wire (wheels, zips and images already are).
+COMPRESSIBLE = {".js", ".mjs", ".json", ".wasm", ".html", ".css", ".svg", ".txt", ".map",
+                ".safetensors"}
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@functools.lru_cache(maxsize=64)
+def _gzipped(path: str, mtime_ns: int, size: int) -> bytes:
+    """The gzip body of a file as served (cached per version of the file)."""
+    return gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0)
+
+
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files with `application/wasm`, CORS for cross-origin embedding, and extra mounts."""
+    """Static files as a production host should serve nnpy (README, "Self-hosting"):
+    `application/wasm` (streaming compilation), `charset=utf-8` on text, gzip when the browser
+    accepts it, `Cache-Control: immutable` for URLs that name their content (`?v=SHA256`, which
+    nnpy.js adds) and `no-cache` (revalidate) for everything else; CORS for cross-origin
+    embedding; and extra mounts for tests and benchmarks."""
 
     extensions_map: ClassVar[dict[str, str]] = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm",
-        ".js": "text/javascript",
-        ".mjs": "text/javascript",
+        ".js": "text/javascript; charset=utf-8",
+        ".mjs": "text/javascript; charset=utf-8",
+        ".html": "text/html; charset=utf-8",
+        ".css": "text/css; charset=utf-8",
         ".json": "application/json",
         ".whl": "application/zip",
         ".zip": "application/zip",
@@ -316,10 +626,36 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
                     self.directory = saved
         return super().translate_path(path)
 
+    def send_head(self):
+        path = self.translate_path(self.path)
+        accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (accepts_gzip and Path(path).suffix in COMPRESSIBLE and os.path.isfile(path)):
+            return super().send_head()
+        stat = os.stat(path)
+        since = self.headers.get("If-Modified-Since")
+        if since and "If-None-Match" not in self.headers:
+            try:
+                if int(stat.st_mtime) <= email.utils.parsedate_to_datetime(since).timestamp():
+                    self.send_response(http.HTTPStatus.NOT_MODIFIED)
+                    self.end_headers()
+                    return None
+            except (TypeError, ValueError, IndexError, OverflowError):
+                pass
+        body = _gzipped(path, stat.st_mtime_ns, stat.st_size)
+        self.send_response(http.HTTPStatus.OK)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
+        self.end_headers()
+        return io.BytesIO(body)
+
     def end_headers(self) -> None:
         # Any site may embed nnpy with one <script> tag; its worker fetches from here.
         self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Cache-Control", "no-cache")  # revalidate (304) so rebuilds show up
+        versioned = "v=" in urllib.parse.urlsplit(self.path).query
+        self.send_header("Cache-Control", IMMUTABLE if versioned else "no-cache")
+        self.send_header("Vary", "Accept-Encoding")
         super().end_headers()
 
     def log_message(self, format: str, *args) -> None:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -186,8 +187,12 @@ def system_note(system):
 
 def cold_starts(browser, base_url, cold_systems, rounds, log):
     """Seconds from navigation to the first digit prediction: uncached (a fresh browser context)
-    and cached (the same page loaded again in that context)."""
-    times = {system: {"uncached": [], "cached": []} for system in cold_systems}
+    and cached (the same page loaded again in that context). Each row also holds `stages`, the
+    median seconds at which each milestone of the start was reached (for nnpy: the loading
+    stages nnpy.load reports and the ones its worker times; then "ready", "model" (loaded),
+    "predict" (first prediction) for every system); and rows `download-*` give the bytes the
+    visit transferred (bench/README.md)."""
+    reports = {system: {"uncached": [], "cached": []} for system in cold_systems}
     for _ in range(rounds):
         for system in cold_systems:
             context = browser.new_context()
@@ -198,16 +203,50 @@ def cold_starts(browser, base_url, cold_systems, rounds, log):
                 url += ("&" if "?" in url else "?") + "cold=1"
                 for state in ("uncached", "cached"):
                     page.goto(url)
-                    times[system][state].append(page.evaluate("window.coldStart"))
+                    reports[system][state].append(page.evaluate("window.coldReport()"))
             finally:
                 context.close()
     rows = []
     for state in ("uncached", "cached"):
         for system in cold_systems:
-            entry = row(f"cold-start-{state}", system, times[system][state], "s")
+            found = reports[system][state]
+            entry = row(f"cold-start-{state}", system, [r["seconds"] for r in found], "s")
+            milestones = dict.fromkeys(name for r in found for name in r["marks"])
+            entry["stages"] = {name: round(statistics.median(
+                r["marks"][name] for r in found if name in r["marks"]), 3) for name in milestones}
+            boots = [r["boot"] for r in found if r.get("boot")]
+            if boots:  # how nnpy started Python: "cold" or restored from its "snapshot"
+                entry["note"] = "Python started: " + ", ".join(
+                    f"{kind} ×{boots.count(kind)}" for kind in sorted(set(boots)))
             rows.append(entry)
-            log(f"  {entry['workload']:<22}{system:<20}{entry['value']:>12.4g} s")
+            log(f"  {entry['workload']:<22}{system:<20}{entry['value']:>12.4g} s  {entry['stages']}")
+    for state, field, workload in (("uncached", "transfer", "download-uncached"),
+                                   ("uncached", "decoded", "download-uncached-raw"),
+                                   ("cached", "transfer", "download-cached")):
+        for system in cold_systems:
+            visits = [library_files(r["resources"]) for r in reports[system][state]]
+            entry = row(workload, system, [sum(f[field] for f in v.values()) / 1e6 for v in visits],
+                        "MB")
+            entry["files"] = {name: {"transfer": f["transfer"], "encoded": f["encoded"],
+                                     "decoded": f["decoded"]} for name, f in visits[-1].items()}
+            rows.append(entry)
+            log(f"  {workload:<22}{system:<20}{entry['value']:>12.4g} MB")
     return rows
+
+
+def library_files(resources):
+    """{file name: bytes} of what the library fetched: the benchmark's own page, harness and
+    data (/bench/, /bench-data/) are left out; a file fetched twice counts twice."""
+    files = {}
+    for entry in resources:
+        path = urlsplit(entry["name"]).path
+        if path.startswith(("/bench/", "/bench-data/")):
+            continue
+        name = path.rsplit("/", 1)[-1]
+        while name in files:
+            name += "+"
+        files[name] = entry
+    return files
 
 
 # ------------------------------------------------------------------------------------ the table
@@ -217,7 +256,7 @@ def speedup(workload_rows, system, peer):
     a, b = workload_rows.get(system), workload_rows.get(peer)
     if not a or not b or a["value"] is None or b["value"] is None:
         return None
-    return a["value"] / b["value"] if a["unit"] not in ("ms", "s") else b["value"] / a["value"]
+    return a["value"] / b["value"] if a["unit"] not in ("ms", "s", "MB") else b["value"] / a["value"]
 
 
 def format_value(entry):
@@ -246,6 +285,17 @@ def table(rows):
             ratio = speedup(found, a, b)
             cells.append("—" if ratio is None else f"{ratio:.2f}×")
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def stage_table(rows):
+    """The cold starts' milestones: seconds from navigation, median over page loads."""
+    lines = []
+    for entry in rows:
+        if entry.get("stages"):
+            visit = entry["workload"].removeprefix("cold-start-")
+            steps = ", ".join(f"{name} {seconds:.2f}" for name, seconds in entry["stages"].items())
+            lines.append(f"- {entry['system']}, {visit}: {steps}")
     return "\n".join(lines)
 
 
@@ -318,7 +368,8 @@ def main(argv=None):
                 system.close()
         server.shutdown()
     Path(args.out).write_text(json.dumps(rows, indent=1) + "\n")
-    print(f"\n{table(rows)}\n\nNotes:\n{notes(rows)}\n")
+    print(f"\n{table(rows)}\n\nCold-start milestones (s):\n{stage_table(rows)}\n\n"
+          f"Notes:\n{notes(rows)}\n")
     log(f"wrote {args.out}")
     return 0
 

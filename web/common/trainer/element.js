@@ -82,6 +82,9 @@ export class TrainerElement extends HTMLElement {
   async start() {
     try {
       this.client = await (this.givenClient || nnpy.shared());
+      if (!this.givenClient) { // if the page's Python crashes, reopen the autosaved project in a new one
+        this.client.addEventListener("crash", () => this.start(), { once: true });
+      }
       await this.restoreOrStart(this.readyText);
     } catch (error) {
       this.setStatus(`Could not start Python: ${error.name}: ${error.message}`, "error");

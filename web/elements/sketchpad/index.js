@@ -104,6 +104,10 @@ class SketchpadElement extends HTMLElement {
     this._status("Loading…");
     try {
       const nn = await (this.client || nnpy.shared());
+      if (nn !== this.watched) { // if its Python crashes, load the model again in a new one
+        nn.addEventListener("crash", () => this._load(), { once: true });
+        this.watched = nn;
+      }
       const model = await nn.loadModel(this.modelURL);
       if (token !== this._loading) return model.dispose();
       if (this.model) this.model.dispose();

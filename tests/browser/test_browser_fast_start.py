@@ -1,0 +1,278 @@
+"""How nnpy starts, visit after visit, in Chromium: a first visit boots Python cold and stores a
+snapshot of the interpreter; the next restores it; an upgrade, a damaged entry or a browser
+without Cache Storage all fall back to a cold start and the page still works. `nn.info.boot`
+says which path ran. No timings here: the bench (bench/README.md) measures them.
+"""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import LOAD_TIMEOUT_MS
+from test_browser_pyodide_suite import run_unit_suite
+
+import build
+
+LOAD = """async (options) => {
+    window.nn = await nnpy.load(options || {});
+    return nn.info;
+}"""
+
+# Two random draws of every kind a session makes: the random module, NumPy, the OS source.
+DRAWS = """nn.exec(`import os, random
+[random.random(), float(np.random.default_rng().random()), os.urandom(8).hex()]`)"""
+
+# A drawn "7" predicted through the page API: the page works end to end.
+PREDICT = """async () => {
+    const canvas = document.getElementById("canvas");
+    const context = canvas.getContext("2d");
+    context.fillStyle = "black";
+    context.fillRect(0, 0, 280, 280);
+    context.strokeStyle = "white";
+    context.lineWidth = 22;
+    context.lineCap = "round";
+    context.beginPath();
+    context.moveTo(70, 60);
+    context.lineTo(210, 62);
+    context.lineTo(120, 230);
+    context.stroke();
+    const model = await nn.loadModel("/web/models/digits.safetensors");
+    return (await model.predict(canvas)).label;
+}"""
+
+# Browser objects through Python's `js` module, fetch and asyncio: they must work in a session
+# that made a snapshot as in one restored from it.
+BROWSER_FROM_PYTHON = """nn.exec(`import js, asyncio
+from pyodide.http import pyfetch
+manifest = await (await pyfetch("/web/nnpy-manifest.json")).json()
+await asyncio.sleep(0.01)
+[len(js.performance.getEntriesByType("resource")) > 0, js.performance.now() > 0,
+ "wheel" in manifest, js.self.location.origin.startswith("http")]`)"""
+
+SNAPSHOT_KEYS = """async () => {
+    const cache = await caches.open("nnpy-snapshot");
+    return (await cache.keys()).map((request) => new URL(request.url).searchParams.get("key"));
+}"""
+
+
+@pytest.fixture
+def visit(new_page, site_url):
+    """visit(page=None, **load_options) -> (page, nn.info): open the test page and nnpy.load();
+    the same `page` again is a repeat visit (same browser profile, same caches)."""
+
+    def open_and_load(page=None, **options):
+        page = page or new_page()
+        page.set_default_timeout(LOAD_TIMEOUT_MS)
+        page.goto(site_url + "_test/pages/blank.html")
+        return page, page.evaluate(LOAD, options)
+
+    return open_and_load
+
+
+def wait_for_snapshot(page, key_part=""):
+    """Until exactly one snapshot is stored (stored after load() resolves), under a key that
+    contains `key_part`; returns the key."""
+    page.wait_for_function("""async (part) => {
+        const cache = await caches.open("nnpy-snapshot");
+        const keys = await cache.keys();
+        return keys.length === 1 && keys[0].url.includes(encodeURIComponent(part));
+    }""", arg=key_part, polling=200)
+    (key,) = page.evaluate(SNAPSHOT_KEYS)
+    return key
+
+
+def test_a_first_visit_boots_cold_and_a_repeat_visit_restores_the_snapshot(visit):
+    page, first = visit()
+    assert first["boot"] == "cold" and first["cacheStorage"] is True
+    assert first["numpyWheel"] == "trimmed" and first["numpy"] == "2.0.2"
+    assert page.evaluate(BROWSER_FROM_PYTHON) == [True] * 4
+    key = wait_for_snapshot(page)
+    assert key.startswith("pyodide-0.27.7/nnpy-0.1.0/"), key
+    page, second = visit(page)
+    assert second["boot"] == "snapshot"
+    assert (second["python"], second["numpy"], second["gemm"]) == (
+        first["python"], first["numpy"], first["gemm"])
+    assert page.evaluate(PREDICT) == "7"
+    assert page.evaluate(BROWSER_FROM_PYTHON) == [True] * 4
+    # the files came from Cache Storage, checked against their sha256: nothing refetched
+    wheel_fetches = page.evaluate("""nn.exec(`import js
+[e.name for e in js.performance.getEntriesByType("resource") if e.name.split("?")[0].endswith(".whl")]`)""")
+    assert wheel_fetches == []
+    assert page.errors == [] and page.blocked == []
+
+
+def test_random_numbers_differ_between_restored_sessions(visit):
+    page, info = visit()
+    cold = page.evaluate(DRAWS)
+    wait_for_snapshot(page)
+    draws = []
+    for _ in range(2):
+        page, info = visit(page)
+        assert info["boot"] == "snapshot"
+        draws.append(page.evaluate(DRAWS))
+    for kind in range(3):  # random.random, NumPy's default_rng, os.urandom
+        values = [cold[kind], draws[0][kind], draws[1][kind]]
+        assert len(set(values)) == 3, (kind, values)
+
+
+def test_a_new_version_ignores_and_replaces_the_stored_snapshot(visit):
+    page, _ = visit()
+    old_key = wait_for_snapshot(page, "nnpy-0.1.0/")
+    # the site upgrades nnpy: the next visit gets a nnpy.js of another version
+    page.context.route("**/web/nnpy.js", lambda route: route.fulfill(
+        response=route.fetch(),
+        body=route.fetch().text().replace('const VERSION = "0.1.0"', 'const VERSION = "0.1.1"')))
+    page, info = visit(page)
+    assert info["boot"] == "cold", "a snapshot of another version must not be restored"
+    new_key = wait_for_snapshot(page, "nnpy-0.1.1/")  # the old one is gone: one entry
+    assert new_key != old_key and "nnpy-0.1.1/" in new_key
+    page, info = visit(page)
+    assert info["boot"] == "snapshot"
+    assert page.evaluate(PREDICT) == "7"
+
+
+@pytest.mark.parametrize("damage", ["flipped bytes", "not a snapshot"])
+def test_a_damaged_snapshot_means_a_cold_start_and_is_replaced(visit, damage):
+    page, _ = visit()
+    key = wait_for_snapshot(page)
+    # "flipped bytes" in Python's memory (the header stays valid, so only the stored sha256
+    # can tell); "not a snapshot": a wrong magic number under a matching sha256 (the damage
+    # happened before it was stored), which Pyodide refuses to restore
+    page.evaluate("""async (damage) => {
+        const cache = await caches.open("nnpy-snapshot");
+        const [request] = await cache.keys();
+        const response = await cache.match(request);
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        const headers = new Headers(response.headers);
+        if (damage === "flipped bytes") {
+            for (let i = 1; i <= 64; i++) bytes[bytes.length - i * 65537] ^= 0x5a;
+        } else {
+            bytes[0] ^= 0xff; // the magic number
+            const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+            headers.set("x-nnpy-sha256", Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""));
+        }
+        await cache.put(request, new Response(bytes, { headers }));
+    }""", damage)
+    page, info = visit(page)
+    assert info["boot"] == "cold"
+    assert page.evaluate(PREDICT) == "7"
+    assert wait_for_snapshot(page) == key  # a sound one stored again
+    page, info = visit(page)
+    assert info["boot"] == "snapshot"
+    assert page.errors == []
+
+
+def test_a_damaged_cached_wheel_is_downloaded_again(visit):
+    page, _ = visit()
+    wait_for_snapshot(page)
+    damaged = page.evaluate("""async () => {
+        const cache = await caches.open("nnpy-files");
+        const requests = (await cache.keys()).filter((r) => r.url.includes("/nnpy-"));
+        for (const request of requests) await cache.put(request, new Response(new Uint8Array(100)));
+        return requests.map((r) => r.url);
+    }""")
+    assert len(damaged) == 1, damaged
+    page, info = visit(page)
+    assert info["boot"] == "snapshot"  # the snapshot does not hold nnpy: it stays sound
+    assert page.evaluate("nn.exec('import nnpy.browser; 6 * 7')") == 42
+    assert page.evaluate(PREDICT) == "7"
+    # downloaded again, and the cache holds the real wheel again
+    manifest = page.evaluate("fetch('/web/nnpy-manifest.json').then((r) => r.json())")
+    stored = page.evaluate("""async (url) => {
+        const response = await (await caches.open("nnpy-files")).match(url);
+        const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await response.arrayBuffer()));
+        return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    }""", damaged[0])
+    assert stored == manifest["nnpy"]["sha256"]
+
+
+def test_snapshot_false_neither_uses_nor_makes_one(visit):
+    page, info = visit(snapshot=False)
+    assert info["boot"] == "cold"
+    page.wait_for_timeout(1000)  # time a snapshot would have taken to be stored
+    assert page.evaluate(SNAPSHOT_KEYS) == []
+
+
+def test_the_trimmed_numpy_names_what_it_leaves_out_and_full_numpy_has_it(visit):
+    page, info = visit(snapshot=False)
+    error = page.evaluate("""nn.exec("import numpy.polynomial").then(() => null,
+        (e) => ({name: e.name, message: e.message}))""")
+    assert error["name"] == "ModuleNotFoundError" and 'numpy: "full"' in error["message"]
+    assert page.evaluate("nn.exec('float(np.median(np.arange(5.0)) + np.fft.fft(np.ones(4)).real[0])')") == 6.0
+    page, info = visit(page, snapshot=False, numpy="full")
+    assert info["numpyWheel"] == "full"
+    assert page.evaluate("nn.exec('import numpy.polynomial; numpy.polynomial.Polynomial([1, 2])(3)')") == 7.0
+
+
+def test_preloaded_models_download_while_python_starts(visit):
+    page, _ = visit(snapshot=False, preload=["/web/models/digits.safetensors"])
+    loaded_at = page.evaluate("performance.now()")
+    assert page.evaluate(PREDICT) == "7"
+    fetches = page.evaluate("""performance.getEntriesByType("resource")
+        .filter((e) => e.name.endsWith("/web/models/digits.safetensors"))
+        .map((e) => ({start: e.startTime, end: e.responseEnd}))""")
+    assert len(fetches) == 1, fetches  # loadModel used the preloaded download
+    assert fetches[0]["start"] < loaded_at
+
+
+def test_the_rest_of_the_standard_library_loads_on_first_use(visit):
+    page, _ = visit(snapshot=False)
+    result = page.evaluate("""nn.exec(`import os, sys
+before = os.path.exists("/lib/python_stdlib_full.zip")
+import email.parser, xml.dom.minidom, codecs
+message = email.parser.Parser().parsestr("Subject: hi" + chr(10) * 2 + "body")
+text = "é".encode("cp1252")  # a codec only the full library has
+try:
+    import tkinter  # not in Pyodide at all: still an ordinary ModuleNotFoundError
+    missing = None
+except ModuleNotFoundError as error:
+    missing = error.name
+[before, os.path.exists("/lib/python_stdlib_full.zip"), sys.modules["email"].__file__,
+ message["Subject"], list(text), missing]`)""")
+    before, after, email_file, subject, text, missing = result
+    assert (before, after) == (False, True)
+    assert email_file.startswith("/lib/python_stdlib_full.zip/")
+    assert (subject, text, missing) == ("hi", [0xE9], "tkinter")
+
+
+def test_without_cache_storage_nnpy_starts_and_works(site_url, tmp_path):
+    """A site on plain http (not localhost) has no Cache Storage (nor crypto.subtle): nnpy
+    starts cold every time, and works."""
+    port = re.search(r":(\d+)/", site_url).group(1)
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(build.ROOT)!r})
+import build
+from playwright.sync_api import sync_playwright
+with sync_playwright() as playwright:
+    options = {{"args": [*build.CHROMIUM_FLAGS,
+                        "--host-resolver-rules=MAP nnpy.example 127.0.0.1, MAP * ~NOTFOUND"]}}
+    if executable := build.find_browser():
+        options["executable_path"] = executable
+    browser = playwright.chromium.launch(**options)
+    page = browser.new_page()
+    page.set_default_timeout({LOAD_TIMEOUT_MS})
+    result = []
+    for _ in range(2):
+        page.goto("http://nnpy.example:{port}/_test/pages/blank.html")
+        info = page.evaluate({LOAD!r}, {{}})
+        result.append([info["boot"], info["cacheStorage"], page.evaluate("typeof caches"),
+                       page.evaluate({PREDICT!r})])
+    print(json.dumps(result))
+"""
+    # its own browser: the host-resolver rule is a launch flag
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    visits = json.loads(done.stdout.strip().splitlines()[-1])
+    assert visits == [["cold", False, "undefined", "7"]] * 2
+
+
+def test_the_unit_suite_passes_in_a_restored_interpreter(visit, site_url):
+    page, _ = visit()
+    wait_for_snapshot(page)
+    page, info = visit(page)
+    assert info["boot"] == "snapshot"
+    run_unit_suite(page, site_url, "pyodide-suite-restored.txt")
