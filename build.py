@@ -6,7 +6,7 @@
     python build.py serve [--port N] # build, vendor if needed, serve dist/site on 127.0.0.1
     python build.py test [ARGS...]   # install test needs, build, vendor, run pytest (all tiers)
     python build.py bench [ARGS...]  # benchmarks vs TF.js, ConvNetJS, PyTorch (bench/README.md)
-    python build.py fuzz [--count N] # N generated/mutated files through every reader (nnpy/testing/fuzz.py)
+    python build.py fuzz [--count N] # N generated/mutated files through every file reader
 
 Longer than 400 lines because it is the one entry point for every step from source to site (each
 command a section, each on one screen). Standard library only; `pip` and `npm` are run as
@@ -777,10 +777,12 @@ def _fuzz_limits() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (FUZZ_MEMORY, FUZZ_MEMORY))
 
 
-def fuzz(count: int, chunk: int, seed: str) -> int:
+def fuzz(count: int, chunk: int, seed: str, jobs: int) -> int:
     """`count` mutated and generated files through the readers, `chunk` per subprocess (300 MB of
-    address space, 1 s per input). Prints the counts; failing inputs go to .cache/fuzz-failures/."""
+    address space, 1 s of CPU per input), `jobs` at a time. Prints the counts; failing inputs go
+    to .cache/fuzz-failures/ (input N of seed S is the same input on every run)."""
     import time
+    from concurrent.futures import ThreadPoolExecutor
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
            "PYTHONWARNINGS": "ignore"}
     worker = [sys.executable, "-m", "nnpy.testing.fuzz", "--seeds", str(FUZZ_SEEDS),
@@ -790,28 +792,33 @@ def fuzz(count: int, chunk: int, seed: str) -> int:
     totals = {"inputs": 0, "accepted": 0, "refused": 0, "failed": 0, "slowest_ms": 0.0,
               "slowest": None, "peak_mb": 0.0}
     failures, began = [], time.monotonic()
-    for start in range(0, count, chunk):
+
+    def run_chunk(start: int) -> tuple[int, subprocess.CompletedProcess]:
         size = min(chunk, count - start)
-        done = subprocess.run([*worker, "--start", str(start), "--count", str(size), "--seed", seed],
-                              check=False, env=env, cwd=ROOT, capture_output=True, text=True,
-                              preexec_fn=_fuzz_limits, timeout=60 + 2 * size)
-        if done.returncode != 0:  # the process itself died: count its whole chunk as failed
-            totals["inputs"] += size
-            totals["failed"] += size
-            failures.append(f"chunk {start}: exit {done.returncode}: {done.stderr[-500:]}")
-            continue
-        counts = json.loads(done.stdout.strip().splitlines()[-1])
-        failures += counts.pop("failures")
-        for key in ("inputs", "accepted", "refused", "failed"):
-            totals[key] += counts[key]
-        if counts["slowest_ms"] > totals["slowest_ms"]:
-            totals["slowest_ms"], totals["slowest"] = counts["slowest_ms"], counts["slowest"]
-        totals["peak_mb"] = max(totals["peak_mb"], counts["peak_mb"])
-        log(f"fuzz: {totals['inputs']:,}/{count:,} inputs, {totals['failed']} untyped failures, "
-            f"{time.monotonic() - began:.0f} s")
+        return size, subprocess.run(
+            [*worker, "--start", str(start), "--count", str(size), "--seed", seed], check=False,
+            env=env, cwd=ROOT, capture_output=True, text=True, preexec_fn=_fuzz_limits)
+
+    with ThreadPoolExecutor(jobs) as pool:
+        for start, (size, done) in zip(range(0, count, chunk),
+                                       pool.map(run_chunk, range(0, count, chunk))):
+            if done.returncode != 0:  # the process itself died: count its whole chunk as failed
+                totals["inputs"] += size
+                totals["failed"] += size
+                failures.append(f"chunk {start}: exit {done.returncode}: {done.stderr[-500:]}")
+                continue
+            counts = json.loads(done.stdout.strip().splitlines()[-1])
+            failures += counts.pop("failures")
+            for key in ("inputs", "accepted", "refused", "failed"):
+                totals[key] += counts[key]
+            if counts["slowest_ms"] > totals["slowest_ms"]:
+                totals["slowest_ms"], totals["slowest"] = counts["slowest_ms"], counts["slowest"]
+            totals["peak_mb"] = max(totals["peak_mb"], counts["peak_mb"])
+            log(f"fuzz: {totals['inputs']:,}/{count:,} inputs, {totals['failed']} untyped "
+                f"failures, {time.monotonic() - began:.0f} s")
     log(f"fuzz: {totals['inputs']:,} inputs: {totals['refused']:,} refused (ModelFormatError), "
         f"{totals['accepted']:,} accepted, {totals['failed']:,} untyped failures; slowest "
-        f"{totals['slowest_ms']:.1f} ms ({totals['slowest']}); peak memory "
+        f"{totals['slowest_ms']:.1f} ms of CPU ({totals['slowest']}); peak memory "
         f"{totals['peak_mb']:.0f} MB; {time.monotonic() - began:.0f} s")
     for failure in failures[:50]:
         log(f"  {failure}")
@@ -833,6 +840,7 @@ def main(argv: list[str] | None = None) -> int:
     fuzz_parser.add_argument("--count", type=int, default=1_000_000)
     fuzz_parser.add_argument("--chunk", type=int, default=20_000)
     fuzz_parser.add_argument("--seed", default="0")
+    fuzz_parser.add_argument("--jobs", type=int, default=1)
     argv = sys.argv[1:] if argv is None else argv
     # "test" and "bench" hand every further argument, options too, to pytest / bench.py
     if argv and argv[0] == "test" and argv[1:2] not in (["-h"], ["--help"]):
@@ -847,7 +855,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "serve":
         serve(args.port)
     elif args.command == "fuzz":
-        return fuzz(args.count, args.chunk, args.seed)
+        return fuzz(args.count, args.chunk, args.seed, args.jobs)
     return 0
 
 

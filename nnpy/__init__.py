@@ -6,12 +6,13 @@
     model.compile(optimizer=optimizers.Adam(0.05), loss="binary_crossentropy", metrics=["accuracy"])
 
 The library: `layers`, `losses`, `optimizers`, `callbacks`, `initializers`, `data`, the model
-(`Sequential`, and `Model` for graphs), `saving` (model files), `backend` (where matrix products run), `tasks` (whole jobs
+(`Sequential`, and `Model` for graphs), `saving` (model files), `export` (to TF.js and Keras;
+`nnpy.torch`, imported on its own, bridges to PyTorch), `backend` (where matrix products run), `tasks` (whole jobs
 such as an image-classifier project) and `testing` (gradient checks). `nnpy.web` is the Python half
 of the browser worker's protocol; only the worker imports it.
 """
 
-from . import backend, callbacks, data, initializers, layers, losses, optimizers, saving
+from . import backend, callbacks, data, export, initializers, layers, losses, optimizers, saving
 from .callbacks import EarlyStopping, History, LambdaCallback
 from .errors import ModelFormatError, NnpyError, ShapeError, TrainingDivergedError
 from .functional import Model
@@ -34,6 +35,7 @@ __all__ = [
     "backend",
     "callbacks",
     "data",
+    "export",
     "initializers",
     "layers",
     "load_model",

@@ -3,7 +3,8 @@
 Parameters are named `"{layer index}.{key}"` (e.g. `"0.kernel"`); optimizers and model files use
 the same names. `fit_iter` is the training loop as a generator (one log dict per batch and one per
 epoch) so a caller such as the browser worker can report progress and stop at any batch; `fit`
-simply drives it."""
+simply drives it. Longer than 400 lines because Sequential is one class (building, checking its
+arguments and data, training, inference, description) best read in one place."""
 
 import numpy as np
 
@@ -33,6 +34,8 @@ class Sequential:
         self.dtype = np.float32
         for layer in layers or []:
             self.add(layer)
+        if self.input_shape and self.layers:  # as in Keras: an Input makes the weights at once
+            self.build()
 
     # ---- building -------------------------------------------------------------------------
     def add(self, layer):
@@ -47,6 +50,11 @@ class Sequential:
             raise TypeError(f"{type(layer).__name__} joins several inputs, which a stack cannot "
                             "give it; describe the graph with nnpy.Model(inputs, outputs)")
         self.layers.append(layer)
+        if len(self.layers) > 1 and all(earlier.built for earlier in self.layers[:-1]):
+            # added to a built stack: build the newcomer alone, leaving the others' weights be
+            layer.build(self.layers[-2].output_shape, np.random.default_rng([self.seed,
+                                                                            len(self.layers)]))
+            layer.input_grad = True
 
     @property
     def built(self):
@@ -271,15 +279,20 @@ class Sequential:
                  augment=None):
         """Train, yielding `{"kind": "batch", ...}` after every batch and `{"kind": "epoch", ...}`
         (with validation metrics) after every epoch. Closing the generator stops training.
-        `augment(x_batch, rng) -> x_batch` may transform each training batch."""
+        `augment(x_batch, rng) -> x_batch` may transform each training batch. Every argument and
+        all the data are checked here, at the call, before the generator takes a step."""
         self._require_compiled()
         epochs = validation.integer(epochs, "epochs", "fit", minimum=0, example=10)
         batch_size = validation.integer(batch_size, "batch_size", "fit", example=32)
         initial_epoch = validation.integer(initial_epoch, "initial_epoch", "fit", minimum=0)
         x = self._as_input(x)
-        y = self._as_targets(y, x)
-        x, y, val_x, val_y = self._split(x, y, validation_split, validation_data)
+        data = self._split(x, self._as_targets(y, x), validation_split, validation_data)
         rng = np.random.default_rng(self.seed if seed is None else seed)
+        return self._fit_steps(*data, epochs, batch_size, shuffle, rng, callbacks, initial_epoch,
+                               augment)
+
+    def _fit_steps(self, x, y, val_x, val_y, epochs, batch_size, shuffle, rng, callbacks,
+                   initial_epoch, augment):
         self.history = callbacks_module.History()
         callback_list = [self.history, *(callbacks or [])]
         for callback in callback_list:
@@ -409,7 +422,13 @@ class Sequential:
         return self
 
     def save(self, path, include_optimizer=False):
-        """One .safetensors file, written atomically (see nnpy.saving)."""
+        """One .safetensors file, written atomically (see nnpy.saving); a path ending in .keras
+        is a Keras 3 archive instead (see nnpy.saving.keras)."""
+        if str(path).endswith(".keras"):
+            from .saving.keras import save_keras
+
+            save_keras(self, path)
+            return
         save_model(self, path, include_optimizer=include_optimizer)
 
     def to_bytes(self, include_optimizer=False):

@@ -176,7 +176,8 @@ class Optimizer:
         config = dict(config)
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
-            schedule = SCHEDULES.get(lr.get("class_name")) if isinstance(lr.get("class_name"), str) else None
+            name = lr.get("class_name")
+            schedule = SCHEDULES.get(name) if isinstance(name, str) else None
             if schedule is None or not isinstance(lr.get("config"), dict):
                 raise ValueError(f"unknown learning-rate schedule {lr.get('class_name')!r}; "
                                  f"known: {sorted(SCHEDULES)}")
@@ -296,6 +297,6 @@ def get(optimizer):
 def from_json(entry):
     """An optimizer from `to_json()` output: {"class_name": ..., "config": {...}}."""
     name = entry.get("class_name") if isinstance(entry, dict) else None
-    if not isinstance(name, str) or name not in CLASSES or not isinstance(entry.get("config"), dict):
+    if not (isinstance(name, str) and name in CLASSES and isinstance(entry.get("config"), dict)):
         raise ValueError(f"unknown optimizer {name!r}; known: {sorted(CLASSES)}")
     return CLASSES[name].from_config(entry["config"])

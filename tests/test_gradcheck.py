@@ -45,6 +45,10 @@ LAYER_CASES = {
         (7, 6, 3), 2),
     "DepthwiseConv2D-multiplier": (lambda: layers.DepthwiseConv2D((2, 3), depth_multiplier=2,
                                                                   use_bias=False), (5, 5, 2), 2),
+    "SeparableConv2D-same": (lambda: layers.SeparableConv2D(3, 3, padding="same"), (5, 4, 2), 2),
+    "SeparableConv2D-stride2-multiplier-relu": (
+        lambda: layers.SeparableConv2D(2, (3, 2), strides=2, depth_multiplier=2, activation="relu"),
+        (7, 6, 2), 2),
     "Conv1D-valid": (lambda: layers.Conv1D(3, 3), (7, 2), 2),
     "Conv1D-same-stride2-relu": (lambda: layers.Conv1D(2, 4, strides=2, padding="same",
                                                        activation="relu"), (9, 3), 2),
@@ -91,6 +95,18 @@ def test_layer_gradients_match_finite_differences(case):
             layer.rng = np.random.default_rng(7)
     errors = check_layer(layer, x, training=True, before_forward=before)
     assert max(errors.values()) <= TOLERANCE, errors
+
+
+@pytest.mark.parametrize("case", sorted(LAYER_CASES))
+def test_weight_shapes_are_what_build_makes(case):
+    """Model files are checked against `weight_shapes` before anything is built: it must say
+    exactly which arrays `build` will make."""
+    factory, shape, _ = LAYER_CASES[case]
+    layer = factory()
+    expected = layer.weight_shapes(shape)
+    layer.build(shape, np.random.default_rng(0))
+    made = {key: value.shape for store in (layer.params, layer.state) for key, value in store.items()}
+    assert made == expected
 
 
 def test_gradcheck_detects_a_wrong_backward():

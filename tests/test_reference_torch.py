@@ -254,6 +254,29 @@ def test_depthwise_conv2d_matches_torch_grouped_convolution(rng, stride, padding
     _close(grads["bias"], tb.grad)
 
 
+@pytest.mark.parametrize("stride, padding", [(1, "same"), (2, "valid")])
+def test_separable_conv2d_matches_torch_depthwise_then_pointwise(rng, stride, padding):
+    layer = layers.SeparableConv2D(4, 3, strides=stride, padding=padding, depth_multiplier=2,
+                                   activation="relu")
+    x = rng.standard_normal((2, 7, 8, 3))
+    y, dx, grads, r = _run(layer, x)
+    tx = _leaf(x)
+    td, tp, tb = (_leaf(layer.params[key]) for key in ("depthwise_kernel", "pointwise_kernel",
+                                                        "bias"))
+    nchw = tx.permute(0, 3, 1, 2)
+    if padding == "same":
+        top, bottom = _same_padding(7, 3, stride)
+        left, right = _same_padding(8, 3, stride)
+        nchw = F.pad(nchw, (left, right, top, bottom))
+    spatial = F.conv2d(nchw, td.permute(2, 3, 0, 1).reshape(6, 1, 3, 3), stride=stride, groups=3)
+    ty = F.relu(F.conv2d(spatial, tp.permute(3, 2, 0, 1), tb)).permute(0, 2, 3, 1)
+    (ty * torch.tensor(r)).sum().backward()
+    _close(y, ty)
+    _close(dx, tx.grad)
+    for key, leaf in (("depthwise_kernel", td), ("pointwise_kernel", tp), ("bias", tb)):
+        _close(grads[key], leaf.grad)
+
+
 def test_zero_padding_matches_torch_pad(rng):
     x = rng.standard_normal((2, 3, 4, 2))
     y, dx, _, r = _run(layers.ZeroPadding2D(((0, 1), (2, 1))), x)

@@ -239,3 +239,15 @@ def test_public_api_names():
     for name in ("Sequential", "load_model", "ModelFormatError", "TrainingDivergedError",
                  "EarlyStopping", "History"):
         assert hasattr(nnpy, name)
+
+
+def test_a_sequential_that_starts_with_input_is_built_at_construction():
+    model = nnpy.Sequential([layers.Input((3,)), layers.Dense(4), layers.Dense(2)], seed=0)
+    assert model.built and set(model.parameters()) == {"0.kernel", "0.bias", "1.kernel", "1.bias"}
+    kernel = model.parameters()["0.kernel"].copy()
+    model.add(layers.Dense(5))  # built alone: the earlier weights stay
+    assert model.built and model.parameters()["2.kernel"].shape == (2, 5)
+    np.testing.assert_array_equal(model.parameters()["0.kernel"], kernel)
+    assert model.predict(np.zeros((1, 3))).shape == (1, 5)
+    lazy = nnpy.Sequential([layers.Dense(4)])  # no Input: built by the first call, as before
+    assert not lazy.built and lazy.parameters() == {}

@@ -12,7 +12,7 @@
 // <nnpy-sound-classifier>) are ES modules under elements/, imported from here when their tag is on
 // the page; they all share one worker, `nnpy.shared()`.
 //
-// Longer than our ~400-line guide on purpose: a classic script cannot import, so everything the
+// Longer than 400 lines because a classic script cannot import, so everything the
 // one-tag API needs synchronously (the client, the Model, turning an image into pixels, IndexedDB)
 // lives in this file; everything else is a module that takes these from `window.nnpy`.
 (function (root) {
@@ -326,13 +326,16 @@
       return this.request("exec", { source: String(source) });
     }
 
-    /** A model from a URL, a File/Blob, an ArrayBuffer/typed array, or "indexeddb://NAME". */
+    /** A model from a URL, a File/Blob, an ArrayBuffer/typed array, or "indexeddb://NAME".
+     *  A URL ending in .json is a TF.js layers model (e.g. a Teachable Machine export): its
+     *  weight shards and metadata.json are fetched from beside it. */
     async loadModel(source) {
       let bytes;
       if (typeof source === "string" && source.startsWith("indexeddb://")) {
         bytes = await loadSaved(savedName(source));
       } else if (typeof source === "string" || source instanceof URL) {
         const url = new URL(source, root.document ? document.baseURI : this.baseURL);
+        if (url.pathname.endsWith(".json")) return this._loadTfjs(url);
         const early = this.preloaded.get(url.href);
         this.preloaded.delete(url.href);
         bytes = await (await (early || fetchURL(url))).arrayBuffer();
@@ -346,6 +349,28 @@
         throw new TypeError("loadModel expects a URL, a File/Blob, an ArrayBuffer or 'indexeddb://NAME'");
       }
       return this.request("load_model", { data: new Uint8Array(bytes) });
+    }
+
+    /** model.json, the shards its weightsManifest names and (if there) metadata.json, all
+     *  fetched here and handed to the worker as bytes. */
+    async _loadTfjs(url) {
+      const fetchBytes = async (where) => new Uint8Array(await (await fetchURL(where)).arrayBuffer());
+      const modelJson = await fetchBytes(url);
+      let manifest = [];
+      try {
+        manifest = JSON.parse(new TextDecoder().decode(modelJson)).weightsManifest || [];
+      } catch (error) {
+        // not JSON: the worker says what is wrong with it
+      }
+      const paths = new Set();
+      for (const group of Array.isArray(manifest) ? manifest : []) {
+        for (const path of Array.isArray(group && group.paths) ? group.paths : []) paths.add(String(path));
+      }
+      const shards = {};
+      await Promise.all([...paths].map(async (path) => { shards[path] = await fetchBytes(new URL(path, url)); }));
+      const metadataResponse = await fetch(new URL("metadata.json", url)).catch(() => null);
+      const metadata = metadataResponse && metadataResponse.ok ? new Uint8Array(await metadataResponse.arrayBuffer()) : null;
+      return this.request("load_tfjs", { model_json: modelJson, shards, metadata });
     }
 
     /** Names of the models saved in this browser ("indexeddb://NAME" without the prefix). */
@@ -417,8 +442,15 @@
       return { url, bytes: bytes.byteLength };
     }
 
-    /** Offer the model to the user as a .safetensors download. */
+    /** Offer the model to the user as a .safetensors download; download("tfjs") offers a
+     *  TF.js layers model instead (model.json and weights.bin) for tf.loadLayersModel. */
     async download(filename = "model.safetensors") {
+      if (filename === "tfjs") {
+        const { model_json: modelJson, weights } = await this._call("to_tfjs");
+        downloadBytes(new TextEncoder().encode(modelJson), "model.json");
+        downloadBytes(weights, "weights.bin");
+        return;
+      }
       downloadBytes(await this.toBytes(), filename);
     }
 

@@ -2,7 +2,7 @@
 
 from .activations import GELU, LeakyReLU, Linear, ReLU, ReLU6, Sigmoid, Softmax, Tanh
 from .base import LAYERS, Input, Layer, Node
-from .conv import Conv2D, DepthwiseConv2D
+from .conv import Conv2D, DepthwiseConv2D, SeparableConv2D
 from .dense import Dense
 from .merge import Add, Concatenate
 from .normalization import BatchNorm, BatchNormalization
@@ -66,6 +66,7 @@ __all__ = [
     "ReLU",
     "ReLU6",
     "Reshape",
+    "SeparableConv2D",
     "Sigmoid",
     "Softmax",
     "Tanh",

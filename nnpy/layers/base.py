@@ -38,7 +38,8 @@ class Layer:
             LAYERS[cls.__name__] = cls
 
     def __init__(self, name=None):
-        self.name = validation.optional_name(name, type(self).__name__) or type(self).__name__.lower()
+        kind = type(self).__name__
+        self.name = validation.optional_name(name, kind) or kind.lower()
         self.params = {}
         self.grads = {}
         self.state = {}

@@ -281,3 +281,70 @@ class DepthwiseConv2D(_Windowed):
             "bias_initializer": self.bias_initializer,
             "name": self.name,
         }
+
+
+class SeparableConv2D(Layer):
+    """(N, H, W, C) -> (N, H', W', filters): a DepthwiseConv2D (each channel on its own) and then
+    a 1x1 Conv2D that mixes the channels (Xception's factorised convolution: kh*kw*C*M + C*M*F
+    weights instead of Conv2D's kh*kw*C*F). depthwise_kernel (kh, kw, C, M), pointwise_kernel
+    (1, 1, C*M, filters), bias (filters,); the two stages are the layers above, run in turn."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", depth_multiplier=1,
+                 activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 pointwise_initializer="glorot_uniform", bias_initializer="zeros", name=None):
+        super().__init__(name)
+        self.depthwise = DepthwiseConv2D(kernel_size, strides, padding, depth_multiplier,
+                                         use_bias=False,
+                                         depthwise_initializer=depthwise_initializer)
+        self.pointwise = Conv2D(filters, 1, activation=activation, use_bias=use_bias,
+                                kernel_initializer=pointwise_initializer,
+                                bias_initializer=bias_initializer)
+        self.keys = {"depthwise_kernel": (self.depthwise, "kernel"),
+                     "pointwise_kernel": (self.pointwise, "kernel")}
+        if use_bias:
+            self.keys["bias"] = (self.pointwise, "bias")
+
+    def compute_output_shape(self, input_shape):
+        spatial = self.depthwise.compute_output_shape(input_shape)
+        return self.pointwise.compute_output_shape(spatial)
+
+    def weight_shapes(self, input_shape):
+        spatial = self.depthwise.compute_output_shape(input_shape)
+        shapes = {"depthwise_kernel": self.depthwise.weight_shapes(input_shape)["kernel"],
+                  **self.pointwise.weight_shapes(spatial)}    # pointwise (1, 1, C*M, F), bias
+        shapes["pointwise_kernel"] = shapes.pop("kernel")
+        return shapes
+
+    def build(self, input_shape, rng=None):
+        self.weight_shapes(input_shape)
+        super().build(input_shape, rng)
+        self.depthwise.build(self.input_shape, rng)
+        self.pointwise.build(self.depthwise.output_shape, rng)
+        self.params = {key: layer.params[name] for key, (layer, name) in self.keys.items()}
+
+    def forward(self, x, training=False):
+        for key, (layer, name) in self.keys.items():  # an optimizer or a load may replace arrays
+            layer.params[name] = self.params[key]
+        self.depthwise.input_grad = self.input_grad
+        return self.pointwise.forward(self.depthwise.forward(x, training), training)
+
+    def backward(self, dy):
+        dx = self.depthwise.backward(self.pointwise.backward(dy))
+        self.grads = {key: layer.grads[name] for key, (layer, name) in self.keys.items()}
+        return dx
+
+    def get_config(self):
+        depthwise, pointwise = self.depthwise.get_config(), self.pointwise.get_config()
+        return {
+            "filters": pointwise["filters"],
+            "kernel_size": depthwise["kernel_size"],
+            "strides": depthwise["strides"],
+            "padding": depthwise["padding"],
+            "depth_multiplier": depthwise["depth_multiplier"],
+            "activation": pointwise["activation"],
+            "use_bias": pointwise["use_bias"],
+            "depthwise_initializer": depthwise["depthwise_initializer"],
+            "pointwise_initializer": pointwise["kernel_initializer"],
+            "bias_initializer": pointwise["bias_initializer"],
+            "name": self.name,
+        }

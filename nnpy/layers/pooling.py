@@ -14,7 +14,7 @@ class _Pool2D(_Windowed):
         super().__init__(name)
         where = type(self).__name__
         self.window = validation.pair(pool_size, "pool_size", where)
-        self.strides = validation.pair(strides, "strides", where) if strides is not None else self.window
+        self.strides = self.window if strides is None else validation.pair(strides, "strides", where)
         self.padding = _check_padding(padding, where)
 
     def _channels_out(self, channels_in):

@@ -28,6 +28,7 @@ from .safetensors import (
 
 FORMAT_VERSION = 1  # bump when a reader of the old format could no longer load the new one
 OPTIMIZER_PREFIX = "optimizer."
+MAX_LAYERS = 10_000  # far more than any model nnpy trains; bounds the time a config can cost
 MODELS = {}  # class name -> model class, for rebuilding a model from a file's config
 
 
@@ -134,9 +135,15 @@ def _rebuild(config):
     if model_class is None:
         raise ModelFormatError(f"'nnpy.config' describes a {short_repr(name)} model; this nnpy "
                                f"rebuilds {', '.join(sorted(MODELS))}")
+    entries = config.get("layers")
+    if isinstance(entries, list) and len(entries) > MAX_LAYERS:
+        raise ModelFormatError(f"'nnpy.config' lists {len(entries)} layers, more than the "
+                               f"{MAX_LAYERS} nnpy loads: the file is damaged or not a model")
     if config.get("input_shape") is None:
         raise ModelFormatError("'nnpy.config' has no input_shape, so its weights cannot be "
                                "checked; re-save the model after building it")
+    if config.get("layers") == []:
+        raise ModelFormatError("'nnpy.config' has no layers: a model file holds at least one")
     try:  # layers are made, their arguments checked, but no weight is allocated
         return model_class.from_config(config, build=False)
     except Exception as err:
@@ -192,11 +199,14 @@ def _matched_state(model, expected, tensors):
             f"its weights do not belong to its 'nnpy.config'"
         )
     remedy = "the weights do not fit the file's own architecture"
-    _check_shapes(model, {name: shape for name, shape in expected.items()}, tensors, remedy)
+    _check_shapes(model, expected, tensors, remedy)
     weights = {name: _as_model_dtype(model, name, tensors[name]) for name in expected}
-    for index, layer in enumerate(model.layers):
-        own = {name.partition(".")[2]: value for name, value in weights.items()
-               if name.partition(".")[0] == str(index)}
+    by_layer = {}  # layer index -> {key: array}
+    for name, value in weights.items():
+        index, _, key = name.partition(".")
+        by_layer.setdefault(int(index), {})[key] = value
+    for index, own in by_layer.items():
+        layer = model.layers[index]
         try:
             layer.check_weights(own)
         except ValueError as err:
@@ -213,8 +223,8 @@ def _as_model_dtype(model, name, value):
     with np.errstate(over="ignore", invalid="ignore"):
         value = value.astype(model.dtype, copy=False)
     if not np.isfinite(value).all():
-        raise ModelFormatError(f"{_with_layer(model, name)} holds NaN or infinite values (or "
-                               f"values too large for {np.dtype(model.dtype)}); the file is damaged")
+        raise ModelFormatError(f"{_with_layer(model, name)} holds NaN or infinite values (or values "
+                               f"too large for {np.dtype(model.dtype)}); the file is damaged")
     return value
 
 
@@ -284,16 +294,18 @@ def _input_spec(metadata, input_shape):
         if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
             raise ModelFormatError(f"'nnpy.input' {key} must be a positive integer, got "
                                    f"{short_repr(value)}")
-    image = len(input_shape) == 3
-    contradicted = [key for key, value in sizes.items()
-                    if (input_shape[INPUT_SPEC_AXES[key]] != value if image else True)]
-    if sizes and not image and math.prod(sizes.values()) == math.prod(input_shape) \
-            and len(sizes) == 3:
-        contradicted = []  # an image flattened into a vector input
+    if len(input_shape) == 3:  # an image input (H, W, C)
+        contradicted = [key for key, value in sizes.items()
+                        if input_shape[INPUT_SPEC_AXES[key]] != value]
+    elif sizes and not (len(sizes) == 3 and math.prod(sizes.values()) == math.prod(input_shape)):
+        contradicted = list(sizes)  # any other input takes a whole image flattened, or none
+    else:
+        contradicted = []
     if contradicted:
         described = ", ".join(f"{key} {sizes[key]}" for key in contradicted)
         raise ModelFormatError(f"'nnpy.input' says {described}, but the model's input shape is "
-                               f"{tuple(input_shape)}; the input description belongs to another model")
+                               f"{tuple(input_shape)}; the input description belongs to another "
+                               f"model")
     scale = spec.get("scale", [0, 1])
     if not (isinstance(scale, str) or (isinstance(scale, list) and len(scale) == 2 and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -312,78 +324,3 @@ def _load_optimizer_state(model, state):
             f"the saved optimizer state does not fit {type(optimizer).__name__}: {err}; "
             f"load the model and compile it again to start the optimizer afresh"
         ) from err
-
-
-# --------------------------------------------------------------------------- weights from elsewhere
-
-
-def load_weights_by_name(model, source, name_map=None):
-    """Fill a built model from any safetensors file, e.g. weights trained with PyTorch.
-
-    `name_map` says which file tensor fills which model tensor:
-    - None: the names are the same;
-    - a dict {file name: model name}: only the listed tensors are read;
-    - a callable (file name, array) -> (model name, array), or None to skip that tensor; this is
-      where layouts are converted, e.g. with `torch_to_nnpy`:
-
-          names = {"0.weight": "0.kernel", "0.bias": "0.bias"}
-          load_weights_by_name(model, "torch.safetensors",
-                               lambda name, array: (names[name], torch_to_nnpy(name, array)))
-
-    Every model tensor must be filled, so a half-loaded model never passes silently.
-    Returns the model.
-    """
-    with errors_name_the_file(source):
-        tensors, _ = decode_safetensors(source_bytes(source))
-        state = model.state_dict()
-        if not state:
-            raise ValueError("the model has no tensors to fill yet: call model.build(input_shape)")
-        renamed = _renamed(tensors, name_map)
-        unknown = [name for name in renamed if name not in state]
-        if unknown:
-            raise ModelFormatError(
-                f"the file (after name_map) holds {_listing(unknown)}, which the model lacks; "
-                f"its tensors are {_listing(state, limit=20)}"
-            )
-        missing = [_with_layer(model, name) for name in state if name not in renamed]
-        if missing:
-            raise ModelFormatError(
-                f"nothing in the file fills {_listing(missing)}; map a file tensor to each "
-                f"(or build a model with exactly the file's tensors)"
-            )
-        remedy = "PyTorch Linear and Conv2d weights need nnpy.saving.torch_to_nnpy in name_map"
-        model.load_state_dict(_cast_to_fit(model, renamed, remedy))
-        return model
-
-
-def _renamed(tensors, name_map):
-    """{model name: array} from the file's tensors, following `name_map`."""
-    if name_map is None:
-        return tensors
-    if isinstance(name_map, dict):
-        absent = [name for name in name_map if name not in tensors]
-        if absent:
-            raise ModelFormatError(f"the file has no tensor {_listing(absent)} (a name_map key)")
-        pairs = ((model_name, tensors[name]) for name, model_name in name_map.items())
-    else:
-        pairs = filter(None, (name_map(name, array) for name, array in tensors.items()))
-    renamed = {}
-    for model_name, array in pairs:
-        if model_name in renamed:
-            raise ModelFormatError(f"name_map sends two file tensors to {model_name!r}")
-        renamed[model_name] = np.asarray(array)
-    return renamed
-
-
-def torch_to_nnpy(name, array):
-    """One PyTorch tensor in nnpy's layout, judged by its name and rank.
-
-    PyTorch puts output channels first: Linear weight (out, in), Conv2d weight (out, in, kh, kw).
-    nnpy follows Keras and puts them last: Dense kernel (in, out), Conv2D kernel (kh, kw, in, out).
-    Biases and BatchNorm vectors have the same layout in both, so they pass through unchanged.
-    """
-    array = np.asarray(array)
-    if name.endswith("weight") and array.ndim >= 2:
-        spatial = range(2, array.ndim)
-        array = array.transpose(*spatial, 1, 0)  # (out, in, *k) -> (*k, in, out)
-    return array.copy(order="C")

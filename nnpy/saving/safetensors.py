@@ -152,7 +152,12 @@ def _parse_header(view):
     return header
 
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A JSON string, or an unterminated one running to the end of the text (which JSON refuses
+# anyway): so a match always ends the scan of its quote and the regex stays linear, where
+# retrying from each escaped quote of an unterminated string would take quadratic time.
+_NESTING_STEP = np.zeros(256, dtype=np.int64)
+_NESTING_STEP[[ord("["), ord("{")]], _NESTING_STEP[[ord("]"), ord("}")]] = 1, -1
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 
 
 def parse_json(text, what, object_pairs_hook=None):
@@ -165,9 +170,7 @@ def parse_json(text, what, object_pairs_hook=None):
     escaped "\\u005b" in a metadata string is a bracket only once that string is parsed in turn,
     which is why every JSON metadata value goes through here too."""
     structure = _JSON_STRING.sub("", text).encode("ascii", "ignore")
-    brackets = np.frombuffer(structure, dtype=np.uint8)
-    steps = np.isin(brackets, (ord("["), ord("{"))).astype(np.int64) - np.isin(
-        brackets, (ord("]"), ord("}")))
+    steps = _NESTING_STEP[np.frombuffer(structure, dtype=np.uint8)]  # +1 opens, -1 closes
     if steps.size and np.cumsum(steps).max() > MAX_NESTING:
         raise ModelFormatError(
             f"{what} is JSON nested more than {MAX_NESTING} levels deep (a real one nests at "

@@ -150,11 +150,23 @@ class ClassifierProject:
     def train_iter(self, epochs=20, learning_rate=1e-3, batch_size=16, validation_split=0.2,
                    patience=8, restart=False):
         """Train (or continue training) on every sample, yielding fit_iter's log dicts. A new
-        model starts when the classes changed since the last training or when `restart`."""
+        model starts when the classes changed since the last training or when `restart`.
+        The arguments are checked before anything changes (the model is kept on a bad one)."""
+        where = "train_iter"
+        validation.integer(epochs, "epochs", where, minimum=0, example=20)
+        validation.integer(batch_size, "batch_size", where, example=16)
+        validation.integer(patience, "patience", where, minimum=0, example=8)
+        validation.number(learning_rate, "learning_rate", where, low=0)
+        validation.number(validation_split, "validation_split", where, low=0, high=1,
+                          low_open=True, high_open=True)
         counts = self.counts()
         if min(counts) < 2:
             empty = [self.class_names[i] for i, c in enumerate(counts) if c < 2]
             raise ValueError(f"record at least 2 samples for every class first: {', '.join(empty)}")
+        return self._train_steps(epochs, learning_rate, batch_size, validation_split, patience,
+                                 restart)
+
+    def _train_steps(self, epochs, learning_rate, batch_size, validation_split, patience, restart):
         x, y = self.dataset()
         if restart or not self.trained:
             self.model = self.default_model()
@@ -216,8 +228,9 @@ class ClassifierProject:
                                    "a model file is opened with nnpy.load_model instead")
         version = metadata.get("nnpy.project_format", "1")  # files before the key existed: 1
         if version != str(PROJECT_FORMAT):
-            raise ModelFormatError(f"this project was saved in project format {short_repr(version)}; "
-                                   f"this nnpy reads format {PROJECT_FORMAT}: upgrade nnpy")
+            raise ModelFormatError(f"this project was saved in project format "
+                                   f"{short_repr(version)}; this nnpy reads format "
+                                   f"{PROJECT_FORMAT}: upgrade nnpy")
         info = parse_json(metadata["nnpy.project"], "'nnpy.project' metadata (the project)")
         project = cls._from_info(info)
         shape, dtype = project.sample_spec()

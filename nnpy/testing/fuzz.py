@@ -8,16 +8,17 @@ anything else (another exception, a hang, running out of memory) is a bug.
 
 The suite runs a few hundred inputs through hypothesis (tests/saving/test_fuzz.py); `python
 build.py fuzz` runs a million, in subprocesses with memory and time limits, calling `main` here.
+Longer than 400 lines because it is the whole fuzzer in one place: readers, seeds, mutations,
+generators and the chunk runner, each a section.
 """
 
 import argparse
+import copy
 import hashlib
 import json
 import math
 import os
 import random
-import resource
-import signal
 import sys
 import time
 import traceback
@@ -145,7 +146,7 @@ INTERESTING = [0, 1, -1, 2, 3, 7, 255, 2**31, 2**32 + 1, 2**53, 2**63, 2**64, -2
                "", "4", "x" * 300, "same", "valid", "relu", "Dense", "Adam", "\u005b",
                True, False, None, [], {}, [0], [1, 1], [2**63], [4.5], ["4"], [True], [-1, 2],
                {"a": 1}, [[[[[]]]]], {"class_name": "Dense", "config": {"units": 15000}}]
-METADATA_JSON = ("nnpy.config", "nnpy.labels", "nnpy.input", "nnpy.project")
+METADATA_JSON = ("nnpy.config", "nnpy.labels", "nnpy.input", "nnpy.card", "nnpy.project")
 
 
 def _split(data):
@@ -167,15 +168,17 @@ def _join(header, body, rng):
     return len(text).to_bytes(8, "little") + text + body
 
 
-def _nodes(value, path=()):
+def _nodes(root):
     """Every (path, value) inside a JSON value, the root included."""
-    yield path, value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _nodes(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _nodes(item, (*path, index))
+    found, stack = [], [((), root)]
+    while stack:
+        path, value = stack.pop()
+        found.append((path, value))
+        if isinstance(value, dict):
+            stack.extend(((*path, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*path, index), item) for index, item in enumerate(value))
+    return found
 
 
 def _replace(root, path, new):
@@ -202,10 +205,10 @@ def _json_edit(header, rng):
             root = json.loads(metadata[where])
         except (ValueError, RecursionError):
             return header
-    path, value = rng.choice(list(_nodes(root)))
+    path, value = rng.choice(_nodes(root))
     choice = rng.random()
     if choice < 0.6:
-        new = rng.choice(INTERESTING)
+        new = copy.deepcopy(rng.choice(INTERESTING))  # never share (and later edit) a constant
     elif choice < 0.75 and isinstance(value, (int, float)) and not isinstance(value, bool):
         new = rng.choice([value + 1, value - 1, -value, value * 1000, value // 2 if
                           isinstance(value, int) else value / 2])
@@ -267,7 +270,7 @@ def mutate(data, rng, seeds=None):
     if kind < 0.23:
         return bytes(data) + bytes(rng.randrange(256) for _ in range(rng.choice([1, 8, 100])))
     if kind < 0.26:
-        value = rng.choice([0, 1, 7, header_end - 8 + 1, header_end - 9, 2**63, 2**64 - 1,
+        value = rng.choice([0, 1, 7, header_end - 7, max(header_end - 9, 0), 2**63, 2**64 - 1,
                             len(data), 99_999_999])
         return value.to_bytes(8, "little", signed=False) + bytes(data[8:])
     parts = _split(data)
@@ -375,14 +378,16 @@ def make_input(seeds, rng):
         return generate_header(rng), "safetensors"
     if kind < 0.12:
         data, reader = generate_model(rng), "model"
-    else:
-        reader, data = seeds[rng.choice(list(seeds))]
+    else:  # large seeds (the shipped digits model is 460 KB) cost more: pick them less often
+        names = list(seeds)
+        weights = [1 / max(1, len(seeds[name][1]) // 8192) ** 0.5 for name in names]
+        reader, data = seeds[rng.choices(names, weights)[0]]
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
         data = mutate(data, rng, seeds)
     return data, reader
 
 
-# --------------------------------------------------------------------------- one chunk, in a subprocess
+# --------------------------------------------------------------------------- one chunk (a process)
 
 
 class Timeout(BaseException):
@@ -390,29 +395,34 @@ class Timeout(BaseException):
 
 
 def _alarm(signum, frame):
-    raise Timeout("the input took longer than the time limit")
+    raise Timeout("the input took longer than the time limit (CPU time)")
 
 
 def run_chunk(seeds, start, count, seed, failures, time_limit=1.0):
-    """Run `count` inputs (the `start`-th on of the stream `seed` makes); returns the counts."""
-    signal.signal(signal.SIGALRM, _alarm)
+    """Run `count` inputs (the `start`-th on of the stream `seed` makes); returns the counts.
+    Time is CPU time (the limit is a profiling timer): on a busy machine wall time would
+    count the other processes too."""
+    import resource  # here, not at the top: a browser has neither, and needs only the readers
+    import signal
+
+    signal.signal(signal.SIGPROF, _alarm)
     counts = {"inputs": 0, "accepted": 0, "refused": 0, "failed": 0, "slowest_ms": 0.0,
               "slowest": None, "failures": []}
     for number in range(start, start + count):
         rng = random.Random(f"{seed}-{number}")
         data, reader = make_input(seeds, rng)
-        began = time.perf_counter()
+        began = time.process_time()
         try:
-            signal.setitimer(signal.ITIMER_REAL, time_limit)
+            signal.setitimer(signal.ITIMER_PROF, time_limit)
             outcome = run_one(reader, data)
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        except BaseException as error:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(signal.ITIMER_PROF, 0)
+        except BaseException as error:  # every other outcome is a failure
+            signal.setitimer(signal.ITIMER_PROF, 0)
             if isinstance(error, KeyboardInterrupt):
                 raise
             outcome = "failed"
             counts["failures"].append(_save_failure(failures, reader, data, number, error))
-        elapsed = 1000 * (time.perf_counter() - began)
+        elapsed = 1000 * (time.process_time() - began)
         counts["inputs"] += 1
         counts[outcome] += 1
         if elapsed > counts["slowest_ms"]:

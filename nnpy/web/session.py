@@ -17,6 +17,7 @@ It needs no JavaScript: pure Python + NumPy, so it is tested in CPython like the
 
 import ast
 import inspect
+import json
 import time
 import traceback
 
@@ -215,6 +216,18 @@ class Session:
 
     def op_load_model(self, data):
         return nnpy.load_model(bytes(data))
+
+    def op_load_tfjs(self, model_json, shards, metadata=None):
+        """A TF.js layers model (a Teachable Machine export, say) from the files the page
+        fetched: model.json, {path: bytes} of its shards, and metadata.json or None."""
+        return nnpy.saving.read_tfjs(bytes(model_json),
+                                     {str(path): bytes(data) for path, data in shards.items()},
+                                     None if metadata is None else bytes(metadata))
+
+    def op_to_tfjs(self, model):
+        """The model as a TF.js layers model: {"model_json": text, "weights": bytes}."""
+        document, weights = nnpy.saving.tfjs_artifacts(self.model(model))
+        return {"model_json": json.dumps(document), "weights": weights}
 
     def op_predict(self, model, inputs):
         net = self.model(model)

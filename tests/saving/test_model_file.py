@@ -3,6 +3,8 @@
 import json
 import os
 import random
+import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -148,6 +150,78 @@ MALFORMED_MODELS = {
 }
 
 
+def set_layer(index, **changes):
+    return edit_config(lambda c: c["layers"][index]["config"].update(changes))
+
+
+def set_tensor(name, index, value):
+    def edit(tensors, metadata):
+        tensors[name].reshape(-1)[index] = value
+    return edit
+
+
+def set_optimizer(**changes):
+    return edit_config(lambda c: c["compile"]["optimizer"]["config"].update(changes))
+
+
+INCONSISTENT_MODELS = {
+    "input_shape 4.5": (edit_config(lambda c: c.update(input_shape=[4.5, 4, 2])),
+                        "input_shape must hold integers"),
+    "input_shape '4'": (edit_config(lambda c: c.update(input_shape=["4", 4, 2])),
+                        "input_shape must hold integers"),
+    "input_shape true": (edit_config(lambda c: c.update(input_shape=[True, 4, 2])),
+                         "input_shape must hold integers"),
+    "input_shape 0": (edit_config(lambda c: c.update(input_shape=[0, 4, 2])),
+                      "input_shape must hold positive integers"),
+    "input_shape missing": (edit_config(lambda c: c.pop("input_shape")), "has no input_shape"),
+    "input_shape huge": (edit_config(lambda c: c.update(input_shape=[2**20, 2**20, 2])),
+                         "values per example"),
+    "strides 0": (set_layer(0, strides=[0, 1]),
+                  r"at layer 0 \(Conv2D\).*strides must be a positive integer"),
+    "strides negative": (set_layer(0, strides=-2), r"at layer 0 \(Conv2D\).*strides"),
+    "kernel_size 4.5": (set_layer(0, kernel_size=4.5), r"at layer 0 \(Conv2D\).*kernel_size"),
+    "Dense(0)": (set_layer(3, units=0), r"at layer 3 \(Dense\).*units must be a positive integer"),
+    "Dense(2.5)": (set_layer(3, units=2.5), r"at layer 3 \(Dense\).*units"),
+    "BatchNorm epsilon negative": (set_layer(1, epsilon=-1), r"at layer 1 .*epsilon must be"),
+    "BatchNorm epsilon 0": (set_layer(1, epsilon=0), r"at layer 1 .*epsilon must be"),
+    "Softmax axis": (edit_config(lambda c: c["layers"].append(
+        {"class_name": "Softmax", "config": {"axis": 5}})),
+        r"layer 4 \(Softmax\): Softmax axis 5 is out of range"),
+    "labels length": (lambda t, m: m.update({"nnpy.labels": '["cat", "dog"]'}),
+                      "'nnpy.labels' names 2 classes but the model has 3 outputs"),
+    "input spec height": (lambda t, m: m.update({"nnpy.input": '{"height": 28, "width": 4}'}),
+                          r"'nnpy.input' says height 28, but the model's input shape is \(4, 4, 2\)"),
+    "input spec channels": (lambda t, m: m.update({"nnpy.input": '{"channels": 3}'}),
+                            "'nnpy.input' says channels 3"),
+    "input spec size 0": (lambda t, m: m.update({"nnpy.input": '{"height": 0}'}),
+                          "'nnpy.input' height must be a positive integer"),
+    "input spec scale": (lambda t, m: m.update({"nnpy.input": '{"scale": [0]}'}),
+                         "'nnpy.input' scale must be"),
+    "NaN weight": (set_tensor("3.kernel", 5, np.nan),
+                   r"'3.kernel' \(layer 3, Dense 'dense'\) holds NaN or infinite values"),
+    "Inf weight": (set_tensor("0.bias", 1, -np.inf), "'0.bias' .* holds NaN or infinite"),
+    "weight too large for float32": (lambda t, m: t.update(
+        {"3.bias": np.array([1e300, 0, 0])}), "'3.bias' .*too large for float32"),
+    "NaN running mean": (set_tensor("1.running_mean", 0, np.nan), "'1.running_mean' .* NaN"),
+    "negative variance": (set_tensor("1.running_var", 2, -0.5),
+                          r"layer 1 \(BatchNormalization .*running_var holds negative variances"),
+    "learning rate string": (set_optimizer(learning_rate="fast"),
+                             "compile settings.*Adam: learning_rate must be a number"),
+    "learning rate negative": (set_optimizer(learning_rate=-1), "learning_rate must be a finite"),
+    "learning rate schedule": (set_optimizer(learning_rate={"class_name": "Warp", "config": {}}),
+                               "unknown learning-rate schedule 'Warp'"),
+    "optimizer beta": (set_optimizer(beta_1=2), "beta_1 must be a finite number"),
+    "loss unknown": (edit_config(lambda c: c["compile"].update(loss="hinge")), "unknown loss"),
+    "layer entry list": (edit_config(lambda c: c["layers"].__setitem__(0, [1])),
+                         r"at layer 0 \(not a JSON object\)"),
+    "layer config list": (edit_config(lambda c: c["layers"][0].update(config=[1])),
+                          r"at layer 0 \(Conv2D\)"),
+    "class name not a string": (edit_config(lambda c: c["layers"][0].update(class_name=[1])),
+                                r"at layer 0 \(\[1\]\)"),
+}
+MALFORMED_MODELS.update(INCONSISTENT_MODELS)
+
+
 @pytest.mark.parametrize("edit, match", MALFORMED_MODELS.values(), ids=MALFORMED_MODELS.keys())
 def test_malformed_model_raises_a_specific_model_format_error(model_file, edit, match):
     with pytest.raises(ModelFormatError, match=match):
@@ -159,6 +233,118 @@ def test_optimizer_state_that_does_not_fit_is_a_model_format_error():
     damaged = edited(data, lambda t, m: t.update({"optimizer.iterations": np.arange(3)}))
     with pytest.raises(ModelFormatError, match="optimizer state does not fit Adam"):
         saving.load_model(damaged)
+
+
+OPTIMIZER_SLOTS = {
+    "slot of the wrong shape": ({"optimizer.m.0.kernel": np.zeros((2, 2), np.float32)},
+                                (r"'m.0.kernel' is float32 of shape \(2, 2\); the parameter "
+                                r"'0.kernel' needs floats of shape \(3, 3, 2, 3\)")),
+    "slot of the wrong dtype": ({"optimizer.v.3.bias": np.zeros(3, np.int32)},
+                                "'v.3.bias' is int32 .* needs floats"),
+    "slot of no parameter": ({"optimizer.m.9.kernel": np.zeros(3, np.float32)},
+                             "'m.9.kernel' is not a slot of Adam"),
+    "slot Adam lacks": ({"optimizer.velocity.0.bias": np.zeros(3, np.float32)},
+                        "'velocity.0.bias' is not a slot of Adam"),
+    "NaN slot": ({"optimizer.m.0.bias": np.full(3, np.nan, np.float32)}, "'m.0.bias' holds NaN"),
+    "iterations float": ({"optimizer.iterations": np.array(2.5)},
+                         "'iterations' must be one non-negative integer"),
+    "iterations negative": ({"optimizer.iterations": np.array(-3)}, "'iterations' must be"),
+}
+
+
+@pytest.mark.parametrize("tensors, match", OPTIMIZER_SLOTS.values(), ids=OPTIMIZER_SLOTS.keys())
+def test_optimizer_slots_that_do_not_fit_are_a_model_format_error(tensors, match):
+    data = saving.model_to_bytes(trained_model(), include_optimizer=True)
+    with pytest.raises(ModelFormatError, match="saved optimizer state does not fit Adam: " + match):
+        saving.load_model(edited(data, lambda t, m: t.update(tensors)))
+
+
+def tiny_file(config, tensors=None):
+    metadata = {"nnpy.format": "1", "nnpy.config": json.dumps(config)}
+    return saving.encode_safetensors(tensors or {}, metadata)
+
+
+def sequential(entries, input_shape):
+    return {"class_name": "Sequential", "input_shape": input_shape, "layers": entries}
+
+
+def test_a_tiny_file_asking_for_a_huge_layer_is_refused_fast_without_allocating():
+    """Dense(15000) on 15,000 inputs is 900 MB of weights the ~200-byte file does not hold: the
+    architecture's shapes are checked against the file before any weight exists."""
+    data = tiny_file(sequential([{"class_name": "Dense", "config": {"units": 15000}}], [15000]))
+    assert len(data) < 300
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(ModelFormatError, match="lacks '0.kernel'"):
+            saving.load_model(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 0.5
+    assert peak < 5_000_000
+
+
+def test_a_huge_layer_whose_header_claims_its_tensors_is_refused_without_allocating():
+    kernel = {"dtype": "F32", "shape": [15000, 15000], "data_offsets": [0, 900_000_000]}
+    config = json.dumps(sequential([{"class_name": "Dense", "config": {"units": 15000,
+                                                                        "use_bias": False}}],
+                                   [15000]))
+    header = json.dumps({"0.kernel": kernel,
+                         "__metadata__": {"nnpy.format": "1", "nnpy.config": config}}).encode()
+    started = time.perf_counter()
+    with pytest.raises(ModelFormatError, match="truncated"):
+        saving.load_model(len(header).to_bytes(8, "little") + header)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_finding_the_broken_layer_is_linear_in_the_number_of_layers():
+    entries = [{"class_name": "ReLU", "config": {}}] * 3000
+    data = tiny_file(sequential([*entries, {"class_name": "Dense", "config": {"units": -1}}], [4]))
+    started = time.perf_counter()
+    with pytest.raises(ModelFormatError, match=r"at layer 3000 \(Dense\)"):
+        saving.load_model(data)
+    assert time.perf_counter() - started < 2.0  # rebuilding every prefix took 12.7 s
+
+
+@pytest.mark.parametrize("key", ["nnpy.config", "nnpy.labels", "nnpy.input"])
+def test_escaped_brackets_nesting_deep_in_a_metadata_string_are_refused(model_file, key):
+    """"\u005b" x 3000 is 3000 opening brackets once the metadata string is parsed: counted on
+    the decoded text, before the parse that crashed the browser's interpreter."""
+    config = json.dumps(sequential([{"class_name": "Flatten", "config": {}}], [2]))
+    header_text = json.dumps({"__metadata__": {"nnpy.format": "1", "nnpy.config": config,
+                                               key: "\u005b" * 3000}})
+    header = header_text.replace("\\\\u005b", "\\u005b").encode()  # escaped once, not twice
+    header += b" " * (-len(header) % 8)
+    data = len(header).to_bytes(8, "little") + header
+    assert saving.decode_safetensors(data)[1][key] == "[" * 3000
+    with pytest.raises(ModelFormatError, match=f"'{key}' metadata .*nested more than 64 levels"):
+        saving.load_model(edited(model_file, lambda t, m: m.update({key: "[" * 3000})))
+    with pytest.raises(ModelFormatError, match="nested more than 64 levels"):
+        saving.load_model(data)
+
+
+def test_labels_holding_brackets_are_text_not_nesting(model_file):
+    labels = ["[" * 100, "]" * 100, '{"a": [[[']
+    loaded = saving.load_model(edited(model_file, lambda t, m: m.update(
+        {"nnpy.labels": json.dumps(labels)})))
+    assert loaded.labels == labels
+
+
+def test_a_damaged_weight_byte_is_reported_by_the_checksum(model_file):
+    assert b'"nnpy.sha256":"' in model_file
+    damaged = bytearray(model_file)
+    damaged[-5] ^= 0x10  # a bit of the last weight: a valid float either way
+    with pytest.raises(ModelFormatError, match="the file is damaged: its tensor data does not "
+                                               "match the SHA-256 checksum"):
+        saving.load_model(bytes(damaged))
+
+
+def test_a_file_without_a_checksum_still_loads(model_file):
+    tensors, metadata = saving.decode_safetensors(model_file)
+    unchecked = saving.encode_safetensors(tensors, metadata)
+    assert b"nnpy.sha256" not in unchecked
+    assert saving.load_model(unchecked).labels == ["cat", "dog", "émeu"]
 
 
 def test_model_errors_name_the_file(tmp_path, model_file):
@@ -293,3 +479,10 @@ def test_load_weights_by_name_copies_an_nnpy_model_into_a_fresh_twin(model_file)
     np.testing.assert_array_equal(twin.forward(model_inputs()), source.forward(model_inputs()))
     with pytest.raises(ValueError, match="model.build"):
         saving.load_weights_by_name(Sequential([layers.Dense(3)]), model_file)
+
+
+def test_a_model_without_layers_is_refused():
+    config = {"class_name": "Sequential", "input_shape": [1], "layers": [], "seed": 0,
+              "compile": None}
+    with pytest.raises(ModelFormatError, match="has no layers"):
+        saving.model_from_state({}, {"nnpy.format": "1", "nnpy.config": json.dumps(config)})

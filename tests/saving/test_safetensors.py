@@ -230,9 +230,14 @@ def test_random_header_byte_flips_decode_or_raise_model_format_error():
     assert outcomes["decoded"] > 0  # e.g. a flipped letter inside a name or metadata value
 
 
-@pytest.mark.parametrize("shape", [[10**12, 10**12], [2**62] * 32, [10**4000, 10**4000]])
-def test_absurd_shapes_are_rejected_fast_without_allocating(shape):
-    data = raw_file({"w": entry(shape=shape)}, FOUR)
+@pytest.mark.parametrize("shape, data", [
+    ([10**12, 10**12], FOUR), ([2**62] * 32, FOUR), ([10**4000, 10**4000], FOUR),
+    # empty tensors (0 bytes) whose other dimensions NumPy still refuses to count
+    ([0, 2**63], b""), ([2**64, 0], b""), ([0, 2**40, 2**40], b""), ([0, 2**61, 4], b""),
+], ids=str)
+def test_absurd_shapes_are_rejected_fast_without_allocating(shape, data):
+    offsets = (0, len(data))
+    data = raw_file({"w": entry(shape=shape, offsets=offsets)}, data)
     tracemalloc.start()
     started = time.perf_counter()
     try:
@@ -304,3 +309,46 @@ def test_save_replaces_the_previous_file(tmp_path):
     assert os.listdir(tmp_path) == ["model.safetensors"]
 
 
+
+
+def test_large_empty_tensors_numpy_can_make_still_decode():
+    data = raw_file({"w": entry(dtype="I8", shape=[0, 2**30], offsets=(0, 0))})  # 32-bit too
+    assert saving.decode_safetensors(data)[0]["w"].shape == (0, 2**30)
+
+
+def test_a_checksum_is_written_on_request_verified_and_removed():
+    tensors = {"w": np.arange(6, dtype=np.float32)}
+    data = saving.encode_safetensors(tensors, {"a": "b"}, checksum=True)
+    assert b'"nnpy.sha256":"' in data
+    _decoded, metadata = saving.decode_safetensors(data)
+    assert metadata == {"a": "b"}
+    damaged = bytearray(data)
+    damaged[-3] ^= 0x01  # one bit of one weight
+    with pytest.raises(ModelFormatError, match="the file is damaged: its tensor data does not "
+                                               "match the SHA-256 checksum"):
+        saving.decode_safetensors(bytes(damaged))
+    assert "nnpy.sha256" not in saving.encode_safetensors(tensors, {"a": "b"}).decode("latin-1")
+
+
+def test_deep_header_nesting_is_refused_before_parsing():
+    nesting = b'{"a":' * 70 + b"1" + b"}" * 70
+    with pytest.raises(ModelFormatError, match="nested more than 64 levels"):
+        saving.decode_safetensors(raw_file(nesting))
+
+
+def test_brackets_inside_strings_are_not_nesting():
+    """A name or metadata value may hold any brackets: they are text, not structure."""
+    tensors = {"[" * 100: np.zeros(1, np.float32)}
+    data = saving.encode_safetensors(tensors, {"note": "{[" * 500 + '\\"[' * 10})
+    decoded, metadata = saving.decode_safetensors(data)
+    assert list(decoded) == ["[" * 100] and metadata["note"].startswith("{[{[")
+
+
+@pytest.mark.parametrize("text", ['{"a": "' + '\\"' * 200_000, '{"a": "' + '\\' * 200_001,
+                                  '"' * 400_000, "[" * 64 + '"' + "]" * 64],
+                         ids=["escaped quotes", "backslashes", "quotes", "unterminated"])
+def test_unterminated_strings_are_refused_in_linear_time(text):
+    started = time.perf_counter()
+    with pytest.raises(ModelFormatError, match="not valid JSON|nested"):
+        saving.decode_safetensors(raw_file(text.encode()))
+    assert time.perf_counter() - started < 1.0

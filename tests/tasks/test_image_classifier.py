@@ -1,9 +1,12 @@
 """The webcam trainer's project: classes, samples, training, prediction and the one-file save."""
 
+import json
+
 import numpy as np
 import pytest
 
 from nnpy.errors import ModelFormatError, ShapeError
+from nnpy.saving import decode_safetensors, encode_safetensors
 from nnpy.tasks.classifier_project import confusion_matrix
 from nnpy.tasks.image_classifier import ImageClassifierProject, augment_frames, to_sample
 
@@ -162,3 +165,99 @@ def test_damaged_project_files_raise_model_format_error(project):
 def test_confusion_matrix_counts():
     np.testing.assert_array_equal(confusion_matrix([0, 0, 1, 2], [0, 1, 1, 0], 3),
                                   [[1, 1, 0], [0, 1, 0], [1, 0, 0]])
+
+
+# --------------------------------------------------------------------------- damaged project files
+
+
+@pytest.fixture(scope="module")
+def trained_file():
+    rng = np.random.default_rng(1)
+    project = ImageClassifierProject(["left", "right"], image_size=16)
+    for index in (0, 1):
+        for _ in range(3):
+            project.add_sample(index, frame(rng, 2 * index, size=(16, 16)))
+    for _ in project.train_iter(epochs=1, batch_size=4):
+        pass
+    return project.to_bytes()
+
+
+def edited(data, edit):
+    tensors, metadata = decode_safetensors(data)
+    info = json.loads(metadata["nnpy.project"])
+    config = json.loads(metadata["nnpy.config"])
+    project_text = edit(tensors, metadata, info, config)  # text replaces the project JSON
+    metadata["nnpy.project"] = project_text or json.dumps(info)
+    metadata["nnpy.config"] = json.dumps(config)
+    return encode_safetensors(tensors, metadata)
+
+
+def no_model_and_no_samples(tensors, metadata, info, config):
+    """The probe's case: empty samples and a model without layers (or weights)."""
+    for name in list(tensors):
+        if name.startswith(("model.", "optimizer.")):
+            del tensors[name]
+    for index in (0, 1):
+        tensors[f"samples.{index}"] = np.zeros((0, 16, 16, 3), np.uint8)
+    config["layers"] = []
+
+
+DAMAGED_PROJECTS = {
+    "no samples, no layers": (no_model_and_no_samples, "has no layers"),
+    "class_names not a list": (lambda t, m, i, c: i.update(class_names="ab"),
+                               "class_names must be a list of strings"),
+    "one class": (lambda t, m, i, c: i.update(class_names=["a"]), "settings are refused"),
+    "class names numbers": (lambda t, m, i, c: i.update(class_names=[1, 2]), "class_names"),
+    "image_size 0": (lambda t, m, i, c: i.update(image_size=0), "image_size"),
+    "image_size string": (lambda t, m, i, c: i.update(image_size="16"), "image_size"),
+    "image_size huge": (lambda t, m, i, c: i.update(image_size=10**9), "image_size"),
+    "image_size not the samples'": (lambda t, m, i, c: i.update(image_size=32),
+                                    r"samples.0 must be uint8 samples \(N, 32, 32, 3\)"),
+    "samples float": (lambda t, m, i, c: t.update({"samples.1": t["samples.1"] / 255.0}),
+                      "samples.1 must be uint8 samples"),
+    "samples missing": (lambda t, m, i, c: t.__delitem__("samples.0"), "samples.0 is missing"),
+    "flip string": (lambda t, m, i, c: i.update(flip="yes"), "flip must be True or False"),
+    "seed string": (lambda t, m, i, c: i.update(seed="x"), "seed"),
+    "history not a dict": (lambda t, m, i, c: i.update(history=[1]), "history must map"),
+    "history strings": (lambda t, m, i, c: i.update(history={"loss": ["a"]}), "history must map"),
+    "trained_classes one": (lambda t, m, i, c: i.update(trained_classes=["a"]), "trained_classes"),
+    "trained_classes missing": (lambda t, m, i, c: i.update(trained_classes=None),
+                                "trained_classes is missing though the file holds a model"),
+    "trained_classes three": (lambda t, m, i, c: i.update(trained_classes=["a", "b", "c"]),
+                              r"the model has outputs \(2,\), not one per class \(3\)"),
+    "confusion ragged": (lambda t, m, i, c: i.update(confusion=[[1, 2], [3]]),
+                         "confusion must be a square table"),
+    "confusion negative": (lambda t, m, i, c: i.update(confusion=[[1, -2], [3, 4]]), "confusion"),
+    "confusion huge": (lambda t, m, i, c: i.update(confusion=[[10**400] * 2] * 2), "confusion"),
+    "model for other images": (lambda t, m, i, c: c.update(input_shape=[32, 32, 3]),
+                               "shape mismatch|takes inputs"),
+    "model not compiled": (lambda t, m, i, c: c.update(compile=None),
+                           "not compiled for classification"),
+    "project not an object": (lambda t, m, i, c: "[1]", "'nnpy.project' is not a JSON object"),
+    "project format": (lambda t, m, i, c: m.update({"nnpy.project_format": "2"}), "upgrade nnpy"),
+}
+
+
+@pytest.mark.parametrize("edit, match", DAMAGED_PROJECTS.values(), ids=DAMAGED_PROJECTS.keys())
+def test_inconsistent_project_files_raise_model_format_error_naming_the_field(trained_file, edit,
+                                                                              match):
+    with pytest.raises(ModelFormatError, match=match):
+        ImageClassifierProject.from_bytes(edited(trained_file, edit))
+
+
+def test_escaped_brackets_in_the_project_json_are_refused_before_parsing(trained_file):
+    header = json.dumps({"__metadata__": {"nnpy.project": "[" * 3000}})
+    header = header.replace("[" * 3000, "\\u005b" * 3000).encode()  # escaped in the file
+    data = len(header).to_bytes(8, "little") + header
+    with pytest.raises(ModelFormatError, match="'nnpy.project' metadata .*nested more than 64"):
+        ImageClassifierProject.from_bytes(data)
+
+
+def test_a_trained_project_file_carries_a_checksum_and_reloads(trained_file):
+    assert b'"nnpy.sha256":"' in trained_file
+    project = ImageClassifierProject.from_bytes(trained_file)
+    assert project.trained and project.counts() == [3, 3]
+    damaged = bytearray(trained_file)
+    damaged[-1] ^= 0x01
+    with pytest.raises(ModelFormatError, match="the file is damaged"):
+        ImageClassifierProject.from_bytes(bytes(damaged))
