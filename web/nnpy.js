@@ -8,9 +8,9 @@
 //
 // Every URL defaults to where this script came from: the wheel and its manifest beside it, the
 // vendored Pyodide at ../pyodide/ (else the official CDN). A classic script; `import` works too.
-// The elements a page uses (<nnpy-sketchpad>, <nnpy-network>, <nnpy-webcam-classifier>) are ES
-// modules under elements/, imported from here when their tag is on the page; they all share one
-// worker, `nnpy.shared()`.
+// The elements a page uses (<nnpy-sketchpad>, <nnpy-network>, <nnpy-webcam-classifier>,
+// <nnpy-sound-classifier>) are ES modules under elements/, imported from here when their tag is on
+// the page; they all share one worker, `nnpy.shared()`.
 //
 // Longer than 400 lines because a classic script cannot import, so everything the
 // one-tag API needs synchronously (the client, the Model, turning an image into pixels, IndexedDB)
@@ -591,6 +591,7 @@
     "nnpy-sketchpad": "elements/sketchpad/index.js",
     "nnpy-network": "elements/network/index.js",
     "nnpy-webcam-classifier": "elements/webcam-classifier/index.js",
+    "nnpy-sound-classifier": "elements/sound-classifier/index.js",
   };
   const importing = new Set();
   function importElements() {

@@ -9,10 +9,13 @@ log-mel spectrograms, and one file that holds it all.
     project.predict(last_second)                 # probabilities, one per class
     same = SoundClassifierProject.from_bytes(project.to_bytes())
 
-Training sees each clip many ways (augment): moved in time, louder or softer, and mixed with the
-background class's noise. All three happen on the spectrogram, where they are cheap: a shift
-moves frames, a gain adds a constant to the log power, and two independent sounds' powers add,
-so mixing is ln(e^a + g e^b) band by band.
+Training sees each clip many ways (augment): moved in time, said faster or slower, a little
+higher or lower, louder or softer, and mixed with the background class's noise. All of it happens
+on the spectrogram, where it is cheap: a shift or a change of speed reads the frames at other
+times, a higher voice moves the mel bands up, a gain adds a constant to the log power, and two
+independent sounds' powers add, so mixing is ln(e^a + g e^b) band by band. Speed and pitch are
+what set one speaker apart from another: without them, a voice that speaks faster than every
+recorded one is often mistaken.
 """
 
 import numpy as np
@@ -34,14 +37,35 @@ def features(clips):
     return (log_mel_spectrogram(clips) - LOG_CENTRE) / LOG_SCALE
 
 
-def augment_spectrograms(x, rng, noise=None, max_shift=8, gain_db=6.0, mix_probability=0.5):
-    """A batch of features (N, T, M) moved by up to `max_shift` frames (edge frames repeated),
-    made up to `gain_db` louder or softer, and, with `mix_probability`, mixed with a random
-    spectrogram of `noise` (K, T, M) at a random level."""
-    n, frames_count, _ = x.shape
-    shift = rng.integers(-max_shift, max_shift + 1, n)
-    rows = np.clip(np.arange(frames_count)[None, :] - shift[:, None], 0, frames_count - 1)  # (N, T)
-    out = x[np.arange(n)[:, None], rows]
+def interpolate(x, positions, axis):
+    """x (N, T, M) read at fractional `positions` (N, K) along `axis` (1: time, 2: mel bands),
+    linearly between neighbours, edges repeated -> (N, K, M) or (N, T, K)."""
+    size = x.shape[axis]
+    positions = np.clip(positions, 0, size - 1)
+    low = np.floor(positions).astype(np.intp)
+    high = np.minimum(low + 1, size - 1)
+    weight = (positions - low).astype(x.dtype)
+    along = (slice(None), slice(None), None) if axis == 1 else (slice(None), None, slice(None))
+    low, high, weight = low[along], high[along], weight[along]   # (N, K, 1) or (N, 1, K)
+    return (np.take_along_axis(x, low, axis) * (1 - weight)
+            + np.take_along_axis(x, high, axis) * weight)
+
+
+def augment_spectrograms(x, rng, noise=None, max_shift=16, speed=(0.8, 1.25), pitch_bands=1.5,
+                         gain_db=6.0, mix_probability=0.5):
+    """A batch of features (N, T, M), each moved by up to `max_shift` frames (16: 0.32 s, as far
+    as a word sits off the middle of the windows live listening hears), sped up or slowed
+    down by a factor in `speed` (about its middle frame), moved up or down by up to
+    `pitch_bands` mel bands, made up to `gain_db` louder or softer, and, with `mix_probability`,
+    mixed with a random spectrogram of `noise` (K, T, M) at a random level."""
+    n, frames_count, bands = x.shape
+    shift = rng.uniform(-max_shift, max_shift, (n, 1))
+    rate = np.exp(rng.uniform(np.log(speed[0]), np.log(speed[1]), (n, 1)))
+    middle = (frames_count - 1) / 2
+    out = interpolate(x, (np.arange(frames_count) - middle) * rate + middle - shift, axis=1)
+    if pitch_bands:
+        out = interpolate(out, np.arange(bands) + rng.uniform(-pitch_bands, pitch_bands, (n, 1)),
+                          axis=2)
     gain = rng.uniform(-gain_db, gain_db, (n, 1, 1)) * (np.log(10) / 10) / LOG_SCALE
     out = out + gain.astype(x.dtype)
     if noise is not None and len(noise):

@@ -7,10 +7,10 @@ training as a Job of short time-boxed steps. Only the browser worker uses them (
     project_new(class_names, kind)           a new project: {"project": handle, ...state}
     project_open(data, kind)                 a project from .safetensors bytes (ModelFormatError)
     project_add_samples(project, class_index, pixels, width, height, count)   RGBA frames
-    project_add_sound(project, class_index, samples, clips)   a recording at 16 kHz -> clips
+    project_add_sound(project, class_index, samples, clips, rate)   a recording -> clips
     project_train_start(project, epochs, learning_rate, restart)   -> {"job", "state"}
     project_predict(project, pixels, width, height)   probabilities of one RGBA frame
-    project_listen(project, samples)         probabilities of the last second of sound
+    project_listen(project, samples, rate)   probabilities of the last second of sound
     project_to_bytes(project)                the project file
 
 The page drives a training job with the Session's `job_step(job, budget_ms)` and cancels it with
@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, to_clips
+from ..audio import SAMPLE_RATE, resample, to_clips
 from ..tasks.image_classifier import ImageClassifierProject
 from ..tasks.sound_classifier import SoundClassifierProject
 from .inputs import as_array, rgba_frames
@@ -112,9 +112,9 @@ def op_project_add_samples(session, project, class_index, pixels, width, height,
     return found.counts()[class_index]
 
 
-def _sound(samples):
-    """Float32 bytes (or an array) of a recording at 16 kHz, at least one frame long."""
-    recording = as_array(samples, "float32").reshape(-1)
+def _sound(samples, rate):
+    """Float32 bytes (or an array) of a recording at `rate` -> at 16 kHz, at least one frame."""
+    recording = resample(as_array(samples, "float32").reshape(-1), float(rate))
     if recording.size < 512:
         raise ValueError(f"{recording.size} samples are too short a sound: record at least 512 "
                          f"samples ({512 / SAMPLE_RATE * 1000:.0f} ms at {SAMPLE_RATE} Hz)")
@@ -122,12 +122,12 @@ def _sound(samples):
 
 
 @operation
-def op_project_add_sound(session, project, class_index, samples, clips=1):
-    """Add a recording (float32 in [-1, 1] at 16 kHz) to a class as its `clips` loudest
-    non-overlapping seconds (a word said four times in five seconds: clips=4); returns the
-    class's new count."""
+def op_project_add_sound(session, project, class_index, samples, clips=1, rate=SAMPLE_RATE):
+    """Add a recording (float32 in [-1, 1], `rate` samples a second) to a class as its `clips`
+    loudest non-overlapping seconds (a word said four times in five seconds: clips=4); returns
+    the class's new count."""
     found = session.project(project)
-    for clip in to_clips(_sound(samples), count=max(1, int(clips))):
+    for clip in to_clips(_sound(samples, rate), count=max(1, int(clips))):
         found.add_sample(class_index, clip)
     return found.counts()[class_index]
 
@@ -169,12 +169,12 @@ def op_project_predict(session, project, pixels, width, height):
 
 
 @operation
-def op_project_listen(session, project, samples):
-    """The answer for the last second of sound (float32 at 16 kHz; a shorter stretch is centred
-    between zeros), as project_predict gives it for a frame."""
+def op_project_listen(session, project, samples, rate=SAMPLE_RATE):
+    """The answer for the last second of sound (float32, `rate` samples a second; a shorter
+    stretch is centred between zeros), as project_predict gives it for a frame."""
     start = time.perf_counter()
     found = session.project(project)
-    return _answer(found, found.predict(_sound(samples)[-SAMPLE_RATE:]), start)
+    return _answer(found, found.predict(_sound(samples, rate)[-SAMPLE_RATE:]), start)
 
 
 def _answer(found, probabilities, start):

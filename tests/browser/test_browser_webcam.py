@@ -16,12 +16,18 @@ import json
 import struct
 import time
 import zlib
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import pytest
+from trainer_pages import (
+    FAKE_GET_USER_MEDIA,
+    LOAD_TIMEOUT_MS,
+    check_every_failure_is_named,
+    device_browser,
+    failures,
+    helpers,
+)
 
 import build  # the repository root is on sys.path (conftest.py)
 
@@ -30,10 +36,8 @@ expect = sync_api.expect
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
-LOAD_TIMEOUT_MS = 120_000
 APP = "nnpy-webcam-classifier"
 ELEMENT = f"document.querySelector('{APP}')"
-FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 RED, BLUE = (205, 45, 40), (40, 65, 205)
 
 
@@ -90,59 +94,13 @@ def videos(tmp_path_factory):
                                    np.full((2, 240, 320, 3), (255, 0, 0), np.uint8))}
 
 
-@contextmanager
 def camera_browser(browser, video, profile, **options):
-    """A Chromium of its own whose camera plays `video` (the flag is per launch), with the same
-    executable and flags as the suite's, a persistent profile (IndexedDB survives a relaunch) and
-    only 127.0.0.1 reachable. Yields a page with `page.errors`."""
-    context = browser.browser_type.launch_persistent_context(
-        str(profile), executable_path=build.find_browser(), accept_downloads=True,
-        args=[*build.CHROMIUM_FLAGS, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={video}"],
-        **{"viewport": {"width": 1280, "height": 900}, **options})
-    blocked = []
-
-    def only_loopback(route):
-        if urlparse(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort("internetdisconnected")
-
-    context.route("**/*", only_loopback)
-    page = context.pages[0] if context.pages else context.new_page()
-    page.set_default_timeout(LOAD_TIMEOUT_MS)
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    try:
-        yield page
-        assert blocked == [], blocked
-    finally:
-        context.close()
+    return device_browser(browser, profile, f"--use-file-for-fake-video-capture={video}", **options)
 
 
 # ---- driving the trainer like a person ---------------------------------------------------------
 
-def open_trainer(page, url):
-    page.goto(url)
-    page.evaluate(f"customElements.whenDefined('{APP}').then(() => {ELEMENT}.ready)")
-    status = page.text_content(f"{APP} .status")
-    assert "Could not" not in status, status
-    return status
-
-
-def card(page, index):
-    return page.locator(f"{APP} .class-card").nth(index)
-
-
-def count(page, index):
-    return int(card(page, index).locator(".count").text_content().split()[0])
-
-
-def rename(page, index, name):
-    field = card(page, index).locator(".class-name")
-    field.fill(name)
-    field.press("Enter")
-    expect(card(page, index).locator(".class-name")).to_have_value(name)
+open_trainer, card, count, rename, wait_saved = helpers(APP)
 
 
 def start_camera(page):
@@ -160,11 +118,6 @@ def record(page, index, samples):
     page.mouse.up()
     page.wait_for_timeout(300)  # the last frames still on their way to Python
     assert count(page, index) == card(page, index).locator(".thumb").count()
-
-
-def wait_saved(page):
-    page.wait_for_function(f"{ELEMENT}.shadowRoot.querySelector('.save-state').textContent"
-                           ".startsWith('Saved in this browser')")
 
 
 def centre_pixel(page):
@@ -349,59 +302,13 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
     print("\nwebcam trainer:", json.dumps(figures))
 
 
-CAMERA_FAILURES = {  # name -> words its advice must contain
-    "NotAllowedError": "Allow the camera",
-    "NotFoundError": "Connect a webcam",
-    "NotReadableError": "Close video calls",
-    "OverconstrainedError": "another camera",
-    "SecurityError": "own tab",
-    "AbortError": "again",
-}
-
-FAKE_GET_USER_MEDIA = """
-window.cameraMode = "real";
-const devices = navigator.mediaDevices;
-devices.getUserMedia = () => new Promise((resolve, reject) => {
-    if (window.cameraMode === "never") { window.answerCamera = reject; return; }  // a prompt left open
-    reject(new DOMException("refused by the test", window.cameraMode));
-});
-Object.defineProperty(Navigator.prototype, "mediaDevices", {
-    configurable: true, get: () => (window.cameraMode === "insecure" ? undefined : devices),
-});
-"""
-
-
 def test_every_camera_failure_is_named_with_what_to_do(new_page, site_url):
     page = new_page()
     page.add_init_script(FAKE_GET_USER_MEDIA)
     page.set_default_timeout(LOAD_TIMEOUT_MS)
     page.goto(site_url)
     page.wait_for_function(f"!!customElements.get('{APP}')")
-    box = page.locator(f"{APP} .camera-message")
-
-    def fail_with(mode):
-        page.evaluate("(mode) => { window.cameraMode = mode; }", mode)
-        page.click(f"{APP} .start-camera")
-        expect(box).to_be_visible()
-        return box.locator(".camera-error-name").text_content(), box.text_content()
-
-    for name, advice in CAMERA_FAILURES.items():
-        shown, text = fail_with(name)
-        assert shown == name and advice in text, text
-        expect(page.locator(f"{APP} .start-camera")).to_be_enabled()  # one can try again
-    shown, text = fail_with("insecure")
-    assert shown == "InsecureContextError" and "https://" in text, text
-
-    # a permission prompt nobody answers: after the timeout, a message says what is awaited
-    page.evaluate(f"{ELEMENT}.setAttribute('permission-timeout', '1')")
-    page.evaluate("() => { window.cameraMode = 'never'; }")
-    page.click(f"{APP} .start-camera")
-    expect(box.locator(".camera-error-name")).to_have_text("PermissionTimeoutError", timeout=5000)
-    assert "choose Allow" in box.text_content()
-    assert page.get_attribute(f"{APP} .camera-message", "class") == "camera-message waiting"
-    page.evaluate("window.answerCamera(new DOMException('denied late', 'NotAllowedError'))")
-    expect(box.locator(".camera-error-name")).to_have_text("NotAllowedError")
-    expect(page.locator(f"{APP} .start-camera")).to_be_enabled()
+    check_every_failure_is_named(page, APP, ".start-camera", failures("camera", "a webcam"))
     assert page.errors == []
 
 

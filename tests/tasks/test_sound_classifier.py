@@ -57,19 +57,25 @@ def test_features_are_the_scaled_log_mel_spectrogram_of_each_clip():
                                log_mel_spectrogram(clips[2] / 32768), atol=1e-5)
 
 
-def test_augmentation_shifts_changes_gain_and_mixes_in_noise():
+def test_augmentation_shifts_stretches_moves_pitch_changes_gain_and_mixes_in_noise():
     rng = np.random.default_rng(0)
     x = np.random.default_rng(1).standard_normal((64, 49, 40)).astype(np.float32)
-    plain = augment_spectrograms(x, np.random.default_rng(3), max_shift=0, gain_db=0)
-    np.testing.assert_array_equal(plain, x)  # nothing asked, nothing changed
-    louder = augment_spectrograms(x, rng, max_shift=0, gain_db=6)
+    still = {"max_shift": 0, "speed": (1, 1), "pitch_bands": 0, "gain_db": 0}
+    plain = augment_spectrograms(x, np.random.default_rng(3), **still)
+    np.testing.assert_allclose(plain, x, atol=1e-6)  # nothing asked, nothing changed
+    louder = augment_spectrograms(x, rng, **{**still, "gain_db": 6})
     offsets = (louder - x).reshape(64, -1)
     assert np.allclose(offsets, offsets[:, :1], atol=1e-5)  # one gain per clip, every band
     assert np.abs(offsets).max() <= 6 * np.log(10) / 10 / LOG_SCALE + 1e-6
-    shifted = augment_spectrograms(x, rng, max_shift=5, gain_db=0)
-    assert shifted.shape == x.shape and not np.array_equal(shifted, x)
+    for change in ({"max_shift": 5}, {"speed": (0.8, 1.25)}, {"pitch_bands": 1.5}):
+        moved = augment_spectrograms(x, rng, **{**still, **change})
+        assert moved.shape == x.shape and not np.allclose(moved, x), change
+    ramp = np.broadcast_to(np.arange(49, dtype=np.float32)[None, :, None], (4, 49, 40))
+    faster = augment_spectrograms(ramp, rng, **{**still, "speed": (1.25, 1.25)})
+    np.testing.assert_allclose(faster[:, 24], 24, atol=1e-4)  # about the middle frame
+    np.testing.assert_allclose(faster[:, 26] - faster[:, 25], 1.25, atol=1e-4)
     noise = np.full((2, 49, 40), 10.0, np.float32)  # louder than anything in x
-    mixed = augment_spectrograms(x, rng, noise, max_shift=0, gain_db=0, mix_probability=1)
+    mixed = augment_spectrograms(x, rng, noise, **still, mix_probability=1)
     assert (mixed >= x - 1e-6).all() and (mixed > x + 1).mean() > 0.9  # powers add
 
 

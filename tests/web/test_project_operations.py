@@ -3,6 +3,7 @@ through `Session.dispatch`."""
 
 import numpy as np
 
+from nnpy.audio import resample
 from nnpy.web import Session
 
 
@@ -110,6 +111,11 @@ def test_sound_page_operations_record_clips_train_listen_and_save():
     answer = call(session, "project_listen", project=project,
                   samples=noise_clips(rng, 2, 1, samples=20000))
     assert answer["label"] == "rumble" and answer["ms"] >= 0
+    # a browser that records at 48 kHz: the sound is resampled in Python
+    hiss = np.frombuffer(noise_clips(rng, -1, 1), np.float32)
+    answer = call(session, "project_listen", project=project, rate=48000,
+                  samples=resample(hiss, 16000, 48000).tobytes())
+    assert answer["label"] == "hiss"
     data = call(session, "project_to_bytes", project=project)
     again = call(session, "project_open", data=data, kind="sound")
     assert again["class_names"] == opened["class_names"] and again["trained"]

@@ -12,18 +12,18 @@ export const cameraMethods = {
     if (this.stream || this.cameraStarting) return;
     this.cameraStarting = true;
     this.$(".start-camera").disabled = true;
-    this.showCameraProblem(null);
+    this.showDeviceProblem(null);
     const seconds = Number(this.getAttribute("permission-timeout") || 10);
     try {
       this.stream = await camera.startCamera(this.$("video"), {
         timeoutMs: seconds * 1000,
-        onWaiting: (problem) => this.showCameraProblem(problem, "waiting"),
+        onWaiting: (problem) => this.showDeviceProblem(problem, "waiting"),
       });
-      this.showCameraProblem(null);
+      this.showDeviceProblem(null);
       this.$(".viewport").classList.add("on");
       this.stopFrames = camera.everyFrame(this.$("video"), (now) => this.onFrame(now));
     } catch (error) {
-      this.showCameraProblem(camera.explainCameraError(error));
+      this.showDeviceProblem(error);
     } finally {
       this.cameraStarting = false;
       this.updateButtons();
@@ -39,16 +39,6 @@ export const cameraMethods = {
     this.$(".viewport").classList.remove("on");
     this.updateButtons();
     this.showPrediction(null);
-  },
-
-  showCameraProblem(problem, kind = "error") {
-    const box = this.$(".camera-message");
-    box.hidden = !problem;
-    box.className = `camera-message ${kind}`;
-    if (!problem) return;
-    this.$(".camera-error-name").textContent = problem.name;
-    this.$(".camera-error-text").textContent = problem.message;
-    this.$(".camera-error-advice").textContent = problem.advice;
   },
 
   // Every new video frame: record it if a record button is held, classify it if no prediction is

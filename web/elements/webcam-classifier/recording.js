@@ -1,5 +1,6 @@
 // recording.js — the element's samples: recorded while a class's button is held, uploaded as
-// images, deleted from their thumbnails. Each goes to Python at once; the count comes back.
+// images (deleting one is web/common/trainer/classes.js). Each goes to Python at once; the count
+// comes back.
 
 import nnpy from "../../common/library.js";
 import { takeFiles } from "../../common/files.js";
@@ -23,23 +24,6 @@ export const recordingMethods = {
       this.scheduleSave();
     } catch (error) {
       this.setStatus(`The sample was not added: ${error.name}: ${error.message}`, "error");
-    }
-  },
-
-  async deleteSample(index, thumb) {
-    const entry = this.classes[index];
-    const position = entry.thumbnails.indexOf(thumb);
-    if (position < 0) return;
-    entry.thumbnails.splice(position, 1);
-    thumb.remove();
-    entry.count -= 1;
-    this.showClassSamples(index);
-    try {
-      entry.count = await this.request("project_delete_sample", { project: this.handle, class_index: index, sample_index: position });
-      this.showClassSamples(index);
-      this.scheduleSave();
-    } catch (error) {
-      this.setStatus(`${error.name}: ${error.message}`, "error");
     }
   },
 

@@ -1,8 +1,10 @@
-// classes.js — the element's classes as Python keeps them: its state applied here, and adding,
-// deleting and renaming a class.
+// classes.js — a trainer element's classes as Python keeps them: its state applied here, and
+// adding, deleting and renaming a class. Each class is {name, count, thumbnails: [elements]}.
 
 import { historyFromWorker } from "./view.js";
-import { MAX_CLASSES } from "./constants.js";
+
+export const MIN_CLASSES = 2;
+export const MAX_CLASSES = 10;
 
 export const classMethods = {
   applyState(state) {
@@ -45,5 +47,23 @@ export const classMethods = {
       return;
     }
     this.classChange("project_rename_class", { class_index: index, name });
+  },
+
+  /** Tell Python a sample of class `index` is gone (its thumbnail `thumb` too). */
+  async deleteSample(index, thumb) {
+    const entry = this.classes[index];
+    const position = entry.thumbnails.indexOf(thumb);
+    if (position < 0) return;
+    entry.thumbnails.splice(position, 1);
+    thumb.remove();
+    entry.count -= 1;
+    this.showClassSamples(index);
+    try {
+      entry.count = await this.request("project_delete_sample", { project: this.handle, class_index: index, sample_index: position });
+      this.showClassSamples(index);
+      this.scheduleSave();
+    } catch (error) {
+      this.setStatus(`${error.name}: ${error.message}`, "error");
+    }
   },
 };

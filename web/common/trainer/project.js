@@ -1,42 +1,65 @@
-// project.js — the element's project file: a new one, one opened from bytes or a file, the
-// download, and the autosave into this browser a while after the last change.
+// project.js — a trainer element's project file: a new one, one opened from bytes or a file, the
+// download, and the autosave into this browser a while after the last change. The element says
+// what is its own: `kind` ("image", "sound"), `firstClasses` (a new project's class names),
+// `storePlace` (its IndexedDB database) and `thumbnailsOf(samples)` (an element per sample of the
+// array project_samples gives).
 
-import nnpy from "../../common/library.js";
-import { takeFiles } from "../../common/files.js";
-import { toImageData } from "../../common/image.js";
+import nnpy from "../library.js";
+import { takeFiles } from "../files.js";
 import { loadSavedProject, saveProject } from "./store.js";
-import { thumbnail } from "./view.js";
 
 const AUTOSAVE_DELAY_MS = 1200;
 
 export const projectMethods = {
   async newProject() {
-    this.adoptProject(await this.request("project_new", { class_names: ["Class 1", "Class 2"] }));
+    this.adoptProject(await this.request("project_new", { class_names: this.firstClasses, kind: this.kind }));
   },
 
   // Open .safetensors bytes as the current project; on failure the current project stays.
   async openBytes(bytes) {
-    const opened = await this.request("project_open", { data: new Uint8Array(bytes) });
-    const thumbnails = await Promise.all(opened.class_names.map((_, i) =>
+    const opened = await this.request("project_open", { data: new Uint8Array(bytes), kind: this.kind });
+    const samples = await Promise.all(opened.class_names.map((_, i) =>
       this.request("project_samples", { project: opened.project, class_index: i })));
-    this.adoptProject(opened, thumbnails);
+    this.adoptProject(opened, samples);
   },
 
-  // The project `opened` in Python becomes the current one (the previous one is closed), with the
-  // samples' pixels (N, SIZE, SIZE, 3) per class as thumbnails.
-  adoptProject(opened, thumbnails = []) {
+  // The project `opened` in Python becomes the current one (the previous one is closed), with
+  // its samples per class shown as thumbnails.
+  adoptProject(opened, samples = []) {
     if (this.handle !== null) this.request("project_close", { project: this.handle }).catch(() => {});
     this.handle = opened.project;
     this.classes = [];
     this.applyState(opened);
-    this.classes.forEach((c, i) => {
-      const samples = thumbnails[i];
-      c.thumbnails = samples ? Array.from({ length: samples.shape[0] }, (_, n) => thumbnail(toImageData(samples, n))) : [];
-    });
+    this.classes.forEach((c, i) => { c.thumbnails = samples[i] ? this.thumbnailsOf(samples[i]) : []; });
     this.render();
   },
 
-  // Autosave: a while after the last change (recording makes ten a second), one write.
+  // Restore the project this browser saved, or start a new one; says which in the status line.
+  async restoreOrStart(readyText) {
+    const saved = await loadSavedProject(this.storePlace, this.projectName).catch(() => null);
+    if (!saved) {
+      await this.newProject();
+      this.setStatus(readyText);
+      return;
+    }
+    try {
+      await this.openBytes(saved.bytes);
+      const samples = this.classes.reduce((sum, c) => sum + c.count, 0);
+      this.setStatus(`Restored your project from this browser: ${this.classes.length} classes, ${samples} samples${this.trained ? ", trained" : ""}.`);
+      this.setSaveState(`Saved in this browser ${new Date(saved.savedAt).toLocaleString()}`);
+    } catch (error) {
+      await this.newProject();
+      this.setStatus(`The project saved in this browser could not be opened (${error.message}); this is a new one.`, "error");
+    }
+  },
+
+  confirmNewProject() {
+    if (confirm("Start a new project? The classes, samples and model of this one are forgotten (download it first to keep it).")) {
+      this.newProject().then(() => this.scheduleSave());
+    }
+  },
+
+  // Autosave: a while after the last change (recording makes many a second), one write.
   scheduleSave() {
     clearTimeout(this.saveTimer);
     this.unsaved = true;
@@ -54,7 +77,7 @@ export const projectMethods = {
     this.unsaved = false; // changes from now on need another save
     try {
       const bytes = await this.request("project_to_bytes", { project: this.handle });
-      await saveProject(this.projectName, bytes);
+      await saveProject(this.storePlace, this.projectName, bytes);
       if (!this.unsaved) this.setSaveState(`Saved in this browser at ${new Date().toLocaleTimeString()} (${(bytes.byteLength / 1e6).toFixed(1)} MB)`, "ok");
     } catch (error) {
       this.unsaved = true;

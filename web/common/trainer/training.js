@@ -1,9 +1,10 @@
-// training.js — the element's training loop: a job in the worker run in short steps (live
+// training.js — a trainer element's training loop: a job in the worker run in short steps (live
 // predictions get in between), its epochs added to the history as they end; Cancel aborts it.
+// The element has inputs .epochs and .learning-rate, and a .train-message line.
 
-import { appendToHistory } from "../../common/history.js";
-import { runJob } from "../../common/training.js";
-import { HISTORY_KEYS, historyFromWorker, trainingSummary } from "./view.js";
+import { appendToHistory } from "../history.js";
+import { runJob } from "../training.js";
+import { HISTORY_KEYS, drawTrainingCurves, historyFromWorker, trainingSummary } from "./view.js";
 
 const TRAIN_STEP_MS = 50; // a training step's length: predictions get in between steps
 const DEFAULT_EPOCHS = 20;
@@ -56,5 +57,9 @@ export const trainingMethods = {
 
   epochsDone() {
     return (this.history.loss || []).length;
+  },
+
+  drawCharts() {
+    drawTrainingCurves(this.$(".loss-chart"), this.$(".accuracy-chart"), this.history);
   },
 };
