@@ -176,7 +176,7 @@ def test_a_damaged_cached_wheel_is_downloaded_again(visit):
     assert len(damaged) == 1, damaged
     page, info = visit(page)
     assert info["boot"] == "snapshot"  # the snapshot does not hold nnpy: it stays sound
-    assert page.evaluate("nn.exec('import nnpy.browser; 6 * 7')") == 42
+    assert page.evaluate("nn.exec('import nnpy.web; 6 * 7')") == 42
     assert page.evaluate(PREDICT) == "7"
     # downloaded again, and the cache holds the real wheel again
     manifest = page.evaluate("fetch('/web/nnpy-manifest.json').then((r) => r.json())")
