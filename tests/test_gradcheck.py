@@ -144,15 +144,3 @@ def test_losses_stay_finite_for_huge_logits(name):
     loss = losses.get(name)
     value = loss.forward(outputs, _targets(name, rng, outputs))
     assert np.isfinite(value) and np.isfinite(loss.backward()).all()
-
-
-@pytest.mark.parametrize("case", sorted(LAYER_CASES))
-def test_weight_shapes_say_what_build_makes(case):
-    """A model file is checked against `weight_shapes` before anything is built: for every layer
-    it must name exactly the arrays (params and state) that `build` then makes."""
-    factory, shape, _ = LAYER_CASES[case]
-    layer = factory()
-    planned = layer.weight_shapes(shape)
-    layer.build(shape, np.random.default_rng(0))
-    made = {key: value.shape for store in (layer.params, layer.state) for key, value in store.items()}
-    assert planned == made
