@@ -170,90 +170,89 @@ THREE_ELEMENTS = """<!doctype html>
 """
 
 
+@pytest.fixture
+def three_elements_url(site_url, tmp_path):
+    """THREE_ELEMENTS served on another origin."""
+    (tmp_path / "index.html").write_text(THREE_ELEMENTS.replace("{{NNPY_JS}}", site_url + "web/nnpy.js"))
+    server, url = build.start_server(tmp_path)
+    yield url
+    server.shutdown()
+
+
+def counting_page(new_page):
+    """A page that records every Worker it starts (in `workersStarted`)."""
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.add_init_script(COUNT_WORKERS)
+    return page
+
+
 @pytest.mark.parametrize("where", ["host page on another origin", "demo page"])
-def test_every_element_shares_the_pages_one_worker(new_page, site_url, tmp_path, where):
+def test_every_element_shares_the_pages_one_worker(new_page, site_url, three_elements_url, where):
     """<nnpy-sketchpad>, <nnpy-network> and <nnpy-webcam-classifier> with only nnpy.js's tag (and
     the demo page, built from the same elements): one Worker, one Python, for all of them."""
-    url = site_url
-    server = None
-    if where != "demo page":
-        (tmp_path / "index.html").write_text(THREE_ELEMENTS.replace("{{NNPY_JS}}", site_url + "web/nnpy.js"))
-        server, url = build.start_server(tmp_path)
-    try:
-        page = new_page()
-        page.set_default_timeout(LOAD_TIMEOUT_MS)
-        page.add_init_script(COUNT_WORKERS)
-        workers = []
-        page.on("worker", lambda worker: workers.append(worker))
-        page.goto(url)
-        page.wait_for_function("document.querySelector('nnpy-sketchpad, #digits-pad') && "
-                               "!!customElements.get('nnpy-webcam-classifier')")
-        page.evaluate("document.querySelector('nnpy-webcam-classifier').ready")
-        if where == "demo page":
-            page.wait_for_function("window.digitsApp && digitsApp.model")
-            same = page.evaluate("""async () => {
-                const nn = await nnpy.shared();
-                return [digitsApp.nn, document.querySelector('nnpy-webcam-classifier').client]
-                    .map((client) => client === nn);
-            }""")
-        else:
-            page.wait_for_function("document.querySelector('#pad').model")
-            same = page.evaluate("""async () => {
-                const nn = await nnpy.shared();
-                return [document.querySelector('#pad').nn, document.querySelector('nnpy-webcam-classifier').client]
-                    .map((client) => client === nn);
-            }""")
-        assert same == [True, True], "every element uses nnpy.shared()"
-        page.wait_for_timeout(500)  # a second worker would have started by now
-        assert len(page.evaluate("workersStarted")) == 1
-        # on another origin the worker is a blob: that imports worker.js (see nnpy.js startWorker)
-        expected = "/web/worker.js" if where == "demo page" else "blob:"
-        assert len(workers) == 1 and expected in workers[0].url, [w.url for w in workers]
-        assert page.blocked == [] and page.errors == []
-    finally:
-        if server:
-            server.shutdown()
+    page = counting_page(new_page)
+    workers = []
+    page.on("worker", lambda worker: workers.append(worker))
+    page.goto(site_url if where == "demo page" else three_elements_url)
+    page.wait_for_function("document.querySelector('nnpy-sketchpad, #digits-pad') && "
+                           "!!customElements.get('nnpy-webcam-classifier')")
+    page.evaluate("document.querySelector('nnpy-webcam-classifier').ready")
+    if where == "demo page":
+        page.wait_for_function("window.digitsApp && digitsApp.model")
+        same = page.evaluate("""async () => {
+            const nn = await nnpy.shared();
+            return [digitsApp.nn, document.querySelector('nnpy-webcam-classifier').client]
+                .map((client) => client === nn);
+        }""")
+    else:
+        page.wait_for_function("document.querySelector('#pad').model")
+        same = page.evaluate("""async () => {
+            const nn = await nnpy.shared();
+            return [document.querySelector('#pad').nn, document.querySelector('nnpy-webcam-classifier').client]
+                .map((client) => client === nn);
+        }""")
+    assert same == [True, True], "every element uses nnpy.shared()"
+    page.wait_for_timeout(500)  # a second worker would have started by now
+    assert len(page.evaluate("workersStarted")) == 1
+    # on another origin the worker is a blob: that imports worker.js (see nnpy.js startWorker)
+    expected = "/web/worker.js" if where == "demo page" else "blob:"
+    assert len(workers) == 1 and expected in workers[0].url, [w.url for w in workers]
+    assert page.blocked == [] and page.errors == []
 
 
 CRASH_PYTHON = "import json\njson.loads('[' * 200000)"  # overflows the browser's stack inside the parser
 
 
-def test_a_python_crash_restarts_the_worker_and_every_element_reloads(new_page, site_url, tmp_path):
+def test_a_python_crash_restarts_the_worker_and_every_element_reloads(new_page, three_elements_url):
     """Python's own stack overflowing kills the interpreter: the pending call is rejected, the
     shared worker is replaced, the sketchpad loads its model again and the webcam trainer reopens
     its autosaved project, in the new worker; the page never reloads."""
-    (tmp_path / "index.html").write_text(THREE_ELEMENTS.replace("{{NNPY_JS}}", site_url + "web/nnpy.js"))
-    server, url = build.start_server(tmp_path)
-    try:
-        page = new_page()
-        page.set_default_timeout(LOAD_TIMEOUT_MS)
-        page.add_init_script(COUNT_WORKERS)
-        page.goto(url)
-        page.wait_for_function("document.querySelector('#pad').model")
-        page.evaluate("document.querySelector('nnpy-webcam-classifier').ready")
-        crash = page.evaluate("""async (source) => {
-            window.before = await nnpy.shared();
-            return before.exec(source).then(() => "no crash", (e) => e.name);
-        }""", CRASH_PYTHON)
-        assert crash == "FatalError"
-        page.wait_for_function("""() => {
-            const pad = document.querySelector('#pad'), webcam = document.querySelector('nnpy-webcam-classifier');
-            return pad.nn && pad.nn !== before && pad.model && pad.model.client === pad.nn
-                && webcam.client !== before && webcam.handle;
-        }""")
-        after = page.evaluate("""async () => {
-            const nn = await nnpy.shared(), pad = document.querySelector('#pad');
-            return { fresh: nn !== before && !nn.crashed, crashed: before.crashed.name,
-                     same: [pad.nn, document.querySelector('nnpy-webcam-classifier').client].map((c) => c === nn),
-                     python: await nn.exec("2 + 2"), labels: pad.model.labels.length,
-                     old: await before.exec("1").catch((e) => e.message) };
-        }""")
-        assert after.pop("old").startswith("Python crashed")
-        assert after == {"fresh": True, "crashed": "FatalError", "same": [True, True],
-                         "python": 4, "labels": 10}
-        assert len(page.evaluate("workersStarted")) == 2
-    finally:
-        server.shutdown()
+    page = counting_page(new_page)
+    page.goto(three_elements_url)
+    page.wait_for_function("document.querySelector('#pad').model")
+    page.evaluate("document.querySelector('nnpy-webcam-classifier').ready")
+    crash = page.evaluate("""async (source) => {
+        window.before = await nnpy.shared();
+        return before.exec(source).then(() => "no crash", (e) => e.name);
+    }""", CRASH_PYTHON)
+    assert crash == "FatalError"
+    page.wait_for_function("""() => {
+        const pad = document.querySelector('#pad'), webcam = document.querySelector('nnpy-webcam-classifier');
+        return pad.nn && pad.nn !== before && pad.model && pad.model.client === pad.nn
+            && webcam.client !== before && webcam.handle;
+    }""")
+    after = page.evaluate("""async () => {
+        const nn = await nnpy.shared(), pad = document.querySelector('#pad');
+        return { fresh: nn !== before && !nn.crashed, crashed: before.crashed.name,
+                 same: [pad.nn, document.querySelector('nnpy-webcam-classifier').client].map((c) => c === nn),
+                 python: await nn.exec("2 + 2"), labels: pad.model.labels.length,
+                 old: await before.exec("1").catch((e) => e.message) };
+    }""")
+    assert after.pop("old").startswith("Python crashed")
+    assert after == {"fresh": True, "crashed": "FatalError", "same": [True, True],
+                     "python": 4, "labels": 10}
+    assert len(page.evaluate("workersStarted")) == 2
 
 
 RECORD_CSP_VIOLATIONS = """
