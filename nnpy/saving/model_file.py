@@ -14,6 +14,7 @@ import json
 import numpy as np
 
 from ..errors import ModelFormatError
+from .quantize import dequantize
 from .safetensors import (
     decode_safetensors,
     encode_safetensors,
@@ -56,7 +57,7 @@ def model_from_state(tensors, metadata, prefix=""):
     layer when the tensors and metadata do not make a complete, consistent nnpy model."""
     _check_format_version(metadata)
     model = _rebuild(_json_metadata(metadata, "nnpy.config", "the model architecture"))
-    weights = {name[len(prefix):]: value for name, value in tensors.items()
+    weights = {name[len(prefix):]: value for name, value in dequantize(tensors).items()
                if name.startswith(prefix) and not name.startswith(OPTIMIZER_PREFIX)}
     model.load_state_dict(_matched_state(model, weights))
     model.labels = _labels(metadata)
