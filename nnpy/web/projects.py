@@ -3,9 +3,10 @@
 time-boxed steps. Only the browser worker uses them (through `nnpy.web.Session`), but they are
 plain Python + NumPy, tested in CPython.
 
-    project_new(class_names)                 a new project: {"project": handle, ...state}
+    project_new(class_names, mode)           a new project: {"project": handle, ...state}
+    project_set_backbone(project, model)     pretrained mode's backbone (a loaded model's handle)
     project_open(data)                       a project from .safetensors bytes (ModelFormatError)
-    project_add_samples(project, class_index, pixels, width, height, count)   RGBA frames
+    project_add_samples(project, class_index, pixels, width, height, count, burst)   RGBA frames
     project_train_start(project, epochs, learning_rate, restart)   -> {"job", "state"}
     project_predict(project, pixels, width, height)   probabilities of one RGBA frame
     project_to_bytes(project)                the project file
@@ -36,6 +37,9 @@ def state(project):
         "history": project.history,
         "confusion": None if confusion is None else confusion.tolist(),  # rows: true class
         "last_training": project.last_training,
+        "mode": project.mode,
+        "backbone": project.features.key if project.features else None,
+        "needs_backbone": project.mode == "pretrained" and project.features is None,
     }
 
 
@@ -46,9 +50,28 @@ def _open(session, project):
 
 
 @operation
-def op_project_new(session, class_names=("Class 1", "Class 2")):
+def op_project_new(session, class_names=("Class 1", "Class 2"), mode="pretrained"):
+    """A new project; in "pretrained" mode the page then gives it the backbone
+    (project_set_backbone) before training."""
     # no mirror flips: a webcam's classes may be directional (a hand pointing left or right)
-    return _open(session, ImageClassifierProject(list(class_names), flip=False))
+    return _open(session, ImageClassifierProject(list(class_names), flip=False, mode=mode))
+
+
+@operation
+def op_project_set_backbone(session, project, model, key=None):
+    """Use the loaded model `model` (a handle from load_model, e.g. EfficientNet-Lite0) as the
+    project's pretrained backbone; embeddings cached for the same `key` are kept."""
+    found = session.project(project)
+    found.set_backbone(session.model(model), key)
+    return state(found)
+
+
+@operation
+def op_project_set_mode(session, project, mode):
+    """"pretrained" or "scratch"; the next training starts a new model."""
+    found = session.project(project)
+    found.set_mode(mode)
+    return state(found)
 
 
 @operation
@@ -88,11 +111,13 @@ def op_project_delete_class(session, project, class_index):
 
 
 @operation
-def op_project_add_samples(session, project, class_index, pixels, width, height, count=1):
-    """Add RGBA frames to a class; returns the class's new count."""
+def op_project_add_samples(session, project, class_index, pixels, width, height, count=1,
+                           burst=None):
+    """Add RGBA frames to a class, recorded in one press of "record" called `burst` (a number
+    the page counts up; whole bursts are held out for validation); returns the class's count."""
     found = session.project(project)
     for frame in rgba_frames(pixels, width, height, count):
-        found.add_sample(class_index, frame)
+        found.add_sample(class_index, frame, burst)
     return found.counts()[class_index]
 
 
@@ -113,14 +138,15 @@ def op_project_samples(session, project, class_index):
 
 
 @operation
-def op_project_train_start(session, project, epochs=20, learning_rate=1e-3, restart=False):
+def op_project_train_start(session, project, epochs=None, learning_rate=None, restart=False):
     """{"job": handle, "state": ...}; the state shows whether the model started afresh (a new
     model when the classes changed or `restart`) and its history. The job gives {"state"} when
     it ends, whether it finished or was stopped (then with the best weights so far)."""
     found = session.project(project)
-    if int(epochs) < 1:
+    if epochs is not None and int(epochs) < 1:
         raise ValueError(f"train for at least 1 epoch, not {epochs}")
-    logs = found.train_iter(epochs=int(epochs), learning_rate=float(learning_rate),
+    logs = found.train_iter(epochs=epochs and int(epochs),
+                            learning_rate=learning_rate and float(learning_rate),
                             restart=bool(restart))
     job = session.start_job(Job(logs, finish=lambda: {"state": state(found)}))
     return {"job": job, "state": state(found)}

@@ -22,7 +22,7 @@ def frame(rng, colour, size=(48, 64)):
 @pytest.fixture
 def project():
     rng = np.random.default_rng(0)
-    project = ImageClassifierProject(["red", "blue"], image_size=32)
+    project = ImageClassifierProject(["red", "blue"], image_size=32, mode="scratch")
     for _ in range(12):
         project.add_sample(0, frame(rng, 0))
         project.add_sample(1, frame(rng, 2))
@@ -68,7 +68,7 @@ def test_augmentation_keeps_shape_and_range_and_varies():
 
 
 def test_training_needs_samples_in_every_class():
-    project = ImageClassifierProject(["a", "b"], image_size=16)
+    project = ImageClassifierProject(["a", "b"], image_size=16, mode="scratch")
     project.add_sample(0, np.zeros((16, 16, 3), np.uint8))
     with pytest.raises(ValueError, match="a, b"):
         next(project.train_iter())
@@ -142,7 +142,7 @@ def test_the_default_model_tells_where_something_is():
         return image
 
     rng = np.random.default_rng(0)
-    project = ImageClassifierProject(["left", "right"], flip=False)
+    project = ImageClassifierProject(["left", "right"], flip=False, mode="scratch")
     for _ in range(12):
         project.add_sample(0, scene(rng, 0))
         project.add_sample(1, scene(rng, 1))
