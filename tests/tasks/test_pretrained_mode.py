@@ -86,10 +86,12 @@ def test_switching_to_scratch_trains_the_cnn_on_the_same_samples():
 
 @pytest.fixture(scope="module")
 def backbone():
-    found = sorted((ROOT / ".cache" / "models").glob("efficientnet-lite0-*.safetensors"))
-    if not found:
+    sys.path.insert(0, str(ROOT))
+    import build
+
+    if not build._cached_backbone().exists():
         pytest.skip("run `python build.py vendor` first: it makes the EfficientNet-Lite0 file")
-    return nnpy.load_model(found[-1])
+    return nnpy.load_model(build._cached_backbone())
 
 
 def views(image, rng, count, zoom=(0.55, 0.9), brightness=(0.7, 1.3)):
