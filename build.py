@@ -7,6 +7,7 @@
     python build.py serve [--port N] # build, vendor if needed, serve dist/site on 127.0.0.1
     python build.py test [ARGS...]   # install test needs, build, vendor, run pytest (all tiers)
     python build.py bench [ARGS...]  # benchmarks vs TF.js, ConvNetJS, PyTorch (bench/README.md)
+    python build.py fuzz [--count N] # N generated/mutated files through every reader (nnpy/testing/fuzz.py)
 
 Longer than 400 lines because it is the one entry point for every step from source to site (each
 command a section, each on one screen). Standard library only; `pip` and `npm` are run as
@@ -316,6 +317,9 @@ def vendor_backbone() -> Path:
         run([sys.executable, "-m", "nnpy.applications", str(pth), str(cached),
              "float16"], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
         pth.unlink()
+        for stale in cached.parent.glob(f"{Path(BACKBONE_FILE).stem}-*.safetensors"):
+            if stale != cached:  # made by an older converter
+                stale.unlink()
     target = SITE / "web" / "models" / BACKBONE_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(cached, target)
@@ -482,6 +486,59 @@ def bench(bench_args: list[str]) -> int:
     return subprocess.call(cmd, cwd=ROOT)
 
 
+# --------------------------------------------------------------------------- fuzz
+
+FUZZ_SEEDS = CACHE / "fuzz-seeds"
+FUZZ_FAILURES = CACHE / "fuzz-failures"
+FUZZ_MEMORY = 300 * 2**20  # address space of one chunk's process: numpy + nnpy take ~110 MB
+
+
+def _fuzz_limits() -> None:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (FUZZ_MEMORY, FUZZ_MEMORY))
+
+
+def fuzz(count: int, chunk: int, seed: str) -> int:
+    """`count` mutated and generated files through the readers, `chunk` per subprocess (300 MB of
+    address space, 1 s per input). Prints the counts; failing inputs go to .cache/fuzz-failures/."""
+    import time
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
+           "PYTHONWARNINGS": "ignore"}
+    worker = [sys.executable, "-m", "nnpy.testing.fuzz", "--seeds", str(FUZZ_SEEDS),
+              "--failures", str(FUZZ_FAILURES)]
+    subprocess.run([*worker, "--write-seeds", str(ROOT / "web" / "models" / "digits.safetensors")],
+                   check=True, env=env, cwd=ROOT)
+    totals = {"inputs": 0, "accepted": 0, "refused": 0, "failed": 0, "slowest_ms": 0.0,
+              "slowest": None, "peak_mb": 0.0}
+    failures, began = [], time.monotonic()
+    for start in range(0, count, chunk):
+        size = min(chunk, count - start)
+        done = subprocess.run([*worker, "--start", str(start), "--count", str(size), "--seed", seed],
+                              check=False, env=env, cwd=ROOT, capture_output=True, text=True,
+                              preexec_fn=_fuzz_limits, timeout=60 + 2 * size)
+        if done.returncode != 0:  # the process itself died: count its whole chunk as failed
+            totals["inputs"] += size
+            totals["failed"] += size
+            failures.append(f"chunk {start}: exit {done.returncode}: {done.stderr[-500:]}")
+            continue
+        counts = json.loads(done.stdout.strip().splitlines()[-1])
+        failures += counts.pop("failures")
+        for key in ("inputs", "accepted", "refused", "failed"):
+            totals[key] += counts[key]
+        if counts["slowest_ms"] > totals["slowest_ms"]:
+            totals["slowest_ms"], totals["slowest"] = counts["slowest_ms"], counts["slowest"]
+        totals["peak_mb"] = max(totals["peak_mb"], counts["peak_mb"])
+        log(f"fuzz: {totals['inputs']:,}/{count:,} inputs, {totals['failed']} untyped failures, "
+            f"{time.monotonic() - began:.0f} s")
+    log(f"fuzz: {totals['inputs']:,} inputs: {totals['refused']:,} refused (ModelFormatError), "
+        f"{totals['accepted']:,} accepted, {totals['failed']:,} untyped failures; slowest "
+        f"{totals['slowest_ms']:.1f} ms ({totals['slowest']}); peak memory "
+        f"{totals['peak_mb']:.0f} MB; {time.monotonic() - began:.0f} s")
+    for failure in failures[:50]:
+        log(f"  {failure}")
+    return 1 if totals["failed"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -493,6 +550,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("test", help="run every test tier (extra args go to pytest)")
     sub.add_parser("bench", help="benchmarks against TF.js, ConvNetJS and PyTorch (extra args go "
                    "to bench/bench.py; see bench/README.md)")
+    fuzz_parser = sub.add_parser("fuzz", help="fuzz every file reader (nnpy/testing/fuzz.py)")
+    fuzz_parser.add_argument("--count", type=int, default=1_000_000)
+    fuzz_parser.add_argument("--chunk", type=int, default=20_000)
+    fuzz_parser.add_argument("--seed", default="0")
     argv = sys.argv[1:] if argv is None else argv
     # "test" and "bench" hand every further argument, options too, to pytest / bench.py
     if argv and argv[0] == "test" and argv[1:2] not in (["-h"], ["--help"]):
@@ -506,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
         vendor()
     elif args.command == "serve":
         serve(args.port)
+    elif args.command == "fuzz":
+        return fuzz(args.count, args.chunk, args.seed)
     return 0
 
 

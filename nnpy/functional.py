@@ -14,7 +14,6 @@ earlier layers feed it (`inbound`; -1 is the model's input), and its config stor
 import numpy as np
 
 from . import layers as layers_module
-from .errors import ShapeError
 from .layers.base import Input, Node
 from .model import Sequential
 from .saving import register_model
@@ -49,7 +48,7 @@ class Model(Sequential):
     """A graph of layers from `inputs` (a layers.Input) to `outputs` (the Node of its last call);
     each layer may be called once (a second call would need shared weights)."""
 
-    def __init__(self, inputs, outputs, seed=0, name="model"):
+    def __init__(self, inputs, outputs, seed=0, name="model", build=True):
         super().__init__(seed=seed, name=name)
         if not isinstance(inputs, Input):
             raise TypeError(f"Model's inputs must be a layers.Input, got {type(inputs).__name__}")
@@ -64,26 +63,35 @@ class Model(Sequential):
         self.inbound = [[-1 if isinstance(item, Input) else position[id(item)]
                          for item in node.inputs] for node in order]
         self.input_shape = inputs.shape
-        self.build()
+        if build:  # as Keras does; a model file checks its shapes first (build=False)
+            self.build()
 
     def add(self, layer):
         raise TypeError("a Model's layers come from its graph: call the layer on a node instead")
 
     def build(self, input_shape=None):
-        """Create every layer's weights, following the graph from the input shape."""
-        shape = tuple(input_shape or self.input_shape or ())
-        self.input_shape = shape
+        """Create every layer's weights, following the graph from the input shape (every shape
+        is checked first, as `shape_plan` does)."""
+        self.shape_plan(input_shape)
         rng = np.random.default_rng(self.seed)
-        shapes = []
-        for index, (layer, sources) in enumerate(zip(self.layers, self.inbound)):
-            given = [shape if source < 0 else shapes[source] for source in sources]
-            try:
-                layer.build(given if layer.merges else given[0], rng)
-            except ShapeError as error:
-                raise ShapeError(f"layer {index} ({type(layer).__name__}): {error}") from None
-            shapes.append(layer.output_shape)
+        outputs = []
+        for layer, sources in zip(self.layers, self.inbound):
+            given = [self.input_shape if source < 0 else outputs[source] for source in sources]
+            layer.build(given if layer.merges else given[0], rng)
+            outputs.append(layer.output_shape)
             layer.input_grad = layer.merges or sources[0] >= 0  # no d loss / d data needed
         return self
+
+    def shape_plan(self, input_shape=None):
+        """({dotted name: shape} of every weight, the output shape), following the graph."""
+        shape = self._checked_input_shape(input_shape)
+        shapes, outputs = {}, []
+        for index, (layer, sources) in enumerate(zip(self.layers, self.inbound)):
+            given = [shape if source < 0 else outputs[source] for source in sources]
+            layer_shapes, output = self._plan_layer(index, layer, given if layer.merges else given[0])
+            shapes.update(layer_shapes)
+            outputs.append(output)
+        return shapes, outputs[-1]
 
     def forward(self, x, training=False):
         """Raw outputs: every layer in evaluation order, each reading the outputs it is fed."""
@@ -125,7 +133,7 @@ class Model(Sequential):
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, build=True):
         inputs = layers_module.Input(config["input_shape"])
         nodes = []
         for index, entry in enumerate(config["layers"]):
@@ -138,5 +146,6 @@ class Model(Sequential):
             nodes.append(Node(layer, given))
         if not nodes:
             raise ValueError("a Model needs at least one layer")
-        model = cls(inputs, nodes[-1], seed=config.get("seed", 0), name=config.get("name", "model"))
+        model = cls(inputs, nodes[-1], seed=config.get("seed", 0), name=config.get("name", "model"),
+                    build=build)
         return model.compile_from_config(config.get("compile"))

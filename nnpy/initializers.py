@@ -37,6 +37,15 @@ def ones(shape, rng=None, dtype=np.float32):
 INITIALIZERS = {f.__name__: f for f in (glorot_uniform, he_normal, he_uniform, zeros, ones)}
 
 
+def checked(name, argument):
+    """`name` if it names an initialiser (or is a function), else the ValueError `get` gives,
+    naming the argument: a layer refuses a bad initialiser when made, not when built."""
+    if not callable(name) and not (isinstance(name, str) and name in INITIALIZERS):
+        raise ValueError(f"{argument}: unknown initializer {name!r}; choose one of "
+                         f"{sorted(INITIALIZERS)}")
+    return name
+
+
 def get(name):
     if callable(name):
         return name

@@ -2,6 +2,8 @@
 sigmoid is fused in and computed stably) and returns the mean over the batch; `backward()` returns
 d loss / d outputs. `output_activation` is what `predict` applies to turn logits into probabilities."""
 
+import math
+
 import numpy as np
 
 from .errors import ShapeError
@@ -33,6 +35,13 @@ class Loss:
 
     def true_class(self, targets):
         return targets.argmax(axis=-1)
+
+    def check_targets(self, targets, output_shape):
+        """Refuse targets (N, ...) that do not fit outputs (N, *output_shape) before training:
+        `fit` calls this on all the data, so no step is taken with a batch that would fail."""
+        if math.prod(targets.shape[1:]) != math.prod(output_shape):
+            raise ShapeError(f"{self.name}: targets of shape {targets.shape} do not fit the "
+                             f"model's outputs (N, {', '.join(map(str, output_shape))})")
 
     def _check(self, outputs, targets):
         if outputs.shape != targets.shape:
@@ -74,6 +83,13 @@ class BinaryCrossentropy(Loss):
     def predicted_class(self, outputs):
         return (outputs > 0).astype(np.int64)  # logit > 0 <=> probability > 0.5
 
+    def check_targets(self, targets, output_shape):
+        super().check_targets(targets, output_shape)
+        if targets.min() < 0 or targets.max() > 1:
+            raise ValueError(f"{self.name}: targets must be 0 or 1 (or probabilities between), "
+                             f"got values from {targets.min()} to {targets.max()}; for more "
+                             f"than two classes use sparse_categorical_crossentropy")
+
     def true_class(self, targets):
         return (np.asarray(targets) > 0.5).astype(np.int64)
 
@@ -95,6 +111,15 @@ class CategoricalCrossentropy(Loss):
 
     def output_activation(self, outputs):
         return softmax(outputs)
+
+    def check_targets(self, targets, output_shape):
+        if targets.shape[1:] != tuple(output_shape):
+            raise ShapeError(f"{self.name}: targets {targets.shape} must be one-hot rows like the "
+                             f"outputs (N, {', '.join(map(str, output_shape))}); for class ids "
+                             f"use sparse_categorical_crossentropy")
+        if targets.min() < 0:
+            raise ValueError(f"{self.name}: targets must be probabilities (one-hot rows), got "
+                             f"a negative value {targets.min()}")
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -125,6 +150,15 @@ class SparseCategoricalCrossentropy(Loss):
 
     def true_class(self, targets):
         return np.asarray(targets).reshape(-1).astype(np.int64)
+
+    def check_targets(self, targets, output_shape):
+        classes = output_shape[-1]
+        if math.prod(targets.shape[1:]) != 1:
+            raise ShapeError(f"{self.name}: targets must be one class id per example, shape (N,), "
+                             f"got {targets.shape}; for one-hot rows use categorical_crossentropy")
+        if (targets != np.round(targets)).any() or targets.min() < 0 or targets.max() >= classes:
+            raise ValueError(f"{self.name}: labels must be integers in [0, {classes - 1}] (the "
+                             f"model has {classes} outputs), got {np.unique(targets)[:10]}")
 
 
 LOSSES = {cls.name: cls for cls in

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import callbacks as callbacks_module
 from . import layers as layers_module
-from . import losses, optimizers
+from . import losses, optimizers, validation
 from .errors import ShapeError, TrainingDivergedError
 from .layers.base import Input, Layer
 from .saving import model_to_bytes, register_model, save_model
@@ -18,8 +18,8 @@ from .saving import model_to_bytes, register_model, save_model
 @register_model
 class Sequential:
     def __init__(self, layers=None, seed=0, name="sequential"):
-        self.name = name
-        self.seed = seed
+        self.name = validation.optional_name(name, "Sequential") or "sequential"
+        self.seed = validation.seed(seed, "seed", "Sequential")
         self.layers = []
         self.input_shape = None
         self.loss = None
@@ -53,22 +53,50 @@ class Sequential:
 
     def build(self, input_shape=None):
         """Create every layer's weights from the input shape (batch axis excluded)."""
-        shape = tuple(input_shape or self.input_shape or ())
-        if not shape:
-            raise ShapeError("the model does not know its input shape: start it with "
-                             "layers.Input(shape) or call build(input_shape)")
-        self.input_shape = shape
+        self.weight_shapes(input_shape)  # every shape checked before any weight is made
+        shape = self.input_shape
         rng = np.random.default_rng(self.seed)
-        for index, layer in enumerate(self.layers):
-            try:
-                layer.build(shape, rng)
-            except ShapeError as error:
-                raise ShapeError(f"layer {index} ({type(layer).__name__}): {error}") from None
+        for layer in self.layers:
+            layer.build(shape, rng)
             shape = layer.output_shape
         # the first layer's input is data, not weights: it need not compute a gradient for it
         for index, layer in enumerate(self.layers):
             layer.input_grad = index > 0
         return self
+
+    def weight_shapes(self, input_shape=None):
+        """{dotted name: shape} of every array `build` makes, computed without making any; sets
+        `input_shape`. ShapeError names the layer that cannot take its input (or is too big)."""
+        return self.shape_plan(input_shape)[0]
+
+    def shape_plan(self, input_shape=None):
+        """({dotted name: shape} of every weight, the model's output shape), from the layers'
+        arguments and the input shape alone (no weight is made)."""
+        shape = self._checked_input_shape(input_shape)
+        shapes = {}
+        for index, layer in enumerate(self.layers):
+            layer_shapes, shape = self._plan_layer(index, layer, shape)
+            shapes.update(layer_shapes)
+        return shapes, shape
+
+    def _checked_input_shape(self, input_shape):
+        if input_shape is None and self.input_shape is None:
+            raise ShapeError("the model does not know its input shape: start it with "
+                             "layers.Input(shape) or call build(input_shape)")
+        self.input_shape = validation.shape(self.input_shape if input_shape is None
+                                            else input_shape, "input_shape", type(self).__name__)
+        return self.input_shape
+
+    @staticmethod
+    def _plan_layer(index, layer, shape):
+        """Layer `index`'s {dotted name: weight shape} and output shape for input `shape`."""
+        try:
+            layer_shapes = layer.weight_shapes(shape)
+            output = tuple(layer.compute_output_shape(shape))
+            validation.values_per_example(output, "its output")
+        except (ShapeError, ValueError) as error:
+            raise ShapeError(f"layer {index} ({type(layer).__name__}): {error}") from None
+        return {f"{index}.{key}": value for key, value in layer_shapes.items()}, output
 
     def _ensure_built(self, x):
         if not self.built:
@@ -123,7 +151,7 @@ class Sequential:
     def compile(self, optimizer="adam", loss="mse", metrics=None):
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
-        self.metrics = list(metrics or [])
+        self.metrics = [metrics] if isinstance(metrics, str) else list(metrics or [])
         for metric in self.metrics:
             if metric not in ("accuracy", "acc"):
                 raise ValueError(f"unknown metric {metric!r}; nnpy knows 'accuracy'")
@@ -136,13 +164,22 @@ class Sequential:
         if self.loss is None:
             raise RuntimeError("call model.compile(optimizer=..., loss=...) before training or evaluating")
 
-    def _as_input(self, x):
-        x = np.asarray(x, dtype=self.dtype)
+    def _as_input(self, x, name="x", allow_empty=False):
+        """x as a finite array of the model's dtype and input shape, or an error naming `name`."""
+        x = validation.real_array(x, name, self.dtype, allow_empty)
         self._ensure_built(x)
         if x.shape[1:] != self.input_shape:
             raise ShapeError(f"the model expects inputs of shape (N, {', '.join(map(str, self.input_shape))})"
                              f" but got {x.shape}")
         return x
+
+    def _as_targets(self, y, x, name="y"):
+        """y checked against x and the loss (e.g. binary labels in [0, 1]) before any step."""
+        y = validation.real_array(y, name, np.float64 if self.dtype == np.float64 else np.float32)
+        if len(y) != len(x):
+            raise ShapeError(f"{len(x)} inputs but {len(y)} targets: give one target per example")
+        self.loss.check_targets(y, self.output_shape)
+        return y
 
     def forward(self, x, training=False):
         """Raw outputs (logits for classification losses)."""
@@ -170,6 +207,9 @@ class Sequential:
         TrainingDivergedError and leaves weights and running statistics as they were."""
         self._require_compiled()
         x = self._as_input(x)
+        return self._train_step(x, self._as_targets(y, x))
+
+    def _train_step(self, x, y):
         buffers = [{k: v.copy() for k, v in layer.state.items()} for layer in self.layers]
         step = self.optimizer.iterations + 1
         try:
@@ -212,11 +252,12 @@ class Sequential:
 
     def _split(self, x, y, validation_split, validation_data):
         if validation_data is not None:
-            vx, vy = validation_data
-            return x, y, self._as_input(vx), np.asarray(vy)
+            val_x, val_y = validation_data  # a pair (x_val, y_val)
+            val_x = self._as_input(val_x, "validation_data x")
+            return x, y, val_x, self._as_targets(val_y, val_x, "validation_data y")
         if validation_split:
-            if not 0 < validation_split < 1:
-                raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
+            validation.number(validation_split, "validation_split", "fit", low=0, high=1,
+                              low_open=True, high_open=True)
             cut = round(len(x) * (1 - validation_split))
             if cut == 0 or cut == len(x):
                 raise ValueError(f"validation_split={validation_split} leaves no examples on one "
@@ -231,10 +272,11 @@ class Sequential:
         (with validation metrics) after every epoch. Closing the generator stops training.
         `augment(x_batch, rng) -> x_batch` may transform each training batch."""
         self._require_compiled()
+        epochs = validation.integer(epochs, "epochs", "fit", minimum=0, example=10)
+        batch_size = validation.integer(batch_size, "batch_size", "fit", example=32)
+        initial_epoch = validation.integer(initial_epoch, "initial_epoch", "fit", minimum=0)
         x = self._as_input(x)
-        y = np.asarray(y)
-        if len(x) != len(y):
-            raise ShapeError(f"{len(x)} inputs but {len(y)} targets")
+        y = self._as_targets(y, x)
         x, y, val_x, val_y = self._split(x, y, validation_split, validation_data)
         rng = np.random.default_rng(self.seed if seed is None else seed)
         self.history = callbacks_module.History()
@@ -254,7 +296,7 @@ class Sequential:
                 for batch in range(batches):
                     index = order[batch * batch_size:(batch + 1) * batch_size]
                     x_batch = x[index] if augment is None else augment(x[index], rng)
-                    logs = self.train_on_batch(x_batch, y[index])
+                    logs = self._train_step(x_batch, y[index])
                     for key, value in logs.items():
                         sums[key] = sums.get(key, 0.0) + value * len(index)
                     batch_logs = {"kind": "batch", "epoch": epoch, "epochs": epochs,
@@ -292,7 +334,8 @@ class Sequential:
     # ---- inference -----------------------------------------------------------------------------
     def predict(self, x, batch_size=256):
         """Outputs for x; probabilities (softmax/sigmoid applied) for a classification loss."""
-        x = self._as_input(x)
+        batch_size = validation.integer(batch_size, "batch_size", "predict", example=256)
+        x = self._as_input(x, allow_empty=True)
         outputs = np.concatenate([self.forward(x[i:i + batch_size]) for i in
                                   range(0, max(len(x), 1), batch_size)]) if len(x) else \
             np.zeros((0, *self.output_shape), dtype=self.dtype)
@@ -301,8 +344,9 @@ class Sequential:
     def evaluate(self, x, y, batch_size=256):
         """{"loss": ..., metrics...} averaged over all of x."""
         self._require_compiled()
+        batch_size = validation.integer(batch_size, "batch_size", "evaluate", example=256)
         x = self._as_input(x)
-        y = np.asarray(y)
+        y = self._as_targets(y, x)
         outputs = np.concatenate([self.forward(x[i:i + batch_size])
                                   for i in range(0, len(x), batch_size)])
         return {"loss": self.loss.forward(outputs, y), **self._batch_metrics(outputs, y)}
@@ -345,11 +389,15 @@ class Sequential:
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, build=True):
+        """The model `get_config` described; built when the config knows its input shape, unless
+        `build=False` (a model file checks every weight shape before allocating any)."""
         model = cls([layers_module.from_config(entry) for entry in config["layers"]],
                     seed=config.get("seed", 0), name=config.get("name", "sequential"))
-        if config.get("input_shape"):
-            model.build(tuple(config["input_shape"]))
+        if config.get("input_shape") is not None:
+            model.input_shape = validation.shape(config["input_shape"], "input_shape", "Sequential")
+            if build:
+                model.build()
         return model.compile_from_config(config.get("compile"))
 
     def compile_from_config(self, compile_config):

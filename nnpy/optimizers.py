@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from . import validation
+
 
 class Schedule:
     """learning rate as a function of the optimizer step (0, 1, 2, ...)."""
@@ -23,7 +25,9 @@ class StepDecay(Schedule):
     """lr * gamma ** (step // step_size)."""
 
     def __init__(self, initial_learning_rate, step_size, gamma=0.1):
-        self.initial_learning_rate, self.step_size, self.gamma = initial_learning_rate, step_size, gamma
+        self.initial_learning_rate = _learning_rate(initial_learning_rate, "StepDecay")
+        self.step_size = validation.integer(step_size, "step_size", "StepDecay", example=100)
+        self.gamma = validation.number(gamma, "gamma", "StepDecay", low=0)
 
     def __call__(self, step):
         return self.initial_learning_rate * self.gamma ** (step // self.step_size)
@@ -33,8 +37,11 @@ class ExponentialDecay(Schedule):
     """lr * decay_rate ** (step / decay_steps), floored to whole periods when staircase."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase = decay_rate, staircase
+        self.initial_learning_rate = _learning_rate(initial_learning_rate, "ExponentialDecay")
+        self.decay_steps = validation.integer(decay_steps, "decay_steps", "ExponentialDecay",
+                                              example=1000)
+        self.decay_rate = validation.number(decay_rate, "decay_rate", "ExponentialDecay", low=0)
+        self.staircase = validation.boolean(staircase, "staircase", "ExponentialDecay")
 
     def __call__(self, step):
         periods = step / self.decay_steps
@@ -47,7 +54,10 @@ class CosineDecay(Schedule):
     """Half a cosine from lr down to alpha * lr over decay_steps, then flat."""
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0):
-        self.initial_learning_rate, self.decay_steps, self.alpha = initial_learning_rate, decay_steps, alpha
+        self.initial_learning_rate = _learning_rate(initial_learning_rate, "CosineDecay")
+        self.decay_steps = validation.integer(decay_steps, "decay_steps", "CosineDecay",
+                                              example=1000)
+        self.alpha = validation.number(alpha, "alpha", "CosineDecay", low=0, high=1)
 
     def __call__(self, step):
         progress = min(step, self.decay_steps) / self.decay_steps
@@ -56,6 +66,13 @@ class CosineDecay(Schedule):
 
 
 SCHEDULES = {cls.__name__: cls for cls in (StepDecay, ExponentialDecay, CosineDecay)}
+
+
+def _learning_rate(value, where):
+    """A positive number, a Schedule, or any function of the step (checked when called)."""
+    if isinstance(value, Schedule) or (callable(value) and not isinstance(value, type)):
+        return value
+    return validation.number(value, "learning_rate", where, low=0)
 
 
 def clip_by_global_norm(grads, max_norm):
@@ -72,11 +89,23 @@ class Optimizer:
     slot_names = ()
 
     def __init__(self, learning_rate, weight_decay=0.0, global_clipnorm=None):
+        where = type(self).__name__
         self.learning_rate = learning_rate
-        self.weight_decay = float(weight_decay)
-        self.global_clipnorm = global_clipnorm
+        self.weight_decay = validation.number(weight_decay, "weight_decay", where, low=0)
+        self.global_clipnorm = None if global_clipnorm is None else validation.number(
+            global_clipnorm, "global_clipnorm", where, low=0, low_open=True)
         self.iterations = 0
         self.slots = {slot: {} for slot in self.slot_names}
+
+    @property
+    def learning_rate(self):
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        """Checked whenever set (a trainer may change it between runs): Adam(-0.1) and
+        Adam("fast") are refused at once, not after a step in the wrong direction."""
+        self._learning_rate = _learning_rate(value, type(self).__name__)
 
     def current_learning_rate(self):
         lr = self.learning_rate
@@ -105,16 +134,40 @@ class Optimizer:
             state.update({f"{slot}.{name}": value for name, value in values.items()})
         return state
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state, parameters=None):
+        """Restore `state_dict()` output. With the model's `parameters()`, every slot is checked
+        first (ValueError naming it): a known slot of a known parameter, its shape and float
+        dtype, finite values, and `iterations` a non-negative integer."""
+        if parameters is not None:
+            self._check_state(state, parameters)
         self.iterations = int(state.get("iterations", 0))
         for key, value in state.items():
             slot, _, name = key.partition(".")
             if slot in self.slots and name:
                 self.slots[slot][name] = np.array(value)
 
+    def _check_state(self, state, parameters):
+        for key, value in state.items():
+            if key == "iterations":
+                if value.shape != () or value.dtype.kind not in "iu" or value < 0:
+                    raise ValueError(f"'iterations' must be one non-negative integer, got "
+                                     f"{value.dtype} of shape {value.shape}")
+                continue
+            slot, _, name = key.partition(".")
+            if slot not in self.slots or name not in parameters:
+                raise ValueError(f"{key!r} is not a slot of {type(self).__name__} (slots "
+                                 f"{list(self.slots)}) for a parameter of the model")
+            param = parameters[name]
+            if value.shape != param.shape or value.dtype.kind != "f":
+                raise ValueError(f"{key!r} is {value.dtype} of shape {value.shape}; the parameter "
+                                 f"{name!r} needs floats of shape {param.shape}")
+            if not np.isfinite(value).all():
+                raise ValueError(f"{key!r} holds NaN or infinite values")
+
     def get_config(self):
         lr = self.learning_rate
-        config = {k: v for k, v in vars(self).items() if k not in ("slots", "iterations")}
+        config = {k: v for k, v in vars(self).items()
+                  if k not in ("slots", "iterations", "_learning_rate")}
         config["learning_rate"] = lr.to_json() if isinstance(lr, Schedule) else lr
         return config
 
@@ -123,7 +176,11 @@ class Optimizer:
         config = dict(config)
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
-            config["learning_rate"] = SCHEDULES[lr["class_name"]](**lr["config"])
+            schedule = SCHEDULES.get(lr.get("class_name")) if isinstance(lr.get("class_name"), str) else None
+            if schedule is None or not isinstance(lr.get("config"), dict):
+                raise ValueError(f"unknown learning-rate schedule {lr.get('class_name')!r}; "
+                                 f"known: {sorted(SCHEDULES)}")
+            config["learning_rate"] = schedule(**lr["config"])
         return cls(**config)
 
     def to_json(self):
@@ -137,8 +194,8 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        self.momentum = validation.number(momentum, "momentum", "SGD", low=0, high=1)
+        self.nesterov = validation.boolean(nesterov, "nesterov", "SGD")
 
     def update(self, param, grad, lr, velocity):
         if self.weight_decay:
@@ -157,7 +214,10 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        where = type(self).__name__
+        self.beta_1 = validation.number(beta_1, "beta_1", where, low=0, high=1, high_open=True)
+        self.beta_2 = validation.number(beta_2, "beta_2", where, low=0, high=1, high_open=True)
+        self.epsilon = validation.number(epsilon, "epsilon", where, low=0)
 
     def update(self, param, grad, lr, m, v):
         if self.weight_decay:
@@ -203,7 +263,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.rho, self.epsilon = float(rho), float(epsilon)
+        self.rho = validation.number(rho, "rho", "RMSprop", low=0, high=1, high_open=True)
+        self.epsilon = validation.number(epsilon, "epsilon", "RMSprop", low=0)
 
     def update(self, param, grad, lr, v):
         if self.weight_decay:
@@ -233,4 +294,8 @@ def get(optimizer):
 
 
 def from_json(entry):
-    return CLASSES[entry["class_name"]].from_config(entry["config"])
+    """An optimizer from `to_json()` output: {"class_name": ..., "config": {...}}."""
+    name = entry.get("class_name") if isinstance(entry, dict) else None
+    if not isinstance(name, str) or name not in CLASSES or not isinstance(entry.get("config"), dict):
+        raise ValueError(f"unknown optimizer {name!r}; known: {sorted(CLASSES)}")
+    return CLASSES[name].from_config(entry["config"])

@@ -45,6 +45,12 @@ LAYER_CASES = {
         (7, 6, 3), 2),
     "DepthwiseConv2D-multiplier": (lambda: layers.DepthwiseConv2D((2, 3), depth_multiplier=2,
                                                                   use_bias=False), (5, 5, 2), 2),
+    "Conv1D-valid": (lambda: layers.Conv1D(3, 3), (7, 2), 2),
+    "Conv1D-same-stride2-relu": (lambda: layers.Conv1D(2, 4, strides=2, padding="same",
+                                                       activation="relu"), (9, 3), 2),
+    "MaxPool1D": (lambda: layers.MaxPool1D(2), (8, 3), 2),
+    "MaxPool1D-same-overlap": (lambda: layers.MaxPool1D(3, strides=2, padding="same"), (7, 2), 2),
+    "GlobalAveragePooling1D": (lambda: layers.GlobalAveragePooling1D(), (5, 3), 2),
     "ZeroPadding2D": (lambda: layers.ZeroPadding2D(((0, 1), (2, 1))), (3, 4, 2), 2),
     # layers that merge inputs: the shape is each input's
     "Add": (lambda: layers.Add(), [(3, 4), (3, 4), (3, 4)], 2),
@@ -122,3 +128,15 @@ def test_losses_stay_finite_for_huge_logits(name):
     loss = losses.get(name)
     value = loss.forward(outputs, _targets(name, rng, outputs))
     assert np.isfinite(value) and np.isfinite(loss.backward()).all()
+
+
+@pytest.mark.parametrize("case", sorted(LAYER_CASES))
+def test_weight_shapes_say_what_build_makes(case):
+    """A model file is checked against `weight_shapes` before anything is built: for every layer
+    it must name exactly the arrays (params and state) that `build` then makes."""
+    factory, shape, _ = LAYER_CASES[case]
+    layer = factory()
+    planned = layer.weight_shapes(shape)
+    layer.build(shape, np.random.default_rng(0))
+    made = {key: value.shape for store in (layer.params, layer.state) for key, value in store.items()}
+    assert planned == made

@@ -302,3 +302,36 @@ def test_a_residual_graph_model_matches_torch_values_and_gradients(rng):
         "GlobalAveragePooling2D", "Dense"]
     for name, gradient in model.gradients().items():
         _close(gradient, weights[name].grad)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv1d_matches_torch(rng, padding, stride):
+    layer = layers.Conv1D(4, 3, strides=stride, padding=padding, activation="relu")
+    x = rng.standard_normal((2, 9, 3))  # (N, L, C)
+    y, dx, grads, r = _run(layer, x)
+    tx, tk, tb = _leaf(x), _leaf(layer.params["kernel"]), _leaf(layer.params["bias"])
+    ncl = tx.permute(0, 2, 1)
+    if padding == "same":
+        ncl = F.pad(ncl, _same_padding(9, 3, stride))
+    ty = F.relu(F.conv1d(ncl, tk.permute(2, 1, 0), tb, stride=stride)).permute(0, 2, 1)
+    (ty * torch.tensor(r)).sum().backward()
+    _close(y, ty)
+    _close(dx, tx.grad)
+    _close(grads["kernel"], tk.grad)
+    _close(grads["bias"], tb.grad)
+
+
+@pytest.mark.parametrize("pool, stride", [(2, 2), (3, 2), (3, 3)])
+def test_max_pool1d_and_global_average_pooling1d_match_torch(rng, pool, stride):
+    x = rng.standard_normal((2, 10, 3))
+    for layer, reference in [
+            (layers.MaxPool1D(pool, strides=stride),
+             lambda t: F.max_pool1d(t.permute(0, 2, 1), pool, stride).permute(0, 2, 1)),
+            (layers.GlobalAveragePooling1D(), lambda t: t.mean(dim=1))]:
+        y, dx, _, r = _run(layer, x)
+        tx = _leaf(x)
+        ty = reference(tx)
+        (ty * torch.tensor(r)).sum().backward()
+        _close(y, ty)
+        _close(dx, tx.grad)

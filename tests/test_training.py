@@ -138,16 +138,28 @@ def test_divergence_is_caught_and_weights_are_kept():
         assert np.isfinite(value).all(), name
 
 
-def test_nan_in_inputs_names_the_layer():
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow is what this test provokes
+def test_overflow_in_a_layer_names_the_layer():
     x, y = xor_data()
-    x[1, 0] = np.nan
+    x[1, 0] = 3e38  # finite data whose first layer's output overflows float32
     model = Sequential([layers.Input((2,)), layers.Dense(4), layers.Dense(1)]).build()
+    model.layers[0].params["kernel"][:] = 1e3
     model.compile(optimizer="sgd", loss="mse")
     before = {k: v.copy() for k, v in model.parameters().items()}
     with pytest.raises(TrainingDivergedError, match=r"step 1.*layer 0 \(Dense\)"):
         model.train_on_batch(x, y)
     for name, value in model.parameters().items():
         np.testing.assert_array_equal(value, before[name])
+
+
+def test_nan_in_inputs_is_a_data_error_before_any_step():
+    x, y = xor_data()
+    x[1, 0] = np.nan
+    model = Sequential([layers.Input((2,)), layers.Dense(4), layers.Dense(1)]).build()
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match=r"x holds NaN.*index \(1, 0\)"):
+        model.train_on_batch(x, y)
+    assert model.optimizer.iterations == 0
 
 
 def test_fit_iter_yields_batches_and_epochs_and_stops_when_closed():

@@ -8,8 +8,17 @@
 //
 // Every URL defaults to where this script came from: the wheel and its manifest beside it, the
 // vendored Pyodide at ../pyodide/ (else the official CDN). A classic script; `import` works too.
+// The elements a page uses (<nnpy-sketchpad>, <nnpy-network>, <nnpy-webcam-classifier>) are ES
+// modules under elements/, imported from here when their tag is on the page; they all share one
+// worker, `nnpy.shared()`.
+//
+// Longer than our ~400-line guide on purpose: a classic script cannot import, so everything the
+// one-tag API needs synchronously (the client, the Model, turning an image into pixels, IndexedDB)
+// lives in this file; everything else is a module that takes these from `window.nnpy`.
 (function (root) {
   "use strict";
+
+  if (root.nnpy && root.nnpy.load) return; // included twice (a tag and an import): one copy
 
   const PYODIDE_VERSION = "0.27.7";
   const PYODIDE_CDN = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
@@ -102,20 +111,25 @@
   }
 
   // The size the worker gets an image at: the model's input size, or for "mnist-digit" the whole
-  // drawing (at most 280 px a side), which Python crops to the ink and centres like MNIST.
+  // drawing (at most MAX_DRAWING_SIDE a side), which Python crops to the ink and centres like MNIST.
   function targetSize(source, spec) {
     if (spec.preprocess === "mnist-digit") {
       const [width, height] = sourceSize(source);
-      const shrink = Math.min(1, 280 / Math.max(width, height));
+      const shrink = Math.min(1, MAX_DRAWING_SIDE / Math.max(width, height));
       return [Math.max(1, Math.round(width * shrink)), Math.max(1, Math.round(height * shrink))];
     }
     if (!spec.width || !spec.height) throw new TypeError("this model takes vectors, not images: pass a Float32Array");
     return [spec.width, spec.height];
   }
 
-  // Draw an image source at width x height (centre-cropped to that aspect ratio) and read its
-  // RGBA pixels. The worker turns them into greyscale/RGB floats per the input spec.
-  function readPixels(source, width, height) {
+  // A drawing's longest side as the worker gets it: large enough that thin strokes survive the
+  // shrink, small enough to cross to the worker quickly.
+  const MAX_DRAWING_SIDE = 280;
+
+  /** Draw an image source at width x height (centre-cropped to that aspect ratio) on `canvas` and
+   *  read it back: an ImageData (RGBA). The worker turns such pixels into greyscale/RGB floats per
+   *  the input spec; the webcam element reads its frames with it too. */
+  function readImage(source, width, height, canvas = newCanvas(width, height)) {
     if (source instanceof ImageData) {
       const staging = newCanvas(source.width, source.height);
       staging.getContext("2d").putImageData(source, 0, 0);
@@ -126,12 +140,12 @@
     const scale = Math.min(sourceWidth / width, sourceHeight / height);
     const cropWidth = width * scale;
     const cropHeight = height * scale;
-    const canvas = newCanvas(width, height);
+    if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
     const context = canvas.getContext("2d", { willReadFrequently: true });
     context.imageSmoothingQuality = "high";
     context.drawImage(source, (sourceWidth - cropWidth) / 2, (sourceHeight - cropHeight) / 2,
       cropWidth, cropHeight, 0, 0, width, height);
-    return context.getImageData(0, 0, width, height).data;
+    return context.getImageData(0, 0, width, height);
   }
 
   // One image source, a list of them, or numbers -> what the worker's `inputs` argument expects.
@@ -141,7 +155,7 @@
     const images = list || [value];
     const [width, height] = targetSize(images[0], spec);
     const pixels = new Uint8Array(width * height * 4 * images.length);
-    images.forEach((image, i) => pixels.set(readPixels(image, width, height), i * width * height * 4));
+    images.forEach((image, i) => pixels.set(readImage(image, width, height).data, i * width * height * 4));
     return { pixels, width, height, count: images.length, spec: overrides };
   }
 
@@ -150,6 +164,12 @@
     const tensor = toTensor(labels);
     return tensor.dtype === "float32" && !ArrayBuffer.isView(labels)
       ? { ...tensor, data: Float64Array.from(tensor.data), dtype: "float64" } : tensor;
+  }
+
+  // Python's keys (val_loss, stopped_epoch) -> the JS API's (valLoss, stoppedEpoch), one level deep.
+  function camelKeys(object) {
+    const camel = (key) => key.replace(/_([a-z])/g, (_, letter) => letter.toUpperCase());
+    return Object.fromEntries(Object.entries(object).map(([key, value]) => [camel(key), value]));
   }
 
   function transfersOf(value, out = new Set()) {
@@ -332,20 +352,20 @@
       return this._call("predict", { inputs: toInputs(input, spec, options) });
     }
 
-    /** Train in the worker; resolves with the history {loss: [...], accuracy: [...], ...}.
-     *  An AbortSignal in `signal` cancels (the promise rejects with an AbortError; the weights
-     *  keep what they learnt so far). */
-    fit(inputs, labels, { epochs = 1, batchSize = 32, validationSplit = 0, shuffle = true, seed,
+    /** Train in the worker; resolves with the history {loss: [...], accuracy: [...], valLoss:
+     *  [...], ...}. An AbortSignal in `signal` cancels (the promise rejects with an AbortError; the
+     *  weights keep what they learnt so far). */
+    async fit(inputs, labels, { epochs = 1, batchSize = 32, validationSplit = 0, shuffle = true, seed,
       onBatch, onEpoch, signal, ...options } = {}) {
       const onEvent = (event, data) => {
-        if (event === "batch" && onBatch) onBatch(data);
-        if (event === "epoch" && onEpoch) onEpoch(data);
+        if (event === "batch" && onBatch) onBatch(camelKeys(data));
+        if (event === "epoch" && onEpoch) onEpoch(camelKeys(data));
       };
-      return this._call("fit", {
+      return camelKeys(await this._call("fit", {
         inputs: toInputs(inputs, { ...(this.input || {}), ...options }, options),
         labels: toLabels(labels), epochs, batch_size: batchSize,
         validation_split: validationSplit, shuffle, seed: seed === undefined ? null : seed,
-      }, { onEvent, signal });
+      }, { onEvent, signal }));
     }
 
     /** The model as .safetensors bytes. */
@@ -428,43 +448,51 @@
     return client;
   }
 
+  // ---- the page's one worker ----------------------------------------------------------------------
+
+  let sharedClient = null;
+  const sharedListeners = new Set();
+
+  /** The page's one nnpy worker, started by the first call (with its options); every element
+   *  uses it unless it is given a client of its own. `onProgress` listens from any call on. */
+  function shared({ onProgress, ...options } = {}) {
+    if (onProgress) sharedListeners.add(onProgress);
+    if (!sharedClient) {
+      sharedClient = load({ ...options, onProgress: (p) => sharedListeners.forEach((listen) => listen(p)) });
+    }
+    return sharedClient;
+  }
+
   const nnpy = {
-    version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, Model,
-    withStore, downloadBytes, // for page features that keep or offer bytes of their own
+    version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, shared, Model,
+    // for the elements and for page features of their own: one image reader, bytes kept or offered
+    newCanvas, readImage, withStore, downloadBytes,
   };
   root.nnpy = nnpy;
   if (typeof module === "object" && module.exports) module.exports = nnpy;
 
   // ---- custom elements: a page that includes only this script may use nnpy's tags -----------
-  // tag -> the scripts beside this one that define it; ES_MODULES are imported, the rest are
-  // classic scripts appended in order.
-  const ELEMENT_SCRIPTS = {
-    "nnpy-sketchpad": ["sketchpad.js"],
-    "nnpy-network": ["sketchpad.js", "network-view.js"],
-    "nnpy-webcam-classifier": ["webcam.js"],
+  // tag -> the module beside this script that defines it (imported once the tag is on the page)
+  const ELEMENT_MODULES = {
+    "nnpy-sketchpad": "elements/sketchpad/index.js",
+    "nnpy-network": "elements/network/index.js",
+    "nnpy-webcam-classifier": "elements/webcam-classifier/index.js",
   };
-  const ES_MODULES = new Set(["webcam.js"]);
-  function loadElementScripts() {
-    const wanted = new Set();
-    for (const [tag, files] of Object.entries(ELEMENT_SCRIPTS)) {
-      if (!customElements.get(tag) && document.querySelector(tag)) files.forEach((file) => wanted.add(file));
+  const importing = new Set();
+  function importElements() {
+    for (const [tag, file] of Object.entries(ELEMENT_MODULES)) {
+      if (customElements.get(tag) || importing.has(file) || !document.querySelector(tag)) continue;
+      importing.add(file);
+      import(new URL(file, SCRIPT_URL).href)
+        .catch((error) => console.error(`nnpy: ${file} did not load: ${error.message}`));
     }
-    for (const file of wanted) {
-      const src = new URL(file, SCRIPT_URL).href;
-      if (document.querySelector(`script[src="${src}"]`)) continue; // the page has it already
-      if (ES_MODULES.has(file)) {
-        import(src).catch((error) => console.error(`nnpy: ${file} did not load: ${error.message}`));
-      } else {
-        document.head.append(Object.assign(document.createElement("script"), { src, async: false }));
-      }
-    }
-    return Object.keys(ELEMENT_SCRIPTS).every((tag) => customElements.get(tag));
+    return Object.values(ELEMENT_MODULES).every((file) => importing.has(file));
   }
   if (typeof document !== "undefined" && typeof customElements !== "undefined") {
     const start = () => {
-      if (loadElementScripts()) return;
-      const observer = new MutationObserver(() => { // tags added later load their scripts too
-        if (loadElementScripts()) observer.disconnect();
+      if (importElements()) return;
+      const observer = new MutationObserver(() => { // tags added later load their modules too
+        if (importElements()) observer.disconnect();
       });
       observer.observe(document.documentElement, { childList: true, subtree: true });
     };

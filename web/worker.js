@@ -105,6 +105,12 @@ function installKernel(kernel) {
   return kernel.relaxed ? "wasm-simd-relaxed" : "wasm-simd";
 }
 
+// While a fit runs: batches are reported at most every PROGRESS_INTERVAL_MS (about 30 a second, so
+// the page stays calm; every epoch is reported), and the worker looks at its messages (a "cancel")
+// every YIELD_INTERVAL_MS.
+const PROGRESS_INTERVAL_MS = 33;
+const YIELD_INTERVAL_MS = 30;
+
 const ops = {
   async init({ pyodideURL, wheelURL, kernelsURL }, id) {
     const progress = (stage, extra = {}) => post({ id, event: "progress", data: { stage, ...extra } });
@@ -151,14 +157,14 @@ const ops = {
       for (;;) {
         const step = await call("job_step", { job }); // one batch: onBatch sees every one
         const now = performance.now();
-        // Every epoch is reported; batches at most ~30 times a second so the page stays calm.
-        if (step.batch && now - lastPost > 33) {
+        // Every epoch is reported; batches at most every PROGRESS_INTERVAL_MS so the page stays calm.
+        if (step.batch && now - lastPost > PROGRESS_INTERVAL_MS) {
           post({ id, event: "batch", data: step.batch });
           lastPost = now;
         }
         for (const epoch of step.epochs) post({ id, event: "epoch", data: epoch });
         if (step.done) return step.history;
-        if (now - lastYield > 30) { // let "cancel" messages in
+        if (now - lastYield > YIELD_INTERVAL_MS) { // let "cancel" messages in
           await yieldToEventLoop();
           lastYield = performance.now();
           if (cancelled.has(id)) {

@@ -14,15 +14,25 @@ from .pooling import (
     MaxPool2D,
     MaxPooling2D,
 )
+from .sequence import (
+    Conv1D,
+    GlobalAveragePooling1D,
+    GlobalAvgPool1D,
+    MaxPool1D,
+    MaxPooling1D,
+)
 from .shape import Dropout, Flatten, Reshape, ZeroPadding2D
 
 
 def from_config(entry):
     """A layer from `{"class_name": ..., "config": {...}}` as `Sequential.get_config` writes it."""
-    class_name = entry["class_name"]
-    if class_name not in LAYERS:
-        raise ValueError(f"unknown layer type {class_name!r}; known: {sorted(LAYERS)}")
-    return LAYERS[class_name].from_config(dict(entry["config"]))
+    if not (isinstance(entry, dict) and isinstance(entry.get("config", {}), dict)):
+        raise TypeError(f"a layer entry is {{\"class_name\": ..., \"config\": {{...}}}}, got "
+                        f"{str(entry)[:60]}")
+    class_name = entry.get("class_name")
+    if not isinstance(class_name, str) or class_name not in LAYERS:
+        raise ValueError(f"unknown layer type {str(class_name)[:40]!r}; known: {sorted(LAYERS)}")
+    return LAYERS[class_name].from_config(dict(entry.get("config", {})))
 
 
 __all__ = [
@@ -34,18 +44,23 @@ __all__ = [
     "BatchNorm",
     "BatchNormalization",
     "Concatenate",
+    "Conv1D",
     "Conv2D",
     "Dense",
     "DepthwiseConv2D",
     "Dropout",
     "Flatten",
+    "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
+    "GlobalAvgPool1D",
     "GlobalAvgPool2D",
     "Input",
     "Layer",
     "LeakyReLU",
     "Linear",
+    "MaxPool1D",
     "MaxPool2D",
+    "MaxPooling1D",
     "MaxPooling2D",
     "Node",
     "ReLU",

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+from .. import validation
+from ..errors import ShapeError
 from .base import Layer
 
 
@@ -23,9 +25,8 @@ class ReLU(Layer):
 
     def __init__(self, max_value=None, name=None):
         super().__init__(name)
-        self.max_value = None if max_value is None else float(max_value)
-        if self.max_value is not None and not self.max_value > 0:
-            raise ValueError(f"ReLU max_value must be a positive number or None, got {max_value!r}")
+        self.max_value = None if max_value is None else validation.number(
+            max_value, "max_value", "ReLU", low=0, low_open=True)
 
     def forward(self, x, training=False):
         self.mask = x > 0
@@ -49,7 +50,7 @@ def ReLU6(name=None):
 class LeakyReLU(Layer):
     def __init__(self, negative_slope=0.3, name=None):
         super().__init__(name)
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = validation.number(negative_slope, "negative_slope", "LeakyReLU")
 
     def forward(self, x, training=False):
         self.mask = x > 0
@@ -90,7 +91,17 @@ def softmax(x, axis=-1):
 class Softmax(Layer):
     def __init__(self, axis=-1, name=None):
         super().__init__(name)
-        self.axis = int(axis)
+        self.axis = validation.integer(axis, "axis", "Softmax", minimum=-validation.MAX_DIMENSIONS)
+        if self.axis == 0:
+            raise ValueError("Softmax: axis 0 is the batch axis; use axis=-1 (the features)")
+
+    def compute_output_shape(self, input_shape):
+        rank = len(input_shape)  # the batch axis excluded: valid axes are 1..rank and -rank..-1
+        if not (-rank <= self.axis <= rank):
+            raise ShapeError(f"Softmax axis {self.axis} is out of range for inputs (N, "
+                             f"{', '.join(map(str, input_shape))}); use an axis in 1..{rank} "
+                             f"or -{rank}..-1")
+        return input_shape
 
     def forward(self, x, training=False):
         self.y = softmax(x, self.axis)
@@ -113,7 +124,7 @@ class GELU(Layer):
 
     def __init__(self, approximate=True, name=None):
         super().__init__(name)
-        self.approximate = bool(approximate)
+        self.approximate = validation.boolean(approximate, "approximate", "GELU")
 
     def forward(self, x, training=False):
         self.x = x

@@ -5,6 +5,11 @@
 - `forward(x, training=False) -> y` caches what `backward` needs.
 - `backward(dy) -> dx` returns the gradient for the input and fills `grads` (same keys as `params`).
 - `get_config()` returns constructor arguments; `Layer.from_config(cfg)` rebuilds the layer.
+- `weight_shapes(input_shape)` says which arrays `build` will make, without making them, so a
+  model file can be checked against its architecture before anything is allocated.
+
+Constructors check their arguments (`nnpy.validation`), so a bad value is refused at the call,
+and a bad value in a model file's config is refused when the layer is rebuilt from it.
 
 A layer that combines several inputs (`merges = True`: Add, Concatenate) takes a list of input
 shapes in `build`, a list of arrays in `forward`, and returns a list of gradients from `backward`.
@@ -18,6 +23,7 @@ Keras's functional API:
     outputs = layers.Add()([x, layers.Conv2D(8, 1)(inputs)])
 """
 
+from .. import validation
 
 LAYERS = {}  # class name -> class; filled by every subclass, read by model loading
 
@@ -32,7 +38,7 @@ class Layer:
             LAYERS[cls.__name__] = cls
 
     def __init__(self, name=None):
-        self.name = name or type(self).__name__.lower()
+        self.name = validation.optional_name(name, type(self).__name__) or type(self).__name__.lower()
         self.params = {}
         self.grads = {}
         self.state = {}
@@ -47,6 +53,14 @@ class Layer:
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def weight_shapes(self, input_shape):
+        """{key: shape} of every array `build(input_shape)` makes, in `params` and `state`."""
+        return {}
+
+    def check_weights(self, weights):
+        """Refuse loaded {key: array} values the layer cannot run with (ValueError naming the
+        key); every value is already known to have the right shape and to be finite."""
 
     def forward(self, x, training=False):
         raise NotImplementedError
@@ -91,7 +105,7 @@ class Input(Layer):
 
     def __init__(self, shape, name=None):
         super().__init__(name)
-        self.shape = tuple(int(d) for d in shape)
+        self.shape = validation.shape(shape, "shape", "Input")
 
     def get_config(self):
         return {"shape": list(self.shape), "name": self.name}

@@ -5,15 +5,11 @@ the sliding-window geometry that pooling (pooling.py) shares."""
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .. import initializers
+from .. import initializers, validation
 from ..backend import matmul
 from ..errors import ShapeError
 from . import activations
 from .base import Layer
-
-
-def _pair(value):
-    return (int(value), int(value)) if np.isscalar(value) else tuple(int(v) for v in value)
 
 
 def _output_and_padding(size, window, stride, padding):
@@ -37,10 +33,8 @@ def _pad(x, pad_h, pad_w, fill=0.0):
     return out
 
 
-def _check_padding(padding):
-    if padding not in ("same", "valid"):
-        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
-    return padding
+def _check_padding(padding, where):
+    return validation.one_of(padding, "padding", ("same", "valid"), where)
 
 
 class _Windowed(Layer):
@@ -56,8 +50,13 @@ class _Windowed(Layer):
         if len(input_shape) != 3:
             raise ShapeError(f"{type(self).__name__} expects images (N, H, W, C), got input shape "
                              f"(N, {', '.join(map(str, input_shape))}); add a Reshape layer first")
-        out_h, out_w, _, _ = self._geometry(*input_shape[:2])
-        return (out_h, out_w, self._channels_out(input_shape[2]))
+        (height, width, channels), (kh, kw) = input_shape, self.window
+        out_h, out_w, pad_h, pad_w = self._geometry(height, width)
+        # what forward allocates per example: the padded image and (at most) every window
+        validation.values_per_example((height + sum(pad_h), width + sum(pad_w), channels),
+                                      "the padded input")
+        validation.values_per_example((out_h, out_w, channels, kh, kw), "its windows")
+        return (out_h, out_w, self._channels_out(channels))
 
     def _windows(self, x, fill=0.0):
         """x (N, H, W, C) -> padded x and its windows (N, Ho, Wo, C, kh, kw), a strided view."""
@@ -91,26 +90,31 @@ class Conv2D(_Windowed):
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  name=None):
         super().__init__(name)
-        self.filters = int(filters)
-        self.window = _pair(kernel_size)
-        self.strides = _pair(strides)
-        self.padding = _check_padding(padding)
+        self.filters = validation.integer(filters, "filters", "Conv2D", example=8)
+        self.window = validation.pair(kernel_size, "kernel_size", "Conv2D")
+        self.strides = validation.pair(strides, "strides", "Conv2D")
+        self.padding = _check_padding(padding, "Conv2D")
         self.activation_name = activation
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self.use_bias = validation.boolean(use_bias, "use_bias", "Conv2D")
+        self.kernel_initializer = initializers.checked(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.checked(bias_initializer, "bias_initializer")
 
     def _channels_out(self, channels_in):
         return self.filters
 
     def build(self, input_shape, rng=None):
+        shapes = self.weight_shapes(input_shape)
         super().build(input_shape, rng)
         rng = rng or np.random.default_rng(0)
-        shape = (*self.window, self.input_shape[2], self.filters)
-        self.params["kernel"] = initializers.get(self.kernel_initializer)(shape, rng)
+        self.params["kernel"] = initializers.get(self.kernel_initializer)(shapes["kernel"], rng)
         if self.use_bias:
-            self.params["bias"] = initializers.get(self.bias_initializer)((self.filters,), rng)
+            self.params["bias"] = initializers.get(self.bias_initializer)(shapes["bias"], rng)
+
+    def weight_shapes(self, input_shape):
+        self.compute_output_shape(input_shape)
+        shapes = {"kernel": (*self.window, input_shape[2], self.filters)}  # (kh, kw, C, F)
+        return shapes | ({"bias": (self.filters,)} if self.use_bias else {})
 
     def forward(self, x, training=False):
         n = x.shape[0]
@@ -216,27 +220,34 @@ class DepthwiseConv2D(_Windowed):
                  activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
                  bias_initializer="zeros", name=None):
         super().__init__(name)
-        self.window = _pair(kernel_size)
-        self.strides = _pair(strides)
-        self.padding = _check_padding(padding)
-        self.depth_multiplier = int(depth_multiplier)
+        where = "DepthwiseConv2D"
+        self.window = validation.pair(kernel_size, "kernel_size", where)
+        self.strides = validation.pair(strides, "strides", where)
+        self.padding = _check_padding(padding, where)
+        self.depth_multiplier = validation.integer(depth_multiplier, "depth_multiplier", where,
+                                                   example=1)
         self.activation_name = activation
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.depthwise_initializer = depthwise_initializer
-        self.bias_initializer = bias_initializer
+        self.use_bias = validation.boolean(use_bias, "use_bias", where)
+        self.depthwise_initializer = initializers.checked(depthwise_initializer,
+                                                          "depthwise_initializer")
+        self.bias_initializer = initializers.checked(bias_initializer, "bias_initializer")
 
     def _channels_out(self, channels_in):
         return channels_in * self.depth_multiplier
 
     def build(self, input_shape, rng=None):
+        shapes = self.weight_shapes(input_shape)
         super().build(input_shape, rng)
         rng = rng or np.random.default_rng(0)
-        shape = (*self.window, self.input_shape[2], self.depth_multiplier)
-        self.params["kernel"] = initializers.get(self.depthwise_initializer)(shape, rng)
+        self.params["kernel"] = initializers.get(self.depthwise_initializer)(shapes["kernel"], rng)
         if self.use_bias:
-            self.params["bias"] = initializers.get(self.bias_initializer)((self.output_shape[2],),
-                                                                          rng)
+            self.params["bias"] = initializers.get(self.bias_initializer)(shapes["bias"], rng)
+
+    def weight_shapes(self, input_shape):
+        channels = self.compute_output_shape(input_shape)[2]
+        shapes = {"kernel": (*self.window, input_shape[2], self.depth_multiplier)}  # (kh, kw, C, M)
+        return shapes | ({"bias": (channels,)} if self.use_bias else {})
 
     def forward(self, x, training=False):
         xp, self.windows, self.pads = self._windows(x)   # windows (N, Ho, Wo, C, kh, kw)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .. import initializers
+from .. import initializers, validation
 from ..backend import matmul
 from ..errors import ShapeError
 from . import activations
@@ -15,27 +15,32 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None):
         super().__init__(name)
-        self.units = int(units)
+        self.units = validation.integer(units, "units", "Dense", example=10)
         self.activation_name = activation
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self.use_bias = validation.boolean(use_bias, "use_bias", "Dense")
+        self.kernel_initializer = initializers.checked(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.checked(bias_initializer, "bias_initializer")
 
     def build(self, input_shape, rng=None):
+        shapes = self.weight_shapes(input_shape)
+        super().build(input_shape, rng)
+        rng = rng or np.random.default_rng(0)
+        self.params["kernel"] = initializers.get(self.kernel_initializer)(shapes["kernel"], rng)
+        if self.use_bias:
+            self.params["bias"] = initializers.get(self.bias_initializer)(shapes["bias"], rng)
+
+    def weight_shapes(self, input_shape):
+        self.compute_output_shape(input_shape)
+        shapes = {"kernel": (input_shape[0], self.units)}        # (in, units)
+        return shapes | ({"bias": (self.units,)} if self.use_bias else {})
+
+    def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
             raise ShapeError(
                 f"Dense expects flat inputs (N, features) but got (N, {', '.join(map(str, input_shape))}); "
                 "put a Flatten() layer before it"
             )
-        super().build(input_shape, rng)
-        rng = rng or np.random.default_rng(0)
-        fan_in = self.input_shape[0]
-        self.params["kernel"] = initializers.get(self.kernel_initializer)((fan_in, self.units), rng)
-        if self.use_bias:
-            self.params["bias"] = initializers.get(self.bias_initializer)((self.units,), rng)
-
-    def compute_output_shape(self, input_shape):
         return (self.units,)
 
     def forward(self, x, training=False):

@@ -3,6 +3,7 @@ They take a list of arrays and give back a list of gradients, one per input."""
 
 import numpy as np
 
+from .. import validation
 from ..errors import ShapeError
 from .base import Layer
 
@@ -40,7 +41,8 @@ class Concatenate(Layer):
 
     def __init__(self, axis=-1, name=None):
         super().__init__(name)
-        self.axis = int(axis)
+        self.axis = validation.integer(axis, "axis", "Concatenate",
+                                       minimum=-validation.MAX_DIMENSIONS)
         if self.axis == 0:
             raise ValueError("Concatenate cannot join along the batch axis (axis=0)")
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import validation
 from .base import Layer
 
 
@@ -11,8 +12,9 @@ class BatchNormalization(Layer):
 
     def __init__(self, momentum=0.99, epsilon=1e-3, name=None):
         super().__init__(name)
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
+        where = "BatchNormalization"
+        self.momentum = validation.number(momentum, "momentum", where, low=0, high=1)
+        self.epsilon = validation.number(epsilon, "epsilon", where, low=0, low_open=True)
 
     def build(self, input_shape, rng=None):
         super().build(input_shape, rng)
@@ -21,6 +23,15 @@ class BatchNormalization(Layer):
         self.params["beta"] = np.zeros(channels, dtype=np.float32)
         self.state["running_mean"] = np.zeros(channels, dtype=np.float32)
         self.state["running_var"] = np.ones(channels, dtype=np.float32)
+
+    def weight_shapes(self, input_shape):
+        channels = (input_shape[-1],)
+        return {"gamma": channels, "beta": channels, "running_mean": channels,
+                "running_var": channels}
+
+    def check_weights(self, weights):
+        if (weights["running_var"] < 0).any():
+            raise ValueError("running_var holds negative variances; a variance is never negative")
 
     def forward(self, x, training=False):
         axes = tuple(range(x.ndim - 1))  # every axis but the channels

@@ -3,17 +3,19 @@ all positions."""
 
 import numpy as np
 
+from .. import validation
 from ..errors import ShapeError
 from .base import Layer
-from .conv import _check_padding, _pair, _Windowed
+from .conv import _check_padding, _Windowed
 
 
 class _Pool2D(_Windowed):
     def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
         super().__init__(name)
-        self.window = _pair(pool_size)
-        self.strides = _pair(strides) if strides is not None else self.window
-        self.padding = _check_padding(padding)
+        where = type(self).__name__
+        self.window = validation.pair(pool_size, "pool_size", where)
+        self.strides = validation.pair(strides, "strides", where) if strides is not None else self.window
+        self.padding = _check_padding(padding, where)
 
     def _channels_out(self, channels_in):
         return channels_in

@@ -1,7 +1,10 @@
 """Layers that move values around without weights: Flatten, Reshape, ZeroPadding2D, Dropout."""
 
+import math
+
 import numpy as np
 
+from .. import validation
 from ..errors import ShapeError
 from .base import Layer
 
@@ -10,7 +13,7 @@ class Flatten(Layer):
     """(N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
 
     def compute_output_shape(self, input_shape):
-        return (int(np.prod(input_shape)),)
+        return (math.prod(input_shape),)
 
     def forward(self, x, training=False):
         self.x_shape = x.shape
@@ -25,13 +28,14 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, name=None):
         super().__init__(name)
-        self.target_shape = tuple(int(d) for d in target_shape)
+        self.target_shape = validation.shape(target_shape, "target_shape", "Reshape",
+                                             allow_unknown=True)
 
     def compute_output_shape(self, input_shape):
-        size = int(np.prod(input_shape))
-        known = int(np.prod([d for d in self.target_shape if d != -1]))
+        size = math.prod(input_shape)
+        known = math.prod(d for d in self.target_shape if d != -1)
         shape = tuple(size // known if d == -1 else d for d in self.target_shape)
-        if int(np.prod(shape)) != size:
+        if math.prod(shape) != size:
             raise ShapeError(f"cannot reshape {input_shape} ({size} values) into {self.target_shape}")
         return shape
 
@@ -53,14 +57,18 @@ class ZeroPadding2D(Layer):
 
     def __init__(self, padding=1, name=None):
         super().__init__(name)
+        given = padding
         if np.isscalar(padding):
             padding = ((padding, padding), (padding, padding))
-        elif all(np.isscalar(p) for p in padding):
-            padding = ((padding[0], padding[0]), (padding[1], padding[1]))
-        self.padding = tuple(tuple(int(p) for p in side) for side in padding)
-        if len(self.padding) != 2 or any(len(side) != 2 or min(side) < 0 for side in self.padding):
-            raise ValueError(f"ZeroPadding2D padding must be n, (rows, columns) or "
-                             f"((top, bottom), (left, right)) of counts >= 0, got {padding!r}")
+        elif hasattr(padding, "__len__") and all(np.isscalar(p) for p in padding):
+            padding = [(side, side) for side in padding]
+        if not (hasattr(padding, "__len__") and len(padding) == 2
+                and all(hasattr(side, "__len__") and len(side) == 2 for side in padding)):
+            raise TypeError(f"ZeroPadding2D: padding must be n, (rows, columns) or "
+                            f"((top, bottom), (left, right)), got {given!r}")
+        self.padding = tuple(tuple(validation.integer(count, "padding", "ZeroPadding2D",
+                                                      minimum=0) for count in side)
+                             for side in padding)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
@@ -90,10 +98,8 @@ class Dropout(Layer):
 
     def __init__(self, rate, seed=None, name=None):
         super().__init__(name)
-        if not 0 <= rate < 1:
-            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
-        self.rate = float(rate)
-        self.seed = seed
+        self.rate = validation.number(rate, "rate", "Dropout", low=0, high=1, high_open=True)
+        self.seed = validation.seed(seed, "seed", "Dropout")
         self.rng = np.random.default_rng(seed)
 
     def build(self, input_shape, rng=None):

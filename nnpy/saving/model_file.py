@@ -10,15 +10,18 @@ imports the model module that imports it.
 """
 
 import json
+import math
 
 import numpy as np
 
+from .. import layers
 from ..errors import ModelFormatError
 from .quantize import dequantize
 from .safetensors import (
     decode_safetensors,
     encode_safetensors,
     errors_name_the_file,
+    parse_json,
     short_repr,
     source_bytes,
     write_atomically,
@@ -54,24 +57,35 @@ def model_state(model, prefix="", include_optimizer=False):
 
 def model_from_state(tensors, metadata, prefix=""):
     """The model that `model_state(..., prefix)` described; ModelFormatError naming the tensor or
-    layer when the tensors and metadata do not make a complete, consistent nnpy model."""
+    layer when the tensors and metadata do not make a complete, consistent nnpy model.
+
+    Everything is checked before the model's weights are allocated: the architecture's weight
+    shapes (computed from the config, not built) against the file's tensors, so a few hundred
+    bytes asking for a gigantic layer cost nothing; then the values (finite, a layer's own rules
+    such as non-negative variances), the labels and input spec against the input and output
+    shapes, and the optimizer's slots against the parameters."""
     _check_format_version(metadata)
     model = _rebuild(_json_metadata(metadata, "nnpy.config", "the model architecture"))
+    expected, output_shape = _shape_plan(model)
     weights = {name[len(prefix):]: value for name, value in dequantize(tensors).items()
                if name.startswith(prefix) and not name.startswith(OPTIMIZER_PREFIX)}
-    model.load_state_dict(_matched_state(model, weights))
-    model.labels = _labels(metadata)
-    model.input_spec = _input_spec(metadata)
+    weights = _matched_state(model, expected, weights)
+    labels = _labels(metadata, output_shape[-1])
+    input_spec = _input_spec(metadata, model.input_shape)
+    model.build()  # no bigger than the file's own tensors, now that their shapes match
+    model.load_state_dict(weights)
+    model.labels, model.input_spec = labels, input_spec
     optimizer_state = {name.removeprefix(OPTIMIZER_PREFIX): value for name, value in tensors.items()
                        if name.startswith(OPTIMIZER_PREFIX)}
     if optimizer_state and model.optimizer is not None:
-        _load_optimizer_state(model.optimizer, optimizer_state)
+        _load_optimizer_state(model, optimizer_state)
     return model
 
 
 def model_to_bytes(model, include_optimizer=False):
     """The model as .safetensors bytes: weights + buffers as tensors, architecture as metadata."""
-    return encode_safetensors(*model_state(model, include_optimizer=include_optimizer))
+    return encode_safetensors(*model_state(model, include_optimizer=include_optimizer),
+                              checksum=True)
 
 
 def save_model(model, path, include_optimizer=False):
@@ -108,10 +122,7 @@ def _check_format_version(metadata):
 def _json_metadata(metadata, key, meaning):
     if key not in metadata:
         raise ModelFormatError(f"the file lacks {key!r} metadata ({meaning}); re-save the model")
-    try:
-        return json.loads(metadata[key])
-    except (ValueError, RecursionError) as err:
-        raise ModelFormatError(f"{key!r} metadata ({meaning}) is not valid JSON: {err}") from None
+    return parse_json(metadata[key], f"{key!r} metadata ({meaning})")
 
 
 def _rebuild(config):
@@ -122,8 +133,11 @@ def _rebuild(config):
     if model_class is None:
         raise ModelFormatError(f"'nnpy.config' describes a {short_repr(name)} model; this nnpy "
                                f"rebuilds {', '.join(sorted(MODELS))}")
-    try:
-        return model_class.from_config(config)
+    if config.get("input_shape") is None:
+        raise ModelFormatError("'nnpy.config' has no input_shape, so its weights cannot be "
+                               "checked; re-save the model after building it")
+    try:  # layers are made, their arguments checked, but no weight is allocated
+        return model_class.from_config(config, build=False)
     except Exception as err:
         where = _broken_layer(model_class, config)
         raise ModelFormatError(
@@ -132,26 +146,38 @@ def _rebuild(config):
 
 
 def _broken_layer(model_class, config):
-    """Where a rebuild fails: ' at layer i (Class)' for the first failing layer, found by
-    rebuilding ever longer prefixes of the layer list, else the model-wide settings."""
+    """Where a rebuild fails: ' at layer i (Class)' for the first layer that cannot be made from
+    its entry, else the model-wide settings, else the compile settings. Each layer is made once
+    (linear in the number of layers) and the shapes are not walked (the message of a shape
+    error names its layer already)."""
     entries = config.get("layers")
     if not isinstance(entries, list):
         return " (its 'layers' entry must be a list)"
-    for count in range(len(entries) + 1):
+    for index, entry in enumerate(entries):
         try:
-            model_class.from_config({**config, "layers": entries[:count], "compile": None})
-        except Exception:  # noqa: BLE001 - whatever the failure, this prefix is where it starts
-            if count == 0:
-                return " (in its settings: name, seed, input_shape)"
-            entry = entries[count - 1]
+            layers.from_config(entry)
+        except Exception:  # noqa: BLE001 - whatever the failure, this layer is where it starts
             what = entry.get("class_name") if isinstance(entry, dict) else "not a JSON object"
-            return f" at layer {count - 1} ({what})"
+            return f" at layer {index} ({what[:40] if isinstance(what, str) else short_repr(what)})"
+    try:
+        model_class.from_config({**config, "compile": None}, build=False)
+    except Exception:  # noqa: BLE001
+        return " (in its settings: name, seed, input_shape)"
     return " (in its compile settings: optimizer, loss, metrics)"
 
 
-def _matched_state(model, tensors):
-    """The file's weights for `model`: none missing, none extra, every shape right."""
-    expected = model.state_dict()
+def _shape_plan(model):
+    """({dotted name: shape} the architecture needs, its output shape), from the config alone;
+    refuses a total no file could hold (every shape must also match a tensor of the file)."""
+    try:
+        return model.shape_plan()
+    except (ValueError, TypeError) as err:
+        raise ModelFormatError(f"the saved architecture cannot run: {err}") from None
+
+
+def _matched_state(model, expected, tensors):
+    """The file's weights for `model`, whose arrays are to have the `expected` shapes: none
+    missing, none extra, every shape right, every value finite and fit for its layer."""
     missing = [name for name in expected if name not in tensors]
     if missing:
         raise ModelFormatError(
@@ -164,17 +190,46 @@ def _matched_state(model, tensors):
             f"the file holds tensors the architecture has no place for: {_listing(extra)}; "
             f"its weights do not belong to its 'nnpy.config'"
         )
-    return _cast_to_fit(model, tensors, remedy="the weights do not fit the file's own architecture")
+    remedy = "the weights do not fit the file's own architecture"
+    _check_shapes(model, {name: shape for name, shape in expected.items()}, tensors, remedy)
+    weights = {name: _as_model_dtype(model, name, tensors[name]) for name in expected}
+    for index, layer in enumerate(model.layers):
+        own = {name.partition(".")[2]: value for name, value in weights.items()
+               if name.partition(".")[0] == str(index)}
+        try:
+            layer.check_weights(own)
+        except ValueError as err:
+            raise ModelFormatError(f"layer {index} ({type(layer).__name__} {layer.name!r}): "
+                                   f"{err}; the file is damaged") from None
+    return weights
+
+
+def _as_model_dtype(model, name, value):
+    """A file tensor as the model's float dtype; NaN/Inf (or a value too big for float32) is
+    refused: a network cannot compute with them and the file is damaged."""
+    if value.dtype.kind not in "biuf":
+        raise ModelFormatError(f"{_with_layer(model, name)} holds {value.dtype}, not numbers")
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = value.astype(model.dtype, copy=False)
+    if not np.isfinite(value).all():
+        raise ModelFormatError(f"{_with_layer(model, name)} holds NaN or infinite values (or "
+                               f"values too large for {np.dtype(model.dtype)}); the file is damaged")
+    return value
+
+
+def _check_shapes(model, expected, tensors, remedy):
+    """Every tensor has the shape the model needs, `expected` as {name: shape}."""
+    wrong = [name for name in expected if tensors[name].shape != tuple(expected[name])]
+    if wrong:
+        details = (f"{_with_layer(model, name)} is {tensors[name].shape} in the file but the "
+                   f"model needs {tuple(expected[name])}" for name in wrong)
+        raise ModelFormatError(f"shape mismatch: {_listing(details)}; {remedy}")
 
 
 def _cast_to_fit(model, tensors, remedy):
     """`tensors` cast to the model's dtypes, once every shape is checked to match."""
     expected = model.state_dict()
-    wrong = [name for name in expected if tensors[name].shape != expected[name].shape]
-    if wrong:
-        details = (f"{_with_layer(model, name)} is {tensors[name].shape} in the file but the "
-                   f"model needs {expected[name].shape}" for name in wrong)
-        raise ModelFormatError(f"shape mismatch: {_listing(details)}; {remedy}")
+    _check_shapes(model, {name: value.shape for name, value in expected.items()}, tensors, remedy)
     return {name: tensors[name].astype(expected[name].dtype, copy=False) for name in expected}
 
 
@@ -190,27 +245,57 @@ def _listing(items, limit=5):
     return ", ".join(str(item) for item in items[:limit]) + more
 
 
-def _labels(metadata):
+def _labels(metadata, outputs):
+    """The class names: one per output (or two for a single sigmoid output)."""
     if "nnpy.labels" not in metadata:
         return None
     labels = _json_metadata(metadata, "nnpy.labels", "the class names")
     if not (isinstance(labels, list) and all(isinstance(label, str) for label in labels)):
         raise ModelFormatError(f"'nnpy.labels' must be a JSON list of strings, got {short_repr(labels)}")
+    if len(labels) != outputs and not (outputs == 1 and len(labels) == 2):
+        raise ModelFormatError(f"'nnpy.labels' names {len(labels)} classes but the model has "
+                               f"{outputs} outputs; the labels belong to another model")
     return labels
 
 
-def _input_spec(metadata):
+INPUT_SPEC_AXES = {"height": 0, "width": 1, "channels": 2}  # nnpy.input key -> input axis
+
+
+def _input_spec(metadata, input_shape):
+    """How a page turns an image into an input; its sizes must be the model's input shape."""
     if "nnpy.input" not in metadata:
         return None
     spec = _json_metadata(metadata, "nnpy.input", "how to prepare an input")
     if not isinstance(spec, dict):
         raise ModelFormatError(f"'nnpy.input' must be a JSON object, got {short_repr(spec)}")
+    sizes = {key: spec[key] for key in INPUT_SPEC_AXES if key in spec}
+    for key, value in sizes.items():
+        if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+            raise ModelFormatError(f"'nnpy.input' {key} must be a positive integer, got "
+                                   f"{short_repr(value)}")
+    image = len(input_shape) == 3
+    contradicted = [key for key, value in sizes.items()
+                    if (input_shape[INPUT_SPEC_AXES[key]] != value if image else True)]
+    if sizes and not image and math.prod(sizes.values()) == math.prod(input_shape) \
+            and len(sizes) == 3:
+        contradicted = []  # an image flattened into a vector input
+    if contradicted:
+        described = ", ".join(f"{key} {sizes[key]}" for key in contradicted)
+        raise ModelFormatError(f"'nnpy.input' says {described}, but the model's input shape is "
+                               f"{tuple(input_shape)}; the input description belongs to another model")
+    scale = spec.get("scale", [0, 1])
+    if not (isinstance(scale, str) or (isinstance(scale, list) and len(scale) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in scale))):
+        raise ModelFormatError(f"'nnpy.input' scale must be [low, high] or a name like '0-1', "
+                               f"got {short_repr(scale)}")
     return spec
 
 
-def _load_optimizer_state(optimizer, state):
+def _load_optimizer_state(model, state):
+    optimizer = model.optimizer
     try:
-        optimizer.load_state_dict(state)
+        optimizer.load_state_dict(state, model.parameters())
     except Exception as err:
         raise ModelFormatError(
             f"the saved optimizer state does not fit {type(optimizer).__name__}: {err}; "

@@ -14,15 +14,18 @@ allocated, and every defect raises `ModelFormatError` with a message a person ca
 """
 
 import contextlib
+import hashlib
 import json
 import os
+import re
 
 import numpy as np
 
 from ..errors import ModelFormatError
 
 MAX_HEADER_BYTES = 100_000_000  # the official implementation's limit
-MAX_NESTING = 64  # a real header nests 3 deep
+MAX_NESTING = 64  # a real header nests 3 deep, a model config 5
+CHECKSUM_KEY = "nnpy.sha256"  # metadata: SHA-256 of the tensor data, when the writer asked for it
 MAX_DIMENSIONS = 32  # numpy 1.x cannot build arrays with more axes
 _REMEDY = "re-download or re-save the model"
 
@@ -44,13 +47,16 @@ DTYPES = {
 }
 _ITEMSIZE = {name: dtype.itemsize for name, dtype in DTYPES.items()} | {"BF16": 2}
 _DTYPE_NAMES = {dtype: name for name, dtype in DTYPES.items()}
+_MAX_BYTES = int(np.iinfo(np.intp).max)  # the largest array NumPy can make here
 
 
 # --------------------------------------------------------------------------- encoding
 
 
-def encode_safetensors(tensors, metadata=None):
-    """Serialise `{name: array}` (+ optional `{str: str}` metadata) to safetensors bytes."""
+def encode_safetensors(tensors, metadata=None, checksum=False):
+    """Serialise `{name: array}` (+ optional `{str: str}` metadata) to safetensors bytes.
+    `checksum=True` adds the SHA-256 of the tensor data as "nnpy.sha256" metadata, which
+    `decode_safetensors` verifies, so a damaged byte anywhere in the weights is noticed."""
     header, chunks, offset = {}, [], 0
     for name, value in tensors.items():
         array = _little_endian(name, value)
@@ -61,6 +67,11 @@ def encode_safetensors(tensors, metadata=None):
             "data_offsets": [offset, offset + array.nbytes],
         }
         offset += array.nbytes
+    if checksum:
+        digest = hashlib.sha256()
+        for chunk in chunks:
+            digest.update(chunk)
+        metadata = {**(metadata or {}), CHECKSUM_KEY: digest.hexdigest()}
     if metadata:
         header["__metadata__"] = _checked_metadata(metadata)
     header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -92,7 +103,8 @@ def _checked_metadata(metadata):
 def decode_safetensors(data):
     """Parse safetensors bytes into `({name: writable array}, {str: str} metadata)`.
 
-    Raises ModelFormatError, and only that, for any malformed input.
+    Raises ModelFormatError, and only that, for any malformed input. A "nnpy.sha256" checksum
+    is verified and removed from the metadata (files without one load unchecked).
     """
     view = memoryview(data).cast("B")
     header = _parse_header(view)
@@ -100,6 +112,7 @@ def decode_safetensors(data):
     entries = {name: _parse_entry(name, entry) for name, entry in header.items()}
     data_start = 8 + int.from_bytes(view[:8], "little")
     _check_layout(entries, len(view) - data_start)
+    _verify_checksum(metadata.pop(CHECKSUM_KEY, None), view[data_start:])
     tensors = {
         name: _tensor_from_bytes(name, view, data_start, dtype, shape, begin, end)
         for name, (dtype, shape, begin, end) in entries.items()
@@ -131,15 +144,7 @@ def _parse_header(view):
             f"the safetensors header is not UTF-8 text ({err.reason} at byte {8 + err.start}); "
             f"the file is damaged or not a safetensors file"
         ) from None
-    _check_nesting(view[8 : 8 + length])
-    try:
-        header = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
-    except RecursionError:
-        raise ModelFormatError("the safetensors header is JSON nested too deeply to be real") from None
-    except ValueError as err:
-        raise ModelFormatError(
-            f"the safetensors header is not valid JSON ({err}); the file is damaged"
-        ) from None
+    header = parse_json(text, "the safetensors header", _reject_duplicate_keys)
     if not isinstance(header, dict):
         raise ModelFormatError(
             f"the safetensors header must be a JSON object, found {type(header).__name__}"
@@ -147,18 +152,43 @@ def _parse_header(view):
     return header
 
 
-def _check_nesting(header_bytes):
-    """Refuse JSON nested deeper than MAX_NESTING before parsing it. Why not rely on
-    RecursionError: in a browser worker, Python's JSON parser overflows the JavaScript stack on
-    deep nesting (a fatal crash) before Python notices. Brackets inside strings count too, which
-    can only over-count, and only for a header nobody would write."""
-    header = np.frombuffer(header_bytes, dtype=np.uint8)
-    steps = np.isin(header, (ord("["), ord("{"))).astype(np.int64) - np.isin(
-        header, (ord("]"), ord("}")))
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+
+
+def parse_json(text, what, object_pairs_hook=None):
+    """`json.loads(text)` for untrusted text (a header, or JSON held in a metadata string),
+    ModelFormatError naming `what` if it is not JSON or nests deeper than MAX_NESTING.
+
+    The nesting is measured before parsing. Why not rely on RecursionError: in a browser worker
+    Python's JSON parser overflows the JavaScript stack on deep nesting (a fatal crash) before
+    Python notices. Brackets inside JSON strings do not nest, so strings are cut out first: an
+    escaped "\\u005b" in a metadata string is a bracket only once that string is parsed in turn,
+    which is why every JSON metadata value goes through here too."""
+    structure = _JSON_STRING.sub("", text).encode("ascii", "ignore")
+    brackets = np.frombuffer(structure, dtype=np.uint8)
+    steps = np.isin(brackets, (ord("["), ord("{"))).astype(np.int64) - np.isin(
+        brackets, (ord("]"), ord("}")))
     if steps.size and np.cumsum(steps).max() > MAX_NESTING:
         raise ModelFormatError(
-            f"the safetensors header is JSON nested more than {MAX_NESTING} levels deep (a real "
-            f"one nests 3): the file is damaged or not a model; {_REMEDY}")
+            f"{what} is JSON nested more than {MAX_NESTING} levels deep (a real one nests at "
+            f"most 5): the file is damaged or not a model; {_REMEDY}")
+    try:
+        return json.loads(text, object_pairs_hook=object_pairs_hook)
+    except RecursionError:
+        raise ModelFormatError(f"{what} is JSON nested too deeply to be real") from None
+    except ModelFormatError:  # from object_pairs_hook: already says what is wrong
+        raise
+    except ValueError as err:
+        raise ModelFormatError(f"{what} is not valid JSON ({err}); the file is damaged") from None
+
+
+def _verify_checksum(expected, data):
+    if expected is None:
+        return
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise ModelFormatError(
+            f"the file is damaged: its tensor data does not match the SHA-256 checksum saved "
+            f"with it ({CHECKSUM_KEY}), so some bytes changed after it was written; {_REMEDY}")
 
 
 def _reject_duplicate_keys(pairs):
@@ -219,7 +249,8 @@ def _parse_entry(name, entry):
     expected = _byte_count(shape, _ITEMSIZE[dtype])
     if expected is None:
         raise ModelFormatError(
-            f"tensor {name!r} has the absurd shape {short_repr(shape)} (over 2**64 bytes of {dtype}); "
+            f"tensor {name!r} has the absurd shape {short_repr(shape)} (more bytes of {dtype} than "
+            f"this platform can index, counting the nonzero dimensions); "
             f"the file is damaged or not a safetensors file"
         )
     if expected != end - begin:
@@ -235,15 +266,15 @@ def _is_count(value):
 
 
 def _byte_count(shape, itemsize):
-    """Bytes needed by `shape`, or None past 2**64: huge shapes cost no time and no memory."""
-    if 0 in shape:
-        return 0
+    """Bytes needed by `shape`, or None for a shape NumPy cannot make: its nonzero dimensions
+    (all of them count, even in an empty array) hold more bytes than an index can count (2**63
+    in CPython, 2**31 in the 32-bit browser). Python ints: huge shapes cost no time or memory."""
     total = itemsize
     for dim in shape:
-        total *= dim
-        if total > 2**64:
+        total *= max(dim, 1)
+        if total > _MAX_BYTES:
             return None
-    return total
+    return 0 if 0 in shape else total
 
 
 def short_repr(value):

@@ -1,14 +1,18 @@
-"""Page operations for the webcam trainer (the <nnpy-webcam-classifier> element): one
-`ImageClassifierProject` per handle, frames in as RGBA bytes, training as a Job of short
-time-boxed steps. Only the browser worker uses them (through `nnpy.web.Session`), but they are
-plain Python + NumPy, tested in CPython.
+"""Page operations for the trainers that learn from examples: the webcam trainer
+(<nnpy-webcam-classifier>, an `ImageClassifierProject`, kind "image") and the microphone trainer
+(<nnpy-sound-classifier>, a `SoundClassifierProject`, kind "sound"). One project per handle,
+training as a Job of short time-boxed steps. Only the browser worker uses them (through
+`nnpy.web.Session`), but they are plain Python + NumPy, tested in CPython.
 
-    project_new(class_names, mode)           a new project: {"project": handle, ...state}
-    project_set_backbone(project, model)     pretrained mode's backbone (a loaded model's handle)
-    project_open(data)                       a project from .safetensors bytes (ModelFormatError)
+    project_new(class_names, kind, mode)     a new project: {"project": handle, ...state}
+    project_set_backbone(project, model)     an image project's pretrained backbone (a model handle)
+    project_set_mode(project, mode)          "pretrained" or "scratch" (image projects)
+    project_open(data, kind)                 a project from .safetensors bytes (ModelFormatError)
     project_add_samples(project, class_index, pixels, width, height, count, burst)   RGBA frames
+    project_add_sound(project, class_index, samples, clips)   a recording at 16 kHz -> clips
     project_train_start(project, epochs, learning_rate, restart)   -> {"job", "state"}
     project_predict(project, pixels, width, height)   probabilities of one RGBA frame
+    project_listen(project, samples)         probabilities of the last second of sound
     project_to_bytes(project)                the project file
 
 The page drives a training job with the Session's `job_step(job, budget_ms)` and cancels it with
@@ -21,8 +25,10 @@ import time
 
 import numpy as np
 
+from ..audio import SAMPLE_RATE, to_clips
 from ..tasks.image_classifier import ImageClassifierProject
-from .inputs import rgba_frames
+from ..tasks.sound_classifier import SoundClassifierProject
+from .inputs import as_array, rgba_frames
 from .session import Job, operation
 
 
@@ -30,17 +36,25 @@ def state(project):
     """What the page shows of a project (no samples: see project_samples)."""
     confusion = project.confusion if project.trained else None
     return {
+        "kind": project.KIND,
         "class_names": list(project.class_names),
         "counts": project.counts(),
-        "image_size": project.image_size,
+        **{key: getattr(project, key) for key in project.SETTINGS},  # image_size, flip; ...
         "trained": project.trained,
         "history": project.history,
         "confusion": None if confusion is None else confusion.tolist(),  # rows: true class
         "last_training": project.last_training,
-        "mode": project.mode,
-        "backbone": project.features.key if project.features else None,
-        "needs_backbone": project.mode == "pretrained" and project.features is None,
+        "validation": "whole recording bursts",
+        **_backbone_state(project),
     }
+
+
+def _backbone_state(project):
+    features = getattr(project, "features", False)
+    if features is False:  # a kind without pretrained features
+        return {}
+    return {"backbone": features.key if features else None,
+            "needs_backbone": project.mode == "pretrained" and features is None}
 
 
 def _open(session, project):
@@ -49,18 +63,28 @@ def _open(session, project):
     return {"project": handle, **state(project)}
 
 
+PROJECTS = {"image": ImageClassifierProject, "sound": SoundClassifierProject}
+
+
+def _kind(kind):
+    if kind not in PROJECTS:
+        raise ValueError(f"no project kind {kind!r}; the kinds are {', '.join(PROJECTS)}")
+    return PROJECTS[kind]
+
+
 @operation
-def op_project_new(session, class_names=("Class 1", "Class 2"), mode="pretrained"):
-    """A new project; in "pretrained" mode the page then gives it the backbone
-    (project_set_backbone) before training."""
-    # no mirror flips: a webcam's classes may be directional (a hand pointing left or right)
-    return _open(session, ImageClassifierProject(list(class_names), flip=False, mode=mode))
+def op_project_new(session, class_names=("Class 1", "Class 2"), kind="image", mode="pretrained"):
+    """A new project; an image project in "pretrained" mode then needs project_set_backbone."""
+    if kind == "image":  # no mirror flips: a webcam's classes may be directional (a hand
+        return _open(session, ImageClassifierProject(list(class_names), flip=False,  # pointing)
+                                                     mode=mode))
+    return _open(session, _kind(kind)(list(class_names)))
 
 
 @operation
 def op_project_set_backbone(session, project, model, key=None):
     """Use the loaded model `model` (a handle from load_model, e.g. EfficientNet-Lite0) as the
-    project's pretrained backbone; embeddings cached for the same `key` are kept."""
+    image project's pretrained backbone; embeddings cached under the same `key` are kept."""
     found = session.project(project)
     found.set_backbone(session.model(model), key)
     return state(found)
@@ -68,15 +92,15 @@ def op_project_set_backbone(session, project, model, key=None):
 
 @operation
 def op_project_set_mode(session, project, mode):
-    """"pretrained" or "scratch"; the next training starts a new model."""
+    """An image project's "pretrained" or "scratch" mode; the next training starts afresh."""
     found = session.project(project)
     found.set_mode(mode)
     return state(found)
 
 
 @operation
-def op_project_open(session, data):
-    return _open(session, ImageClassifierProject.from_bytes(bytes(data)))
+def op_project_open(session, data, kind="image"):
+    return _open(session, _kind(kind).from_bytes(bytes(data)))
 
 
 @operation
@@ -113,11 +137,32 @@ def op_project_delete_class(session, project, class_index):
 @operation
 def op_project_add_samples(session, project, class_index, pixels, width, height, count=1,
                            burst=None):
-    """Add RGBA frames to a class, recorded in one press of "record" called `burst` (a number
-    the page counts up; whole bursts are held out for validation); returns the class's count."""
+    """Add RGBA frames to a class, recorded in one press of "record" numbered `burst` (whole
+    bursts are held out for validation); returns the class's new count."""
     found = session.project(project)
     for frame in rgba_frames(pixels, width, height, count):
         found.add_sample(class_index, frame, burst)
+    return found.counts()[class_index]
+
+
+def _sound(samples):
+    """Float32 bytes (or an array) of a recording at 16 kHz, at least one frame long."""
+    recording = as_array(samples, "float32").reshape(-1)
+    if recording.size < 512:
+        raise ValueError(f"{recording.size} samples are too short a sound: record at least 512 "
+                         f"samples ({512 / SAMPLE_RATE * 1000:.0f} ms at {SAMPLE_RATE} Hz)")
+    return recording
+
+
+@operation
+def op_project_add_sound(session, project, class_index, samples, clips=1):
+    """Add a recording (float32 in [-1, 1] at 16 kHz) to a class as its `clips` loudest
+    non-overlapping seconds (a word said four times in five seconds: clips=4); returns the
+    class's new count."""
+    found = session.project(project)
+    burst = 1 + max((b for bursts in found.bursts for b in bursts), default=0)
+    for clip in to_clips(_sound(samples), count=max(1, int(clips))):
+        found.add_sample(class_index, clip, burst)  # one recording: validated as a whole
     return found.counts()[class_index]
 
 
@@ -130,23 +175,20 @@ def op_project_delete_sample(session, project, class_index, sample_index):
 
 @operation
 def op_project_samples(session, project, class_index):
-    """Every sample of a class, (N, S, S, 3) uint8 RGB, oldest first: the page's thumbnails."""
-    found = session.project(project)
-    samples = found.class_samples(class_index)
-    size = found.image_size
-    return np.stack(samples) if samples else np.zeros((0, size, size, 3), np.uint8)
+    """Every sample of a class, oldest first: (N, S, S, 3) uint8 RGB frames (the page's
+    thumbnails) or (N, 16000) int16 clips (to play them back)."""
+    return session.project(project).stacked(class_index)
 
 
 @operation
-def op_project_train_start(session, project, epochs=None, learning_rate=None, restart=False):
+def op_project_train_start(session, project, epochs=None, learning_rate=1e-3, restart=False):
     """{"job": handle, "state": ...}; the state shows whether the model started afresh (a new
     model when the classes changed or `restart`) and its history. The job gives {"state"} when
     it ends, whether it finished or was stopped (then with the best weights so far)."""
     found = session.project(project)
     if epochs is not None and int(epochs) < 1:
         raise ValueError(f"train for at least 1 epoch, not {epochs}")
-    logs = found.train_iter(epochs=epochs and int(epochs),
-                            learning_rate=learning_rate and float(learning_rate),
+    logs = found.train_iter(epochs=epochs and int(epochs), learning_rate=float(learning_rate),
                             restart=bool(restart))
     job = session.start_job(Job(logs, finish=lambda: {"state": state(found)}))
     return {"job": job, "state": state(found)}
@@ -157,7 +199,19 @@ def op_project_predict(session, project, pixels, width, height):
     """{"probabilities": float32 per class, "index", "label", "ms": time spent in Python}."""
     start = time.perf_counter()
     found = session.project(project)
-    probabilities = found.predict(rgba_frames(pixels, width, height)[0])
+    return _answer(found, found.predict(rgba_frames(pixels, width, height)[0]), start)
+
+
+@operation
+def op_project_listen(session, project, samples):
+    """The answer for the last second of sound (float32 at 16 kHz; a shorter stretch is centred
+    between zeros), as project_predict gives it for a frame."""
+    start = time.perf_counter()
+    found = session.project(project)
+    return _answer(found, found.predict(_sound(samples)[-SAMPLE_RATE:]), start)
+
+
+def _answer(found, probabilities, start):
     index = int(probabilities.argmax())
     return {"probabilities": probabilities.astype(np.float32), "index": index,
             "label": found.class_names[index], "ms": (time.perf_counter() - start) * 1000}

@@ -175,8 +175,8 @@ def page(browser, site_url):
 
 
 def digits_errors(page):
-    """Page errors that come from the digit demo's scripts (other demos report their own)."""
-    scripts = ("digits", "sketchpad", "network-view")
+    """Page errors that come from the digit demo's modules (other demos report their own)."""
+    scripts = ("digits", "sketchpad", "network", "common")
     return [error for error in page.errors if any(name in error for name in scripts)]
 
 
@@ -198,7 +198,7 @@ def test_drawn_digits_are_read_through_the_page(page):
     assert accuracy >= 0.9, misread
     # what the page shows beside the answer: a bar per class, the top one marked, and the image
     assert page.locator("#digits-bars li").count() == 10
-    top = page.locator("#digits-bars li.top span").text_content()
+    top = page.locator("#digits-bars li.top .name").text_content()
     assert top == page.text_content("#digits-answer")
     seen = page.evaluate("""() => {
         const canvas = document.querySelector('#digits-seen');
@@ -391,7 +391,7 @@ def test_fine_tuning_on_a_new_symbol_survives_reload_and_reset(page):
     print(f"\n{message} {page.text_content('#digits-train-status')}")
     assert "Trained on your 6 drawings" in message
     assert page.text_content("#digits-model-badge") == "your fine-tuned model"
-    losses = page.evaluate("digitsApp.losses")
+    losses = page.evaluate("digitsApp.history.loss")
     assert statistics.mean(losses[-5:]) < statistics.mean(losses[:5]), "the loss went down"
 
     after = [draw_and_read(page, strokes) for strokes in NEW_STARS]
@@ -476,13 +476,13 @@ def test_screenshots_desktop_and_phone(page):
 @pytest.mark.parametrize("scripts", ["element scripts", "nnpy.js alone"])
 def test_sketchpad_element_on_another_origin(browser, site_url, tmp_path, scripts):
     """<nnpy-sketchpad model="URL"> and <nnpy-network for=...> on a third-party page that includes
-    nnpy.js and the elements' scripts (sketchpad.js, network-view.js) from the nnpy site, or
-    nnpy.js alone once it loads the scripts of the elements a page uses."""
+    nnpy.js and the elements' modules (elements/sketchpad/, elements/network/) from the nnpy site,
+    or nnpy.js alone, which imports the modules of the elements a page uses."""
     web = site_url + "web/"
     tags = [f'<script src="{web}nnpy.js"></script>']
     if scripts == "element scripts":
-        tags += [f'<script src="{web}sketchpad.js"></script>',
-                 f'<script src="{web}network-view.js"></script>']
+        tags += [f'<script type="module" src="{web}elements/sketchpad/index.js"></script>',
+                 f'<script type="module" src="{web}elements/network/index.js"></script>']
     (tmp_path / "index.html").write_text(f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <title>A blog post</title></head>

@@ -3,6 +3,10 @@
 import json
 from pathlib import Path
 
+import pytest
+
+import build  # the repository root is on sys.path (conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
 LOAD_TIMEOUT_MS = 120_000
@@ -14,7 +18,7 @@ def open_demo(page, url):
     page.set_default_timeout(LOAD_TIMEOUT_MS)
     page.goto(url)
     page.wait_for_function(READY)
-    return page.evaluate("nnReady.then(() => performance.now())")
+    return page.evaluate("nnpy.shared().then(() => performance.now())")
 
 
 def wait_for_message(page, *starts):
@@ -29,7 +33,7 @@ def test_demo_loads_offline_and_is_fast_enough_cold_and_cached(new_page, site_ur
     cold = open_demo(page, site_url)
     page.reload()
     page.wait_for_function(READY)
-    cached = page.evaluate("nnReady.then(() => performance.now())")
+    cached = page.evaluate("nnpy.shared().then(() => performance.now())")
     assert "Ready in" in page.text_content("#status-text")
     assert page.blocked == [] and page.errors == []
     assert cold < 60_000 and cached < 60_000
@@ -50,7 +54,7 @@ def test_xor_panel_trains_and_cancels(new_page, site_url):
                for td in page.locator("#xor-table td.p").all_text_contents()]
     assert [round(a) for a in answers] == [0, 1, 1, 0]
     # a long run, cancelled from its button
-    page.evaluate("XOR_EPOCHS = 1000000")
+    page.evaluate("xorDemo.settings.epochs = 1000000")
     page.click("#xor-train")
     page.wait_for_function("document.querySelector('#xor-epoch').textContent.startsWith('5')")
     page.click("#xor-cancel")
@@ -76,7 +80,7 @@ def test_saved_model_survives_reload_and_a_bad_upload_is_refused(new_page, site_
 
     # a corrupted upload: refused with a message a person can act on; the saved model stays
     good = page.evaluate("""async () => {
-        const model = await (await nnReady).loadModel("indexeddb://xor");
+        const model = await (await nnpy.shared()).loadModel("indexeddb://xor");
         return Array.from(new Uint8Array(await model.toBytes()));
     }""")
     corrupted = bytes(good[:8]) + b"{not json" + bytes(good[17:])
@@ -144,3 +148,99 @@ def test_screenshots_desktop_and_phone(new_page, site_url):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px"
         assert Path(screenshot(page, f"page-{name}")).stat().st_size > 10_000
+
+
+COUNT_WORKERS = """
+window.workersStarted = [];
+const RealWorker = window.Worker;
+window.Worker = class extends RealWorker {
+    constructor(url, options) { super(url, options); window.workersStarted.push(String(url)); }
+};
+"""
+
+THREE_ELEMENTS = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>A page with every nnpy element</title></head>
+<body>
+  <nnpy-sketchpad id="pad"></nnpy-sketchpad>
+  <nnpy-network for="pad"></nnpy-network>
+  <nnpy-webcam-classifier project-name="one-worker"></nnpy-webcam-classifier>
+  <script src="{{NNPY_JS}}"></script>
+</body></html>
+"""
+
+
+@pytest.mark.parametrize("where", ["host page on another origin", "demo page"])
+def test_every_element_shares_the_pages_one_worker(new_page, site_url, tmp_path, where):
+    """<nnpy-sketchpad>, <nnpy-network> and <nnpy-webcam-classifier> with only nnpy.js's tag (and
+    the demo page, built from the same elements): one Worker, one Python, for all of them."""
+    url = site_url
+    server = None
+    if where != "demo page":
+        (tmp_path / "index.html").write_text(THREE_ELEMENTS.replace("{{NNPY_JS}}", site_url + "web/nnpy.js"))
+        server, url = build.start_server(tmp_path)
+    try:
+        page = new_page()
+        page.set_default_timeout(LOAD_TIMEOUT_MS)
+        page.add_init_script(COUNT_WORKERS)
+        workers = []
+        page.on("worker", lambda worker: workers.append(worker))
+        page.goto(url)
+        page.wait_for_function("document.querySelector('nnpy-sketchpad, #digits-pad') && "
+                               "!!customElements.get('nnpy-webcam-classifier')")
+        page.evaluate("document.querySelector('nnpy-webcam-classifier').ready")
+        if where == "demo page":
+            page.wait_for_function("window.digitsApp && digitsApp.model")
+            same = page.evaluate("""async () => {
+                const nn = await nnpy.shared();
+                return [digitsApp.nn, document.querySelector('nnpy-webcam-classifier').client]
+                    .map((client) => client === nn);
+            }""")
+        else:
+            page.wait_for_function("document.querySelector('#pad').model")
+            same = page.evaluate("""async () => {
+                const nn = await nnpy.shared();
+                return [document.querySelector('#pad').nn, document.querySelector('nnpy-webcam-classifier').client]
+                    .map((client) => client === nn);
+            }""")
+        assert same == [True, True], "every element uses nnpy.shared()"
+        page.wait_for_timeout(500)  # a second worker would have started by now
+        assert len(page.evaluate("workersStarted")) == 1
+        # on another origin the worker is a blob: that imports worker.js (see nnpy.js startWorker)
+        expected = "/web/worker.js" if where == "demo page" else "blob:"
+        assert len(workers) == 1 and expected in workers[0].url, [w.url for w in workers]
+        assert page.blocked == [] and page.errors == []
+    finally:
+        if server:
+            server.shutdown()
+
+
+RECORD_CSP_VIOLATIONS = """
+window.violations = [];
+document.addEventListener("securitypolicyviolation",
+    (event) => window.violations.push(`${event.violatedDirective}: ${event.blockedURI || "inline"}`));
+"""
+
+
+def test_demo_page_runs_under_a_script_csp_without_inline_scripts(new_page, site_url):
+    """index.html has no inline script: under `script-src 'self' 'wasm-unsafe-eval'` (no
+    'unsafe-inline', no 'unsafe-eval') Python loads, XOR trains and the digit demo starts."""
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
+
+    def with_csp(route):
+        response = route.fetch()
+        headers = {**response.headers,
+                   "content-security-policy": "script-src 'self' 'wasm-unsafe-eval'"}
+        route.fulfill(response=response, headers=headers)
+
+    page.route(site_url, with_csp)
+    page.goto(site_url)
+    # predicates as functions: Playwright evaluates a bare expression with eval, which the CSP forbids
+    page.wait_for_function(f"() => {READY}")
+    page.click("#xor-train")
+    assert "Trained" in wait_for_message(page, "Trained", "Error")
+    page.wait_for_function("() => window.digitsApp && digitsApp.network")
+    assert page.evaluate("() => window.violations") == []
+    assert page.blocked == [] and page.errors == []

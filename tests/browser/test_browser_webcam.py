@@ -419,12 +419,14 @@ EMBED_WITH_NNPY_JS = EMBED_PAGE.replace('<script type="module" src="{{WEBCAM_JS}
                                         '<script src="{{NNPY_JS}}"></script>')
 
 
-@pytest.mark.parametrize("tag", ["webcam.js", "nnpy.js"])
+@pytest.mark.parametrize("tag", ["element module", "nnpy.js"])
 def test_embedding_with_one_script_tag_on_another_origin(new_page, site_url, tmp_path, tag):
-    """One tag on another origin is enough: webcam.js (a module that brings nnpy.js), or nnpy.js,
-    which loads webcam.js when the page has the element. Each brings Python and the styles."""
-    page_source = EMBED_PAGE if tag == "webcam.js" else EMBED_WITH_NNPY_JS
-    (tmp_path / "index.html").write_text(page_source.replace("{{WEBCAM_JS}}", site_url + "web/webcam.js")
+    """One tag on another origin is enough: the element's module (which brings nnpy.js), or
+    nnpy.js, which imports that module when the page has the element. Each brings Python and the
+    styles."""
+    page_source = EMBED_PAGE if tag == "element module" else EMBED_WITH_NNPY_JS
+    module = site_url + "web/elements/webcam-classifier/index.js"
+    (tmp_path / "index.html").write_text(page_source.replace("{{WEBCAM_JS}}", module)
                                          .replace("{{NNPY_JS}}", site_url + "web/nnpy.js"))
     server, url = build.start_server(tmp_path)
     try:
@@ -437,7 +439,7 @@ def test_embedding_with_one_script_tag_on_another_origin(new_page, site_url, tmp
         assert page.evaluate("nnpy.scriptURL") == site_url + "web/nnpy.js"
         styled = page.evaluate(f"""getComputedStyle({ELEMENT}.shadowRoot.querySelector('.start-camera'))
                                    .backgroundColor""")
-        assert styled == "rgb(59, 91, 219)", styled  # webcam.css came from nnpy's origin
+        assert styled == "rgb(59, 91, 219)", styled  # its style.css came from nnpy's origin
         assert page.locator(f"{APP} .class-card").count() == 2
         assert page.blocked == [] and page.errors == []
     finally:

@@ -73,7 +73,7 @@ def test_the_cycle_check_finds_a_cycle():
 
 def test_the_imports_are_read_from_relative_and_lazy_imports():
     assert "nnpy.saving" in GRAPH["nnpy.model"]  # from .saving import ...
-    assert "nnpy.layers" in GRAPH["nnpy.tasks.scratch_cnn"]  # from .. import layers
+    assert "nnpy.layers" in GRAPH["nnpy.tasks.image_classifier"]  # from .. import layers
     assert "nnpy.saving.safetensors" in GRAPH["nnpy.saving.model_file"]
 
 

@@ -4,12 +4,8 @@ import numpy as np
 import pytest
 
 from nnpy.errors import ModelFormatError, ShapeError
-from nnpy.tasks.image_classifier import (
-    ImageClassifierProject,
-    augment_frames,
-    confusion_matrix,
-    to_sample,
-)
+from nnpy.tasks.classifier_project import confusion_matrix
+from nnpy.tasks.image_classifier import ImageClassifierProject, augment_frames, to_sample
 
 
 def frame(rng, colour, size=(48, 64)):

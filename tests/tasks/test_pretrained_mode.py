@@ -10,6 +10,7 @@ import pytest
 
 import nnpy
 from nnpy.applications import efficientnet_lite0
+from nnpy.tasks.classifier_project import burst_split
 from nnpy.tasks.image_classifier import ImageClassifierProject
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "applications"))
@@ -33,13 +34,13 @@ def small_project(size=32):
 
 
 def test_validation_holds_out_whole_bursts_never_neighbouring_frames():
-    project = ImageClassifierProject(["a", "b"], mode="scratch", image_size=8)
+    project = ImageClassifierProject(["a", "b"], mode="scratch", image_size=16)
     for burst, count in [(1, 6), (2, 6), (3, 6)]:
         for _ in range(count):
-            project.add_sample(0, np.zeros((8, 8, 3), np.uint8), burst=burst)
+            project.add_sample(0, np.zeros((16, 16, 3), np.uint8), burst=burst)
     for _ in range(10):  # one long recording: its last contiguous run validates
-        project.add_sample(1, np.zeros((8, 8, 3), np.uint8))
-    mask = project.validation_mask(0.2)
+        project.add_sample(1, np.zeros((16, 16, 3), np.uint8))
+    mask = burst_split(project.bursts, 0.2)
     assert list(mask[:18]) == [False] * 12 + [True] * 6          # the latest burst, whole
     assert list(mask[18:]) == [False] * 8 + [True] * 2            # the last 20%, contiguous
 

@@ -79,3 +79,44 @@ def test_page_operations_refuse_what_cannot_work():
     error = session.dispatch("project_predict", {"project": project, "pixels": bytes(64 * 64 * 4),
                                                  "width": 64, "height": 64})["error"]
     assert error["type"] == "RuntimeError" and "train" in error["message"]
+
+
+def noise_clips(rng, tilt, count, samples=16000):
+    """Float32 bytes of `count` noises whose power falls (tilt > 0) or rises with pitch."""
+    spectrum = np.fft.rfft(rng.standard_normal((count, samples)), axis=1)
+    spectrum /= np.maximum(np.arange(spectrum.shape[1]), 1) ** (tilt / 2)
+    clips = np.fft.irfft(spectrum, n=samples, axis=1)
+    return (clips / np.abs(clips).max() * 0.1).astype(np.float32).tobytes()
+
+
+def test_sound_page_operations_record_clips_train_listen_and_save():
+    session, rng = Session(), np.random.default_rng(0)
+    opened = call(session, "project_new", class_names=["Background noise", "rumble", "hiss"],
+                  kind="sound")
+    project = opened["project"]
+    assert opened["kind"] == "sound" and opened["background_class"] == 0
+    for index, tilt in enumerate((0, 2, -1)):
+        # a 6.5 s recording becomes its 6 loudest non-overlapping seconds
+        assert call(session, "project_add_sound", project=project, class_index=index,
+                    samples=noise_clips(rng, tilt, 1, samples=104000), clips=6) == 6
+    clips = call(session, "project_samples", project=project, class_index=1)
+    assert clips["__ndarray__"] == "int16" and clips["shape"] == [6, 16000]
+    job = call(session, "project_train_start", project=project, epochs=4,
+               learning_rate=3e-3)["job"]
+    while not (step := call(session, "job_step", job=job, budget_ms=50))["done"]:
+        pass
+    assert step["state"]["trained"] and np.asarray(step["state"]["confusion"]).shape == (3, 3)
+    # live listening: the page sends the last 1.25 s it heard; the last second is classified
+    answer = call(session, "project_listen", project=project,
+                  samples=noise_clips(rng, 2, 1, samples=20000))
+    assert answer["label"] == "rumble" and answer["ms"] >= 0
+    data = call(session, "project_to_bytes", project=project)
+    again = call(session, "project_open", data=data, kind="sound")
+    assert again["class_names"] == opened["class_names"] and again["trained"]
+    error = session.dispatch("project_open", {"data": data})["error"]  # as an image project
+    assert error["type"] == "ModelFormatError" and "sound classifier" in error["message"]
+    error = session.dispatch("project_add_sound", {"project": project, "class_index": 0,
+                                                   "samples": bytes(4 * 300)})["error"]
+    assert "record at least 512 samples" in error["message"]
+    error = session.dispatch("project_new", {"kind": "smell"})["error"]
+    assert "the kinds are image, sound" in error["message"]

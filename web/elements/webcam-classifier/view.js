@@ -1,9 +1,9 @@
-// webcam-view.js — what <nnpy-webcam-classifier> looks like: its markup, thumbnails, the training
-// curves and the confusion matrix. No state: web/webcam.js decides what is shown when.
+// view.js — what <nnpy-webcam-classifier> looks like: its markup, thumbnails, the training
+// curves and the confusion matrix. No state: the element's methods decide what is shown when.
 
-import { drawCurves } from "./training-charts.js";
-
-const COLOURS = { train: "#3b5bdb", validation: "#e8590c" };
+import { COLOURS, drawCurves } from "../../common/chart.js";
+import { percent } from "../../common/format.js";
+import { SIZE } from "./constants.js";
 
 const html = String.raw;
 export const TEMPLATE = html`
@@ -28,8 +28,8 @@ export const TEMPLATE = html`
       <section class="live" aria-label="Live classification">
         <h3>Live <span class="verdict"></span></h3>
         <figure class="seen">
-          <canvas class="seen-frame" width="64" height="64" aria-label="the 64 by 64 image the network gets"></canvas>
-          <figcaption>What the network gets: the centre square, 64×64 pixels</figcaption>
+          <canvas class="seen-frame" width="${SIZE}" height="${SIZE}" aria-label="the ${SIZE} by ${SIZE} image the network gets"></canvas>
+          <figcaption>What the network gets: the centre square, ${SIZE}×${SIZE} pixels</figcaption>
         </figure>
         <ol class="bars"></ol>
         <p class="perf">–</p>
@@ -90,37 +90,6 @@ export const CLASS_CARD = html`
   </div>
   <div class="thumbs" aria-label="Samples"></div>`;
 
-export const BAR = html`<span class="name"></span><span class="bar"><span class="fill"></span></span><span class="value"></span>`;
-
-/** {median, p90, count} of a list of numbers. */
-export function spread(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] : NaN);
-  return { median: at(0.5), p90: at(0.9), count: sorted.length };
-}
-
-export function percent(value) {
-  return `${Math.round(value * 100)}%`;
-}
-
-// A (N, S, S, 3) uint8 array from Python -> N ImageData thumbnails.
-export function toImageData(rgb) {
-  const [count, height, width] = rgb.shape;
-  const images = [];
-  for (let n = 0; n < count; n++) {
-    const rgba = new Uint8ClampedArray(width * height * 4);
-    const offset = n * width * height * 3;
-    for (let p = 0; p < width * height; p++) {
-      rgba[4 * p] = rgb[offset + 3 * p];
-      rgba[4 * p + 1] = rgb[offset + 3 * p + 1];
-      rgba[4 * p + 2] = rgb[offset + 3 * p + 2];
-      rgba[4 * p + 3] = 255;
-    }
-    images.push(new ImageData(rgba, width, height));
-  }
-  return images;
-}
-
 /** A sample's thumbnail: its pixels and a delete button. */
 export function thumbnail(image) {
   const wrap = document.createElement("div");
@@ -139,9 +108,20 @@ export function thumbnail(image) {
   return wrap;
 }
 
+// the worker's log and history keys -> the element's `history` keys (camelCase, like nnpy's JS API)
+const FROM_WORKER = { loss: "loss", accuracy: "accuracy", val_loss: "valLoss", val_accuracy: "valAccuracy" };
+export const HISTORY_KEYS = Object.values(FROM_WORKER);
+
+/** A history (or one epoch's logs) from the worker with the element's keys. */
+export function historyFromWorker(history) {
+  const out = {};
+  for (const [key, value] of Object.entries(history || {})) if (key in FROM_WORKER) out[FROM_WORKER[key]] = value;
+  return out;
+}
+
 /** What the last training run came to, in a sentence. */
 export function trainingSummary(history, run) {
-  const accuracy = history.val_accuracy || [];
+  const accuracy = history.valAccuracy || [];
   run = run || {};
   let text = `Trained: ${(history.loss || []).length} epochs in all, validation accuracy ${percent(accuracy[accuracy.length - 1] ?? 0)}.`;
   if (run.stopped_epoch !== null && run.stopped_epoch !== undefined) {
@@ -154,12 +134,12 @@ export function trainingSummary(history, run) {
 export function drawTrainingCurves(lossCanvas, accuracyCanvas, h) {
   drawCurves(lossCanvas, [
     { values: h.loss || [], colour: COLOURS.train },
-    { values: h.val_loss || [], colour: COLOURS.validation, dashed: true },
-  ], { min: 0, format: (v) => v.toFixed(2) });
+    { values: h.valLoss || [], colour: COLOURS.validation, dashed: true },
+  ], { min: 0, format: (v) => v.toFixed(2), unit: "epoch" });
   drawCurves(accuracyCanvas, [
     { values: h.accuracy || [], colour: COLOURS.train },
-    { values: h.val_accuracy || [], colour: COLOURS.validation, dashed: true },
-  ], { min: 0, max: 1, format: (v) => percent(v) });
+    { values: h.valAccuracy || [], colour: COLOURS.validation, dashed: true },
+  ], { min: 0, max: 1, format: (v) => percent(v), unit: "epoch" });
 }
 
 /** The validation confusion matrix as a table: rows are true classes, columns what the network

@@ -1,9 +1,11 @@
-// webcam-store.js — where webcam projects are kept: IndexedDB in this browser (the autosave) and
-// .safetensors files the user downloads. A project is stored as the bytes of its file.
+// store.js — where the webcam element keeps its project in this browser (the autosave): IndexedDB,
+// as the bytes of the project's .safetensors file.
+
+import nnpy from "../../common/library.js";
 
 // nnpy.js's IndexedDB helper, in a database of our own so projects never mix with models
 const PLACE = { database: "nnpy-webcam", store: "projects" };
-const withStore = (mode, action) => globalThis.nnpy.withStore(mode, action, PLACE);
+const withStore = (mode, action) => nnpy.withStore(mode, action, PLACE);
 
 /** {bytes: ArrayBuffer, savedAt: ms since 1970} saved under `name`, or undefined. */
 export function loadSavedProject(name) {
@@ -14,9 +16,4 @@ export function loadSavedProject(name) {
 export function saveProject(name, bytes) {
   const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   return withStore("readwrite", (store) => store.put({ bytes: copy, savedAt: Date.now() }, name));
-}
-
-/** Offer `bytes` to the user as a file download. */
-export function downloadBytes(bytes, filename) {
-  globalThis.nnpy.downloadBytes(bytes, filename);
 }

@@ -1,9 +1,8 @@
 // camera.js — the webcam for nnpy's pages: start it with every failure explained, stop it for
-// sure, and read frames as the small square images a model takes.
+// sure, and call back on every frame. (A frame becomes the model's pixels with nnpy.readImage.)
 //
 //   const stream = await startCamera(video, { timeoutMs: 10000 });  // throws a CameraError
 //   const stop = everyFrame(video, (now) => { ... });                // never waits for the callback's work
-//   const pixels = squarePixels(video, 64, canvas);                  // ImageData 64x64, centred square
 //   stopCamera(stream);
 
 /** A camera failure a person can act on: `name` (the DOMException's, or "InsecureContextError",
@@ -123,18 +122,4 @@ export function everyFrame(video, callback) {
     if (perFrame) video.cancelVideoFrameCallback(handle);
     else cancelAnimationFrame(handle);
   };
-}
-
-/** The centred square of `source` (a video, image, bitmap or canvas) drawn at size x size on
- *  `canvas`: what the model sees. Returns its ImageData (RGBA). */
-export function squarePixels(source, size, canvas) {
-  const width = source.videoWidth || source.naturalWidth || source.width;
-  const height = source.videoHeight || source.naturalHeight || source.height;
-  if (!width || !height) throw new TypeError("the image has no pixels yet");
-  const side = Math.min(width, height);
-  if (canvas.width !== size || canvas.height !== size) canvas.width = canvas.height = size;
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  context.imageSmoothingQuality = "high";
-  context.drawImage(source, (width - side) / 2, (height - side) / 2, side, side, 0, 0, size, size);
-  return context.getImageData(0, 0, size, size);
 }

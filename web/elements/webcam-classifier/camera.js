@@ -1,0 +1,73 @@
+// camera.js — the element's camera: start and stop it, explain a failure, and on every frame
+// record and/or classify it. Nothing here waits for Python.
+
+import nnpy from "../../common/library.js";
+import * as camera from "../../common/camera.js"; // camera.startCamera is the function, this.startCamera the method
+import { SIZE } from "./constants.js";
+
+const RECORD_INTERVAL_MS = 90; // recording keeps about 10 frames a second (of a 30 fps camera: every 3rd)
+
+export const cameraMethods = {
+  async startCamera() {
+    if (this.stream || this.cameraStarting) return;
+    this.cameraStarting = true;
+    this.$(".start-camera").disabled = true;
+    this.showCameraProblem(null);
+    const seconds = Number(this.getAttribute("permission-timeout") || 10);
+    try {
+      this.stream = await camera.startCamera(this.$("video"), {
+        timeoutMs: seconds * 1000,
+        onWaiting: (problem) => this.showCameraProblem(problem, "waiting"),
+      });
+      this.showCameraProblem(null);
+      this.$(".viewport").classList.add("on");
+      this.stopFrames = camera.everyFrame(this.$("video"), (now) => this.onFrame(now));
+    } catch (error) {
+      this.showCameraProblem(camera.explainCameraError(error));
+    } finally {
+      this.cameraStarting = false;
+      this.updateButtons();
+    }
+  },
+
+  stopCamera() {
+    this.endRecording();
+    if (this.stopFrames) this.stopFrames();
+    this.stopFrames = null;
+    camera.stopCamera(this.stream, this.$("video"));
+    this.stream = null;
+    this.$(".viewport").classList.remove("on");
+    this.updateButtons();
+    this.showPrediction(null);
+  },
+
+  showCameraProblem(problem, kind = "error") {
+    const box = this.$(".camera-message");
+    box.hidden = !problem;
+    box.className = `camera-message ${kind}`;
+    if (!problem) return;
+    this.$(".camera-error-name").textContent = problem.name;
+    this.$(".camera-error-text").textContent = problem.message;
+    this.$(".camera-error-advice").textContent = problem.advice;
+  },
+
+  // Every new video frame: record it if a record button is held, classify it if no prediction is
+  // in flight. Nothing here waits for Python.
+  onFrame(now) {
+    const video = this.$("video");
+    const record = this.recording !== null && now - this.lastRecordedAt >= RECORD_INTERVAL_MS;
+    const classify = this.trained && !this.predicting && this.handle !== null;
+    if (!record && !classify) return;
+    let pixels;
+    try {
+      pixels = nnpy.readImage(video, SIZE, SIZE, this.canvas);
+    } catch {
+      return; // no frame yet
+    }
+    if (classify) this.classify(pixels); // first: it copies the pixels that addSample hands over
+    if (record) {
+      this.lastRecordedAt = now;
+      this.addSample(this.recording, pixels);
+    }
+  },
+};

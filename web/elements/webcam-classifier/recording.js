@@ -1,0 +1,81 @@
+// recording.js — the element's samples: recorded while a class's button is held, uploaded as
+// images, deleted from their thumbnails. Each goes to Python at once; the count comes back.
+
+import nnpy from "../../common/library.js";
+import { takeFiles } from "../../common/files.js";
+import { thumbnail } from "./view.js";
+import { SIZE } from "./constants.js";
+
+export const recordingMethods = {
+  // One frame (ImageData, SIZE x SIZE) into class `index`: a thumbnail now, the count from Python.
+  async addSample(index, image) {
+    const entry = this.classes[index];
+    const thumb = thumbnail(image);
+    entry.thumbnails.push(thumb);
+    entry.count += 1;
+    this.showClassSamples(index, thumb);
+    try {
+      entry.count = await this.request("project_add_samples", {
+        project: this.handle, class_index: index, pixels: new Uint8Array(image.data.buffer),
+        width: image.width, height: image.height, count: 1,
+      });
+      this.showClassSamples(index);
+      this.scheduleSave();
+    } catch (error) {
+      this.setStatus(`The sample was not added: ${error.name}: ${error.message}`, "error");
+    }
+  },
+
+  async deleteSample(index, thumb) {
+    const entry = this.classes[index];
+    const position = entry.thumbnails.indexOf(thumb);
+    if (position < 0) return;
+    entry.thumbnails.splice(position, 1);
+    thumb.remove();
+    entry.count -= 1;
+    this.showClassSamples(index);
+    try {
+      entry.count = await this.request("project_delete_sample", { project: this.handle, class_index: index, sample_index: position });
+      this.showClassSamples(index);
+      this.scheduleSave();
+    } catch (error) {
+      this.setStatus(`${error.name}: ${error.message}`, "error");
+    }
+  },
+
+  async uploadSamples(index, input) {
+    const files = takeFiles(input);
+    const refused = [];
+    for (const file of files) {
+      try {
+        const bitmap = await createImageBitmap(file);
+        const pixels = nnpy.readImage(bitmap, SIZE, SIZE, this.canvas);
+        bitmap.close();
+        await this.addSample(index, pixels);
+      } catch {
+        refused.push(file.name);
+      }
+    }
+    if (refused.length) this.setStatus(`Not images (skipped): ${refused.join(", ")}`, "error");
+  },
+
+  beginRecording(index, button) {
+    if (this.handle === null) return;
+    if (!this.stream) {
+      this.setStatus("Start the camera first, then hold the button to record.", "error");
+      return;
+    }
+    this.recording = index;
+    this.lastRecordedAt = 0;
+    button.classList.add("active");
+    const badge = this.$(".recording-badge");
+    badge.textContent = `● Recording “${this.classes[index].name}”`;
+    badge.hidden = false;
+  },
+
+  endRecording() {
+    this.recording = null;
+    this.$(".recording-badge").hidden = true;
+    this.shadowRoot.querySelectorAll(".record.active").forEach((b) => b.classList.remove("active"));
+  },
+};
