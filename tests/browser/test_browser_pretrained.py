@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "applications"))
-from photos import PHOTOS, photo  # noqa: E402 - the helper lives beside the CPython tests
+from photos import PHOTOS, photo
 
 torch = pytest.importorskip("torch")
 BACKBONE_URL = "web/models/efficientnet-lite0.safetensors"

@@ -39,8 +39,8 @@ RED, BLUE = (205, 45, 40), (40, 65, 205)
 
 # ---- the fake camera's videos ------------------------------------------------------------------
 
-def write_y4m(path, frames):
-    """(N, H, W, 3) uint8 RGB frames -> a Y4M file, 30 fps, C420jpeg (full-range BT.601 YCbCr,
+def write_y4m(path, frames, fps=30):
+    """(N, H, W, 3) uint8 RGB frames -> a Y4M file, `fps` a second, C420jpeg (full-range BT.601 YCbCr,
     chroma averaged over 2x2 blocks): what --use-file-for-fake-video-capture plays in a loop."""
     _, height, width, _ = frames.shape
 
@@ -48,7 +48,7 @@ def write_y4m(path, frames):
         return chroma.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
 
     with open(path, "wb") as file:
-        file.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        file.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
         for frame in frames.astype(np.float32):
             r, g, b = frame[..., 0], frame[..., 1], frame[..., 2]
             y = 0.299 * r + 0.587 * g + 0.114 * b
@@ -230,6 +230,10 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
     with camera_browser(browser, videos["red"], profile) as page:
         assert open_trainer(page, site_url).startswith("Ready")
         assert page.is_disabled(f"{APP} .train")  # nothing recorded yet
+        # this story is the small CNN's (flat colours, fast live classification); pretrained
+        # mode, the default, has its own story in test_browser_webcam_pretrained.py
+        page.select_option(f"{APP} .mode", "scratch")
+        page.wait_for_function(f"{ELEMENT}.mode === 'scratch' && {ELEMENT}.size === 64")
         rename(page, 0, "Red")
         start_camera(page)
         red, green, blue = centre_pixel(page)
@@ -276,6 +280,7 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
         figures["train_2x50x10_s"] = round(train(page, 10), 2)
         assert epochs_done(page) == 10
         assert "Trained: 10 epochs" in page.text_content(f"{APP} .train-message")
+        page.wait_for_function(f"{ELEMENT}.shadowRoot.querySelector('.verdict').textContent")
         verdicts = live_verdicts(page)
         assert verdicts.count("Blue") >= len(verdicts) - 1, verdicts
         rows = page.locator(f"{APP} table.confusion tbody tr").all_text_contents()

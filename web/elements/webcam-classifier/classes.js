@@ -14,6 +14,9 @@ export const classMethods = {
     this.history = historyFromWorker(state.history);
     this.confusion = state.confusion;
     this.lastTraining = state.last_training;
+    this.mode = state.mode;
+    this.size = state.image_size;
+    this.needsBackbone = Boolean(state.needs_backbone);
   },
 
   async classChange(op, args) {

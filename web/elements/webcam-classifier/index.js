@@ -6,13 +6,16 @@
 //
 // (or import this module alone: it brings nnpy.js). Attributes: project-name (the IndexedDB key
 // the project autosaves under; default "webcam"), permission-timeout (seconds to wait for an answer
-// to the camera prompt; default 10). Property `nn`: a loaded nnpy client (or a promise of one);
+// to the camera prompt; default 10), mode (a new project's: "pretrained", the default, learns on
+// EfficientNet-Lite0's features; "scratch" trains a small CNN on 64x64 pixels). Events: "prediction"
+// (detail {label, index, probabilities}, every live classification), "trained" (detail {history,
+// confusion, classNames}), "saved" (detail {bytes}: the project was saved in this browser). Property `nn`: a loaded nnpy client (or a promise of one);
 // without it the element uses the page's one worker, nnpy.shared(). Methods: stats() and
 // resetStats() (live-classification timings); `ready`, a promise; `history`, {loss, accuracy,
 // valLoss, valAccuracy} per epoch.
 //
 // All Python runs in nnpy's worker (nnpy/browser_webcam.py): recorded frames and live frames go
-// there as SIZE x SIZE RGBA bytes in transferable buffers. The frame loop never waits for Python:
+// there as square RGBA frames (the project's image_size) in transferable buffers. The frame loop never waits for Python:
 // at most one prediction is in flight, and frames that arrive meanwhile are simply not classified.
 // The element's methods live in this folder by concern (camera, live, classes, recording,
 // rendering, training, project); this file holds its life cycle and wiring.
@@ -48,6 +51,11 @@ class WebcamClassifier extends HTMLElement {
     this.stream = null;
     this.stopFrames = null;
     this.recording = null; // the class index being recorded
+    this.recordingButton = null; // the button whose press is recording
+    this.burst = 0; // counts recordings (presses); each sample says which one it came from
+    this.size = 64; // the project's image_size: frames are sent at size x size
+    this.mode = null; // "pretrained" or "scratch", from the project's state
+    this.backbone = null; // a promise of the loaded EfficientNet-Lite0 model
     this.lastRecordedAt = 0;
     this.predicting = false;
     this.timings = { roundTrip: [], python: [], classified: [], frames: [] };
@@ -132,6 +140,7 @@ class WebcamClassifier extends HTMLElement {
     $(".start-camera").onclick = () => this.startCamera();
     $(".stop-camera").onclick = () => this.stopCamera();
     $(".add-class").onclick = () => this.addClass();
+    $(".mode").onchange = (event) => this.setMode(event.target.value);
     $(".train").onclick = () => this.train(false);
     $(".restart").onclick = () => this.train(true);
     $(".cancel").onclick = () => { if (this.training) this.training.abort(); };

@@ -3,7 +3,6 @@
 
 import { showBars } from "../../common/bars.js";
 import { percent } from "../../common/format.js";
-import { SIZE } from "./constants.js";
 
 const TIMINGS_KEPT = 300; // the latest this many timings of each kind
 const PERF_REFRESH_MS = 250; // the readout changes at most 4 times a second, so it can be read
@@ -18,11 +17,13 @@ export function spread(values) {
 export const liveMethods = {
   async classify(pixels) {
     this.predicting = true;
-    this.$(".seen-frame").getContext("2d").putImageData(pixels, 0, 0);
+    const seen = this.$(".seen-frame");
+    if (seen.width !== pixels.width) Object.assign(seen, { width: pixels.width, height: pixels.height });
+    seen.getContext("2d").putImageData(pixels, 0, 0);
     const sent = performance.now();
     const data = new Uint8Array(pixels.data.slice().buffer); // its own buffer, to transfer
     try {
-      const result = await this.request("project_predict", { project: this.handle, pixels: data, width: SIZE, height: SIZE });
+      const result = await this.request("project_predict", { project: this.handle, pixels: data, width: pixels.width, height: pixels.height });
       const now = performance.now();
       if (!this.training) { // during training a prediction waits for a training step to end
         this.remember("roundTrip", now - sent);
@@ -30,6 +31,7 @@ export const liveMethods = {
       }
       this.remember("classified", now);
       this.showPrediction(result);
+      this.dispatchEvent(new CustomEvent("prediction", { detail: { label: result.label, index: result.index, probabilities: Array.from(result.probabilities) } }));
     } catch (error) {
       if (error.name === "RuntimeError") this.trained = false; // the classes changed: train again
       else this.setStatus(`Live classification failed: ${error.name}: ${error.message}`, "error");

@@ -6,12 +6,42 @@ import { takeFiles } from "../../common/files.js";
 import { toImageData } from "../../common/image.js";
 import { loadSavedProject, saveProject } from "./store.js";
 import { thumbnail } from "./view.js";
+import { BACKBONE_KEY, BACKBONE_URL } from "./constants.js";
 
 const AUTOSAVE_DELAY_MS = 1200;
 
 export const projectMethods = {
   async newProject() {
-    this.adoptProject(await this.request("project_new", { class_names: ["Class 1", "Class 2"] }));
+    const mode = this.getAttribute("mode") || "pretrained";
+    this.adoptProject(await this.request("project_new", { class_names: ["Class 1", "Class 2"], mode }));
+    await this.ensureBackbone();
+  },
+
+  // Pretrained mode needs the backbone in the worker: loaded once per element (9 MB, float16), then
+  // given to each project that needs it.
+  async ensureBackbone() {
+    if (!this.needsBackbone || this.handle === null) return;
+    const handle = this.handle;
+    if (!this.backbone) {
+      this.setStatus("Loading the pretrained image network (EfficientNet-Lite0, 9 MB)…");
+      this.backbone = this.client.loadModel(BACKBONE_URL);
+      this.backbone.catch(() => { this.backbone = null; });
+    }
+    const model = await this.backbone;
+    if (handle !== this.handle) return; // another project was opened meanwhile
+    this.applyState(await this.request("project_set_backbone", { project: handle, model: model.handle, key: BACKBONE_KEY }));
+    this.render();
+  },
+
+  async setMode(mode) {
+    try {
+      this.applyState(await this.request("project_set_mode", { project: this.handle, mode }));
+      await this.ensureBackbone();
+      this.render();
+      this.scheduleSave();
+    } catch (error) {
+      this.setStatus(`${error.name}: ${error.message}`, "error");
+    }
   },
 
   // Open .safetensors bytes as the current project; on failure the current project stays.
@@ -20,10 +50,11 @@ export const projectMethods = {
     const thumbnails = await Promise.all(opened.class_names.map((_, i) =>
       this.request("project_samples", { project: opened.project, class_index: i })));
     this.adoptProject(opened, thumbnails);
+    await this.ensureBackbone();
   },
 
   // The project `opened` in Python becomes the current one (the previous one is closed), with the
-  // samples' pixels (N, SIZE, SIZE, 3) per class as thumbnails.
+  // samples' pixels (N, S, S, 3) per class as thumbnails.
   adoptProject(opened, thumbnails = []) {
     if (this.handle !== null) this.request("project_close", { project: this.handle }).catch(() => {});
     this.handle = opened.project;
@@ -56,6 +87,7 @@ export const projectMethods = {
       const bytes = await this.request("project_to_bytes", { project: this.handle });
       await saveProject(this.projectName, bytes);
       if (!this.unsaved) this.setSaveState(`Saved in this browser at ${new Date().toLocaleTimeString()} (${(bytes.byteLength / 1e6).toFixed(1)} MB)`, "ok");
+      this.dispatchEvent(new CustomEvent("saved", { detail: { bytes: bytes.byteLength } }));
     } catch (error) {
       this.unsaved = true;
       this.setSaveState(`Not saved in this browser: ${error.message}. Download the project to keep it.`, "error");

@@ -13,6 +13,9 @@ export const renderingMethods = {
     this.showPrediction(null);
     this.drawCharts();
     fillConfusion(this.$(".confusion"), this.confusion, this.classes.map((c) => c.name));
+    this.$(".mode").value = this.mode || "pretrained";
+    this.$(".seen-caption").textContent = `What the network gets: the centre square, ${this.size}×${this.size} pixels` +
+      (this.mode === "pretrained" ? ", described by EfficientNet-Lite0 (trained on ImageNet)" : "");
     this.updateButtons();
   },
 
@@ -32,7 +35,7 @@ export const renderingMethods = {
       record.setPointerCapture(event.pointerId);
       this.beginRecording(index, record);
     };
-    record.onpointerup = record.onpointercancel = record.onlostpointercapture = () => this.endRecording();
+    record.onpointerup = record.onpointercancel = record.onlostpointercapture = () => this.endRecording(record);
     record.oncontextmenu = (event) => event.preventDefault(); // a long press is recording, not a menu
     record.onkeydown = (event) => {
       if ((event.key === " " || event.key === "Enter") && !event.repeat) {
@@ -40,8 +43,8 @@ export const renderingMethods = {
         this.beginRecording(index, record);
       }
     };
-    record.onkeyup = () => this.endRecording();
-    record.onblur = () => this.endRecording();
+    record.onkeyup = () => this.endRecording(record);
+    record.onblur = () => this.endRecording(record);
     li.querySelector(".upload input").onchange = (event) => this.uploadSamples(index, event.target);
     const thumbs = li.querySelector(".thumbs");
     thumbs.onclick = (event) => {
@@ -76,7 +79,7 @@ export const renderingMethods = {
     $(".train").textContent = this.trained ? "Train more" : "Train";
     $(".restart").disabled = training || !ready || !this.trained;
     $(".cancel").disabled = !training;
-    for (const selector of [".new-project", ".open-file", ".download"]) $(selector).disabled = !loaded || training;
+    for (const selector of [".new-project", ".open-file", ".download", ".mode"]) $(selector).disabled = !loaded || training;
     this.shadowRoot.querySelectorAll(".record, .upload input").forEach((b) => { b.disabled = !loaded; });
     if (!training) { // a hint replaces an earlier hint, not the outcome of a training run
       const missing = this.classes.filter((c) => c.count < 2).map((c) => c.name);

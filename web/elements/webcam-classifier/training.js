@@ -6,7 +6,6 @@ import { runJob } from "../../common/training.js";
 import { HISTORY_KEYS, historyFromWorker, trainingSummary } from "./view.js";
 
 const TRAIN_STEP_MS = 50; // a training step's length: predictions get in between steps
-const DEFAULT_EPOCHS = 20;
 const DEFAULT_LEARNING_RATE = 1e-3;
 
 export const trainingMethods = {
@@ -15,7 +14,8 @@ export const trainingMethods = {
     const controller = (this.training = new AbortController());
     this.showingHint = false;
     this.updateButtons();
-    const epochs = Math.max(1, Math.round(Number(this.$(".epochs").value) || DEFAULT_EPOCHS));
+    const given = Math.round(Number(this.$(".epochs").value));
+    const epochs = given >= 1 ? given : null; // empty: the project's default (40 for a head, 20 for a CNN)
     const learningRate = Number(this.$(".learning-rate").value) || DEFAULT_LEARNING_RATE;
     this.setMessage(".train-message", "Starting…");
     try {
@@ -29,6 +29,7 @@ export const trainingMethods = {
       });
       this.applyState(done.state);
       this.setMessage(".train-message", trainingSummary(this.history, this.lastTraining), "ok");
+      this.dispatchEvent(new CustomEvent("trained", { detail: { history: this.history, confusion: this.confusion, classNames: this.classes.map((c) => c.name) } }));
     } catch (error) {
       if (error.name === "AbortError" && error.stopped) {
         this.applyState(error.stopped.state);
@@ -48,7 +49,9 @@ export const trainingMethods = {
     for (const log of step.epochs) appendToHistory(this.history, historyFromWorker(log), HISTORY_KEYS);
     if (step.epochs.length) this.drawCharts();
     const last = step.batch || step.epochs[step.epochs.length - 1];
-    if (last) {
+    if (last && last.kind === "embed") {
+      this.setMessage(".train-message", `Describing the samples with EfficientNet-Lite0: ${last.done} of ${last.total}`);
+    } else if (last) {
       this.setMessage(".train-message", `Epoch ${last.epoch + 1} of ${last.epochs}` +
         (step.batch ? ` · batch ${step.batch.batch + 1} of ${step.batch.batches} · loss ${step.batch.loss.toFixed(3)}` : ""));
     }

@@ -28,8 +28,8 @@ export const TEMPLATE = html`
       <section class="live" aria-label="Live classification">
         <h3>Live <span class="verdict"></span></h3>
         <figure class="seen">
-          <canvas class="seen-frame" width="${SIZE}" height="${SIZE}" aria-label="the ${SIZE} by ${SIZE} image the network gets"></canvas>
-          <figcaption>What the network gets: the centre square, ${SIZE}×${SIZE} pixels</figcaption>
+          <canvas class="seen-frame" width="${SIZE}" height="${SIZE}" aria-label="the image the network gets"></canvas>
+          <figcaption class="seen-caption">What the network gets: the centre square</figcaption>
         </figure>
         <ol class="bars"></ol>
         <p class="perf">–</p>
@@ -43,8 +43,18 @@ export const TEMPLATE = html`
   </div>
   <section class="training" aria-label="Training">
     <h3>Training</h3>
+    <p class="how-it-learns">Pretrained features (the default): an ImageNet network, EfficientNet-Lite0, describes
+      every sample once; only a small last layer learns your classes, in about a second, and it holds up
+      in other light, farther away and partly covered. From scratch: a small network learns from the
+      pixels alone (weaker on real objects). Validation is honest: it holds out whole recordings (one
+      press of a record button), never frames next to ones the network trained on, so record each class
+      in two or more presses, in different positions.</p>
     <div class="train-controls">
-      <label>Epochs <input type="number" class="epochs" min="1" max="1000" step="1" value="20"></label>
+      <label>Learn with <select class="mode">
+        <option value="pretrained">pretrained features (EfficientNet-Lite0)</option>
+        <option value="scratch">a small network from scratch</option>
+      </select></label>
+      <label>Epochs <input type="number" class="epochs" min="1" max="1000" step="1" placeholder="auto"></label>
       <label>Learning rate <input type="number" class="learning-rate" min="0.00001" max="1" step="0.0005" value="0.001"></label>
       <button type="button" class="train">Train</button>
       <button type="button" class="cancel secondary" disabled>Cancel</button>
@@ -149,6 +159,7 @@ export function fillConfusion(table, matrix, names) {
     table.innerHTML = html`<tbody><tr><td class="empty">Train to see which classes get confused.</td></tr></tbody>`;
     return;
   }
+  table.closest("figure")?.classList.toggle("wide", names.length > 4); // a row of its own
   const head = document.createElement("tr");
   head.append(document.createElement("th"));
   for (const name of names) head.append(Object.assign(document.createElement("th"), { textContent: name, scope: "col" }));
