@@ -6,7 +6,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import initializers, validation
-from ..backend import matmul
+from ..backend import depthwise, matmul
 from ..errors import ShapeError
 from . import activations
 from .base import Layer
@@ -250,9 +250,15 @@ class DepthwiseConv2D(_Windowed):
         return shapes | ({"bias": (channels,)} if self.use_bias else {})
 
     def forward(self, x, training=False):
+        kernel = self.params["kernel"]                      # (kh, kw, C, M)
+        if self.depth_multiplier == 1 and not training:  # a page's wasm kernel, where installed
+            out_h, out_w, pad_h, pad_w = self._geometry(*x.shape[1:3])
+            fast = depthwise(x, kernel[..., 0], self.params.get("bias"), self.strides,
+                             (pad_h, pad_w), (out_h, out_w))
+            if fast is not None:
+                return self.activation.forward(fast, training)    # the bias is in already
         xp, self.windows, self.pads = self._windows(x)   # windows (N, Ho, Wo, C, kh, kw)
         self.x_shape, self.padded_shape = x.shape, xp.shape
-        kernel = self.params["kernel"]                      # (kh, kw, C, M)
         n, out_h, out_w, channels = self.windows.shape[:4]
         if self.depth_multiplier == 1:
             z = self._taps_one_filter(xp, kernel[..., 0], out_h, out_w)   # (N, Ho, Wo, C)
