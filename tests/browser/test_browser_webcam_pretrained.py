@@ -7,8 +7,9 @@
   and light, part of the object covered by a hand-shaped patch, and the object farther away are
   classified live. The same videos score the from-scratch CNN for comparison.
 
-A video shows one object at a time in segments; a coloured strip at its left edge (outside the
-centre square the network sees) says which, so the test knows what is on screen when."""
+A video shows one object at a time in segments; coloured strips at its left and right edges
+(outside the centre square the network sees) say which object and which condition, so the test
+knows what is on screen when."""
 
 import json
 import sys
@@ -72,9 +73,10 @@ def hand(size, rng):
     return skin, mask
 
 
-def frame(image, marker, centre, side, brightness, rng, scale=1.0, cover=None, tint=(1, 1, 1)):
+def frame(image, marker, centre, side, brightness, rng, scale=1.0, cover=None, tint=(1, 1, 1),
+          condition_marker=(255, 255, 255)):
     """One 320x240 frame: the object's view in the centre square (at `scale` of it, on the wall),
-    the marker strip at the left."""
+    the object's marker strip at the left, the condition's at the right."""
     canvas = background(rng)
     size = int(HEIGHT * scale)
     top, left = (HEIGHT - size) // 2, (WIDTH - size) // 2
@@ -86,6 +88,7 @@ def frame(image, marker, centre, side, brightness, rng, scale=1.0, cover=None, t
         region[mask] = skin[mask]
     canvas *= brightness * np.asarray(tint, np.float32)
     canvas[:, :STRIP] = marker
+    canvas[:, -STRIP:] = condition_marker
     return canvas
 
 
@@ -110,7 +113,8 @@ def segment_frames(label, condition, rng):
         else:                            # farther away: half the size, on the wall
             centre, side = (0.5, 0.5 + 0.1 * t), short
             options = {"brightness": 0.95, "scale": 0.55}
-        frames.append(frame(image, MARKERS[label], centre, side, rng=rng, **options))
+        frames.append(frame(image, MARKERS[label], centre, side, rng=rng,
+                            condition_marker=MARKERS[condition or 0], **options))
     return frames
 
 
@@ -120,8 +124,8 @@ def video(path, segments, seed):
     return write_y4m(path, np.clip(np.stack(frames), 0, 255).astype(np.uint8), fps=FPS)
 
 
-# What is on screen, sampled by the page on every animation frame: [time, label] pairs, the label
-# read from the marker strip of the video (-1 when no marker is seen).
+# What is on screen, sampled by the page on every animation frame: [time, label, condition], read
+# from the marker strips of the video (-1 when no marker is seen).
 WATCH = f"""() => {{
     window.timeline = [];
     window.predictions = [];
@@ -133,10 +137,12 @@ WATCH = f"""() => {{
     const tick = () => {{
         if (video.videoWidth) {{
             context.drawImage(video, 0, 0, 32, 24);
-            const [r, g, b] = context.getImageData(1, 12, 1, 1).data;
-            const label = markers.findIndex(([mr, mg, mb]) =>
-                Math.abs(r - mr) + Math.abs(g - mg) + Math.abs(b - mb) < 150);
-            window.timeline.push([performance.now(), label]);
+            const read = (x) => {{
+                const [r, g, b] = context.getImageData(x, 12, 1, 1).data;
+                return markers.findIndex(([mr, mg, mb]) =>
+                    Math.abs(r - mr) + Math.abs(g - mg) + Math.abs(b - mb) < 150);
+            }};
+            window.timeline.push([performance.now(), read(1), read(30)]);
         }}
         requestAnimationFrame(tick);
     }};
@@ -178,21 +184,19 @@ def record_when_shown(page, label, until):
     page.wait_for_timeout(300)
 
 
-def scores(page, segments, settle_ms=1500):
-    """Per condition: the share of live predictions that named the object on screen, counting
-    only predictions made while one object had been showing for `settle_ms` (a verdict arrives
-    a round trip after its frame)."""
-    timeline = page.evaluate("window.timeline")
+def scores(page, settle_ms=1500):
+    """Per condition: whether each live prediction named the object on screen, counting only
+    predictions made while one object and condition had been showing for `settle_ms` (a verdict
+    arrives a round trip after its frame)."""
+    timeline = np.array(page.evaluate("window.timeline"))
     predictions = page.evaluate("window.predictions")
-    times = np.array([t for t, _ in timeline])
-    labels = np.array([label for _, label in timeline])
     results = {}
     for at, said in predictions:
-        window = labels[(times >= at - settle_ms) & (times <= at)]
-        if len(window) == 0 or window[0] < 0 or (window != window[0]).any():
+        shown = timeline[(timeline[:, 0] >= at - settle_ms) & (timeline[:, 0] <= at), 1:]
+        if len(shown) == 0 or (shown < 0).any() or (shown != shown[0]).any():
             continue
-        condition = next(c for label, c in segments if label == window[0])
-        results.setdefault(condition, []).append(said == window[0])
+        label, condition = int(shown[0, 0]), int(shown[0, 1])
+        results.setdefault(condition, []).append(said == label)
     return results
 
 
@@ -251,8 +255,7 @@ def test_real_objects_20_samples_each_pretrained_vs_scratch(browser, site_url, o
         page.locator("#webcam").screenshot(path=str(RESULTS / "webcam-pretrained-trained.png"))
         assert page.errors == []
 
-    segments = object_videos["held-out-segments"]
-    loop_ms = len(segments) * SEGMENT_S * 1000
+    loop_ms = len(object_videos["held-out-segments"]) * SEGMENT_S * 1000
     with camera_browser(browser, object_videos["held-out"], profile) as page:
         status = open_trainer(page, site_url)
         assert status.startswith("Restored"), status
@@ -260,7 +263,7 @@ def test_real_objects_20_samples_each_pretrained_vs_scratch(browser, site_url, o
         start_camera(page)
         page.evaluate(WATCH)
         page.wait_for_timeout(loop_ms + 2000)
-        pretrained = scores(page, segments)
+        pretrained = scores(page)
         page.locator("#webcam").screenshot(path=str(RESULTS / "webcam-pretrained-live.png"))
         # the from-scratch CNN on the same samples and the same video
         page.select_option(f"{APP} .mode", "scratch")
@@ -271,7 +274,7 @@ def test_real_objects_20_samples_each_pretrained_vs_scratch(browser, site_url, o
                                ".startsWith('Trained')", timeout=300_000)
         page.evaluate("window.predictions = []")
         page.wait_for_timeout(loop_ms + 2000)
-        scratch = scores(page, segments)
+        scratch = scores(page)
         assert page.errors == []
     for name, results in (("pretrained", pretrained), ("scratch", scratch)):
         figures[name] = {CONDITIONS[c]: f"{sum(r)}/{len(r)}" for c, r in sorted(results.items())}
