@@ -154,6 +154,7 @@ WATCH = f"""() => {{
 # the label on screen now, and for how long it has been
 SHOWING = """() => {
     const t = window.timeline, last = t[t.length - 1];
+    if (!last) return [-1, 0];   // no video frame seen yet
     let i = t.length - 1;
     while (i > 0 && t[i - 1][1] === last[1]) i--;
     return [last[1], performance.now() - t[i][0]];
