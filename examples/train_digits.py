@@ -185,6 +185,9 @@ def main(argv=None):
           f"({int(np.sum(predicted != y_test))} wrong)")
     print(format_confusion(confusion_matrix(y_test, predicted)))
 
+    model.card = {"accuracy": f"{accuracy:.1%} on {len(x_test):,} held-out MNIST digits",
+                  "data": f"{MNIST_PACKAGE} (10,000 real MNIST digits, MIT)",
+                  "card": "docs/model-card-digits.md"}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     images, labels = replay_sample(x_train, y_train, np.random.default_rng(args.seed))

@@ -57,11 +57,21 @@ def test_reduced_budget_training_learns_and_writes_model_and_replay(tmp_path, mn
     assert model.input_spec == {"height": 28, "width": 28, "channels": 1, "scale": [0, 1],
                                 "preprocess": "mnist-digit"}
     _, x_test, _, y_test = mnist
-    assert np.mean(model.predict(x_test).argmax(axis=1) == y_test) >= 0.90
+    accuracy = np.mean(model.predict(x_test).argmax(axis=1) == y_test)
+    assert accuracy >= 0.90
+    # the card carries what the run measured, so a page shows it from the file
+    assert model.card["accuracy"] == f"{accuracy:.1%} on 1,500 held-out MNIST digits"
 
     tensors, _ = read_safetensors(tmp_path / "digits-replay.safetensors")
     assert tensors["images"].shape == (200, 28, 28, 1) and tensors["images"].dtype == np.uint8
     assert np.bincount(tensors["labels"], minlength=10).tolist() == [20] * 10
+
+
+def test_the_shipped_models_card_says_what_the_held_out_digits_measure(mnist):
+    model = nnpy.load_model(SHIPPED_MODEL)
+    _, x_test, _, y_test = mnist
+    accuracy = np.mean(model.predict(x_test).argmax(axis=1) == y_test)
+    assert model.card["accuracy"] == f"{accuracy:.1%} on 1,500 held-out MNIST digits"
 
 
 def test_min_accuracy_makes_the_script_fail(tmp_path):

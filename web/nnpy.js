@@ -18,8 +18,6 @@
 (function (root) {
   "use strict";
 
-  if (root.nnpy && root.nnpy.load) return; // included twice (a tag and an import): one copy
-
   const PYODIDE_VERSION = "0.27.7";
   const PYODIDE_CDN = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
   const SCRIPT_URL = findScriptURL();
@@ -227,8 +225,28 @@
 
   async function loadSaved(name) {
     const record = await withStore("readonly", (store) => store.get(name));
-    if (!record) throw toError({ type: "NotFoundError", message: `no model saved as "indexeddb://${name}" in this browser` });
-    return record.bytes;
+    if (record === undefined) throw toError({ type: "NotFoundError", message: `no model saved as "indexeddb://${name}" in this browser` });
+    const bytes = record && record.bytes;
+    const length = bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes) ? bytes.byteLength : -1;
+    if (length <= 0) {
+      let found = "a record without model bytes";
+      if (record === null || typeof record !== "object") found = `${record === null ? "null" : `a ${typeof record}`} instead of a record`;
+      else if (length === 0) found = "an empty model";
+      throw toError({ type: "ModelFormatError", message: `the model saved as "indexeddb://${name}" is damaged (the browser holds ${found}); delete it with nn.deleteModel("indexeddb://${name}") and save the model again` });
+    }
+    return bytes;
+  }
+
+  // fetch(url), where a refused or failed connection (a bare "Failed to fetch") names the URL.
+  async function fetchURL(url) {
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw toError({ type: "NetworkError", message: `${url}: the connection failed (${error.message}); check the address, that the server is running, and that it sends Access-Control-Allow-Origin if it is on another origin` });
+    }
+    if (!response.ok) throw toError({ type: "NetworkError", message: `${url}: HTTP ${response.status} ${response.statusText}` });
+    return response;
   }
 
   // ---- the page side of the worker protocol ------------------------------------------------------
@@ -298,9 +316,7 @@
         bytes = await loadSaved(savedName(source));
       } else if (typeof source === "string" || source instanceof URL) {
         const url = new URL(source, root.document ? document.baseURI : this.baseURL);
-        const response = await fetch(url);
-        if (!response.ok) throw toError({ type: "NetworkError", message: `${url}: HTTP ${response.status} ${response.statusText}` });
-        bytes = await response.arrayBuffer();
+        bytes = await (await fetchURL(url)).arrayBuffer();
       } else if (source instanceof Blob) {
         bytes = await source.arrayBuffer();
       } else if (source instanceof ArrayBuffer) {
@@ -339,6 +355,7 @@
       this.labels = info.labels || null;
       this.input = info.input || null; // {height, width, channels, scale, invert} for images
       this.inputShape = info.input_shape || null;
+      this.card = info.card || null; // the model file's card: {accuracy, data, ...} as strings
     }
 
     _call(op, args = {}, options) {
@@ -463,6 +480,7 @@
     return sharedClient;
   }
 
+  if (root.nnpy && root.nnpy.load) return; // included twice (a tag and an import): the first stays
   const nnpy = {
     version: "0.1.0", pyodideVersion: PYODIDE_VERSION, scriptURL: SCRIPT_URL, load, shared, Model,
     // for the elements and for page features of their own: one image reader, bytes kept or offered

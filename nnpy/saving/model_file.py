@@ -52,6 +52,8 @@ def model_state(model, prefix="", include_optimizer=False):
         metadata["nnpy.labels"] = json.dumps(list(model.labels))
     if model.input_spec is not None:
         metadata["nnpy.input"] = json.dumps(model.input_spec)
+    if model.card is not None:
+        metadata["nnpy.card"] = json.dumps(model.card)
     return tensors, metadata
 
 
@@ -74,7 +76,7 @@ def model_from_state(tensors, metadata, prefix=""):
     input_spec = _input_spec(metadata, model.input_shape)
     model.build()  # no bigger than the file's own tensors, now that their shapes match
     model.load_state_dict(weights)
-    model.labels, model.input_spec = labels, input_spec
+    model.labels, model.input_spec, model.card = labels, input_spec, _card(metadata)
     optimizer_state = {name.removeprefix(OPTIMIZER_PREFIX): value for name, value in tensors.items()
                        if name.startswith(OPTIMIZER_PREFIX)}
     if optimizer_state and model.optimizer is not None:
@@ -256,6 +258,16 @@ def _labels(metadata, outputs):
         raise ModelFormatError(f"'nnpy.labels' names {len(labels)} classes but the model has "
                                f"{outputs} outputs; the labels belong to another model")
     return labels
+
+
+def _card(metadata):
+    """The model card: a JSON object of strings (what the model is, how well it does)."""
+    if "nnpy.card" not in metadata:
+        return None
+    card = _json_metadata(metadata, "nnpy.card", "the model card")
+    if not (isinstance(card, dict) and all(isinstance(v, str) for v in card.values())):
+        raise ModelFormatError(f"'nnpy.card' must be a JSON object of strings, got {short_repr(card)}")
+    return card
 
 
 INPUT_SPEC_AXES = {"height": 0, "width": 1, "channels": 2}  # nnpy.input key -> input axis

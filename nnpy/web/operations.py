@@ -158,6 +158,7 @@ def op_add_class(session, model, name, seed=0):
     grown.input_grad = old.input_grad
     net.layers[-1] = grown
     net.labels = [*labels, name]
+    net.card = None  # what the card says of the old model no longer holds
     return net
 
 
@@ -205,6 +206,7 @@ def op_finetune_start(session, model, images, labels, replay=None, augment=None,
         replay_x = as_input(tensors["images"])
         replay_y = np.asarray(tensors["labels"], dtype=np.int64).reshape(-1)
     x, y = finetune_data(as_input(as_array(images, dtype="uint8")), labels, replay_x, replay_y)
+    net.card = None  # what the card says of the model before fine-tuning no longer holds
     # a fresh optimizer: a shipped model's learning-rate schedule may have decayed to almost nothing
     net.compile(optimizer=optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"])

@@ -175,7 +175,7 @@ class Session:
             handle = self.new_handle()
             self.models[handle] = model
         return {"__model__": handle, "labels": list(model.labels or []) or None,
-                "input": input_spec(model),
+                "input": input_spec(model), "card": model.card,
                 "input_shape": list(model.input_shape) if model.input_shape else None}
 
     def model(self, handle):

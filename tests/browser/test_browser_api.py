@@ -222,6 +222,45 @@ def test_a_missing_model_url_is_a_clear_error(nn_page):
     assert error.startswith("NetworkError:") and "404" in error
 
 
+def test_a_refused_connection_names_the_url(nn_page):
+    """Nothing listens on port 9 of this machine: the browser's bare "Failed to fetch" becomes an
+    error that says which address failed and what to check."""
+    error = nn_page.evaluate(
+        "nn.loadModel('http://127.0.0.1:9/model.safetensors').catch((e) => e.name + ': ' + e.message)")
+    assert error.startswith("NetworkError: http://127.0.0.1:9/model.safetensors: the connection failed")
+    assert "server is running" in error
+
+
+@pytest.mark.parametrize("record, found", [
+    ("{bytes: new ArrayBuffer(0), savedAt: 1, size: 0}", "an empty model"),
+    ("{savedAt: 1}", "a record without model bytes"),
+    ("42", "a number instead of a record"),
+    ("null", "null instead of a record"),
+])
+def test_a_damaged_saved_model_says_so_and_how_to_mend_it(nn_page, record, found):
+    """A record in the browser's store that is not a saved model (another page's write, a broken
+    save by an older version) is refused with what was found, not "0 bytes" or a RangeError."""
+    error = nn_page.evaluate("""async (record) => {
+        const db = await new Promise((resolve, reject) => {
+            const request = indexedDB.open("nnpy", 1);
+            request.onupgradeneeded = () => request.result.createObjectStore("models");
+            request.onsuccess = () => resolve(request.result);
+            request.onerror = () => reject(request.error);
+        });
+        await new Promise((resolve) => {
+            const transaction = db.transaction("models", "readwrite");
+            transaction.objectStore("models").put(eval("(" + record + ")"), "damaged");
+            transaction.oncomplete = resolve;
+        });
+        db.close();
+        return nn.loadModel("indexeddb://damaged").catch((e) => e.name + ": " + e.message);
+    }""", record)
+    assert error == (f'ModelFormatError: the model saved as "indexeddb://damaged" is damaged (the '
+                     f'browser holds {found}); delete it with nn.deleteModel("indexeddb://damaged") '
+                     f'and save the model again')
+    assert "damaged" not in nn_page.evaluate("nn.deleteModel('indexeddb://damaged').then(() => nn.savedModels())")
+
+
 def test_a_deeply_nested_upload_is_refused_and_python_lives_on(nn_page):
     """200,000 '[' in a header would overflow the worker's stack inside Python's JSON parser."""
     error = nn_page.evaluate("""async () => {

@@ -88,8 +88,8 @@ results = {}
 
 def run(layer, x, dy):
     y = layer.forward(x, training=True)
-    dx = layer.backward(dy)
-    return [y, dx, *(layer.grads[key].copy() for key in sorted(layer.grads))]
+    dx = layer.backward(dy)  # a list for a layer that merges inputs
+    return [y, *(dx if layer.merges else [dx]), *(layer.grads[key].copy() for key in sorted(layer.grads))]
 
 for case, (factory, shape, batch) in sorted(LAYER_CASES.items()):
     rng = np.random.default_rng(0)
@@ -99,8 +99,11 @@ for case, (factory, shape, batch) in sorted(LAYER_CASES.items()):
         layer.params[key] = (layer.params[key] + 0.3 * rng.standard_normal(
             layer.params[key].shape)).astype(np.float32)
     batch = 16   # larger than the gradcheck's so every GEMM has some size
-    x = rng.standard_normal((batch, *shape)).astype(np.float32)
-    dy = rng.standard_normal((batch, *layer.compute_output_shape(shape))).astype(np.float32)
+    if layer.merges:  # its shape is each input's
+        x = [rng.standard_normal((batch, *one)).astype(np.float32) for one in shape]
+    else:
+        x = rng.standard_normal((batch, *shape)).astype(np.float32)
+    dy = rng.standard_normal((batch, *layer.output_shape)).astype(np.float32)
     outcome = {}
     for name, gemm in (("numpy", None), ("kernel", wasm_gemm.WasmGemm(installed.kernel,
                                                                       small_problem=0))):

@@ -69,6 +69,17 @@ def test_labels_and_input_spec_survive(model_file):
     loaded = saving.load_model(model_file)
     assert loaded.labels == ["cat", "dog", "émeu"]
     assert loaded.input_spec == {"size": [4, 4], "channels": 2, "scale": [0, 1]}
+    assert loaded.card is None
+
+
+def test_the_model_card_survives_and_a_bad_one_is_refused():
+    model = trained_model()
+    model.card = {"accuracy": "91.0% on 16 examples", "data": "random"}
+    assert saving.load_model(saving.model_to_bytes(model)).card == model.card
+    for bad in ([1, 2], {"accuracy": 0.91}):
+        model.card = bad
+        with pytest.raises(ModelFormatError, match="'nnpy.card' must be a JSON object of strings"):
+            saving.load_model(saving.model_to_bytes(model))
 
 
 def test_model_file_is_plain_safetensors_for_the_official_reader(model_file):

@@ -101,8 +101,11 @@ def test_network_lists_columns_and_their_strongest_weights(session):
 
 def test_a_new_class_keeps_what_the_model_knows(session):
     before = call(session, "predict_activity", model=session.handle, inputs=drawing("zero"))
+    assert session.describe(session.model(session.handle))["card"]["accuracy"].endswith(
+        "held-out MNIST digits")
     grown = call(session, "add_class", model=session.handle, name="cross")
     assert grown["__model__"] == session.handle and grown["labels"][-1] == "cross"
+    assert grown["card"] is None  # the shipped model's accuracy says nothing of the grown one
     after = call(session, "predict_activity", model=session.handle, inputs=drawing("zero"))
     logits_before = array(before["activity"][-1]["logits"])
     logits_after = array(after["activity"][-1]["logits"])

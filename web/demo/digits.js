@@ -23,9 +23,6 @@ const SHIPPED_URL = "web/models/digits.safetensors";
 const REPLAY_URL = "web/models/digits-replay.safetensors";
 const SAVED_NAME = "digits-finetuned";
 const SAVED_URL = `indexeddb://${SAVED_NAME}`;
-// The model file does not carry its test accuracy yet, so this copy of docs/model-card-digits.md
-// stands in until the worker reports the file's metadata.
-const SHIPPED_ACCURACY = "99.0% on 1,500 held-out MNIST digits";
 const UNSURE_BELOW = 0.6; // a top probability under this shows the answer as unsure (greyed)
 
 const app = {
@@ -122,8 +119,9 @@ function describeModel() {
   const classes = `classes 0–9${extra.length ? " + " + extra.join(", ") : ""}`;
   badge.textContent = { shipped: "shipped model", "fine-tuned": "your fine-tuned model", uploaded: "uploaded model" }[app.origin];
   badge.className = `badge ${app.origin}`;
+  const accuracy = app.model.card && app.model.card.accuracy; // from the model file's card
   $("digits-model-text").textContent = app.origin === "shipped"
-    ? `${SHIPPED_ACCURACY}; ${classes}.`
+    ? `${accuracy ? accuracy + "; " : ""}${classes}.`
     : `saved in this browser; it comes back when you reload. ${classes[0].toUpperCase() + classes.slice(1)}.`;
 }
 

@@ -6,7 +6,7 @@
 //
 // or the element (index.js): <nnpy-network for="ID-of-an-nnpy-sketchpad"></nnpy-network>.
 //
-// What is drawn (see nnpy/browser_digits.py for the data):
+// What is drawn (see nnpy/web/operations.py for the data):
 //  - the input: the exact image the network gets (after preprocessing);
 //  - a Conv2D layer: its feature maps, each a small image, dark where the filter responds;
 //  - a Dense layer: its units (neurons), circles shaded by their activation;

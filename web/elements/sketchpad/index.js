@@ -4,7 +4,9 @@
 //   <script src="…/web/nnpy.js"></script>
 //   <nnpy-sketchpad model="…/web/models/digits.safetensors"></nnpy-sketchpad>
 //
-// Without `model`, the digit model that comes with nnpy. It uses the page's one worker
+// Without `model`, the digit model that comes with nnpy. `ink` and `paper` colour the pad (e.g.
+// ink="white" paper="black"; default: dark ink on a transparent pad): the reading is the same
+// whichever way round they are. It uses the page's one worker
 // (nnpy.shared()) unless its `client` property is set to a loaded nnpy client (or a promise of one).
 // Events: "ready" {model} once a model is loaded, "prediction" {probabilities, label, index, input,
 // version} for every reading. `wantsActivity = true` asks for each layer's activity too.
@@ -15,7 +17,7 @@ import { escapeHTML } from "../../common/escape-html.js";
 import { drawImage } from "../../common/image.js";
 import { percent } from "../../common/format.js";
 import { LivePredictor } from "./live-predictor.js";
-import { SketchPad, padInputs } from "./pad.js";
+import { DEFAULT_INK, SketchPad, padInputs } from "./pad.js";
 
 const ELEMENT_STYLE = `
   :host { display: block; max-width: 360px; font: 15px/1.4 system-ui, sans-serif; color: #1d2230; }
@@ -46,7 +48,7 @@ const ELEMENT_STYLE = `
   .status { font-size: .8rem; color: #5b6477; min-height: 1.2em; margin: 6px 0 0; }`;
 
 class SketchpadElement extends HTMLElement {
-  static get observedAttributes() { return ["model"]; }
+  static get observedAttributes() { return ["model", "ink", "paper"]; }
 
   connectedCallback() {
     if (this.pad) return;
@@ -61,6 +63,7 @@ class SketchpadElement extends HTMLElement {
       <p class="status" part="status">Loading…</p>`;
     const $ = (selector) => shadow.querySelector(selector);
     this.pad = new SketchPad($("canvas"), { onChange: () => this._changed() });
+    this._colours();
     this.predictor = new LivePredictor(() => this._predict(), {
       onResult: ({ result, version }) => this._show(result, version),
       onError: (error) => this._status(`${error.name}: ${error.message}`),
@@ -71,7 +74,18 @@ class SketchpadElement extends HTMLElement {
   }
 
   attributeChangedCallback(name, before, after) {
-    if (this.pad && before !== after) this._load();
+    if (!this.pad || before === after) return;
+    if (name === "model") this._load();
+    else this._colours();
+  }
+
+  // `ink` and `paper` colour the pad (default: dark ink on a transparent pad); the reading does
+  // not depend on which way round they are.
+  _colours() {
+    this.pad.color = this.getAttribute("ink") || DEFAULT_INK;
+    this.pad.paper = this.getAttribute("paper") || null;
+    this.pad.redraw();
+    this._changed();
   }
 
   /** The model URL: the `model` attribute, else the digit model that comes with nnpy. */

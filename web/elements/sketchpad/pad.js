@@ -4,9 +4,11 @@
 //   pad.undo(); pad.clear(); pad.toPixels(side); // RGBA of the drawing, alpha = ink
 //   model.predict / "predict_activity" inputs: padInputs(pad, model)
 //
-// The pad is transparent and the ink is its alpha, which is what `nnpy.data.prepare_digit`
-// reads as ink whatever the colour. Strokes are kept (in pad units, 0..1) so undo and resizing
-// redraw them exactly.
+// By default the pad is transparent and the ink is its alpha, which `nnpy.data.prepare_digit`
+// reads as ink whatever the colour. Given a `paper` colour the pad is opaque, as most drawing
+// pages are, and the worker gets the colours: Python finds the ink from the background, dark ink
+// on light paper or light on dark alike. Strokes are kept (in pad units, 0..1) so undo and
+// resizing redraw them exactly.
 
 import nnpy from "../../common/library.js";
 
@@ -15,6 +17,7 @@ import nnpy from "../../common/library.js";
 // images to at most 280 px a side for the same job).
 export const PAD_READ_SIDE = 140;
 const MNIST_STROKE = 0.1; // MNIST strokes are about a tenth of the digit's box
+export const DEFAULT_INK = "#1b1f3b";
 // A pen's pressure (0..1; a mouse reports 0.5 while pressed) thickens the ink a little: the width
 // factor runs from PEN_THINNEST at no pressure to PEN_THINNEST + PEN_RANGE at full pressure.
 const PEN_THINNEST = 0.6;
@@ -22,11 +25,13 @@ const PEN_RANGE = 0.8;
 const DEFAULT_PRESSURE = 0.5;
 
 export class SketchPad {
-  /** `lineWidth` is a fraction of the pad's side (MNIST strokes are about a tenth of it). */
-  constructor(canvas, { lineWidth = MNIST_STROKE, color = "#1b1f3b", onChange = null } = {}) {
+  /** `lineWidth` is a fraction of the pad's side (MNIST strokes are about a tenth of it);
+   *  `color` is the ink, `paper` the background (null: transparent). */
+  constructor(canvas, { lineWidth = MNIST_STROKE, color = DEFAULT_INK, paper = null, onChange = null } = {}) {
     this.canvas = canvas;
     this.lineWidth = lineWidth;
     this.color = color;
+    this.paper = paper;
     this.onChange = onChange;
     this.strokes = []; // [{points: [[x, y, width factor], ...]}], x and y in 0..1
     this.version = 0; // +1 on every change, so a reader knows which drawing it answered
@@ -70,18 +75,25 @@ export class SketchPad {
   }
 
   redraw() {
-    const context = this.canvas.getContext("2d");
-    context.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    for (const stroke of this.strokes) drawStroke(context, stroke.points, this.canvas.width, this.lineWidth, this.color);
+    this._paint(this.canvas.getContext("2d"), this.canvas.width, this.color);
   }
 
   /** The drawing as RGBA bytes at `side` x `side` pixels (drawn afresh at that size, so it does
-   *  not depend on the screen's pixel ratio): {pixels, width, height}. */
+   *  not depend on the screen's pixel ratio): {pixels, width, height}. On transparent paper the
+   *  ink is black, so only its alpha tells; on paper, the colours are the page's own. */
   toPixels(side = PAD_READ_SIDE) {
-    const canvas = nnpy.newCanvas(side, side);
-    const context = canvas.getContext("2d", { willReadFrequently: true });
-    for (const stroke of this.strokes) drawStroke(context, stroke.points, side, this.lineWidth, "#000");
+    const context = nnpy.newCanvas(side, side).getContext("2d", { willReadFrequently: true });
+    this._paint(context, side, this.paper ? this.color : "#000");
     return { pixels: new Uint8Array(context.getImageData(0, 0, side, side).data.buffer), width: side, height: side };
+  }
+
+  _paint(context, side, ink) {
+    context.clearRect(0, 0, side, side);
+    if (this.paper) {
+      context.fillStyle = this.paper;
+      context.fillRect(0, 0, side, side);
+    }
+    for (const stroke of this.strokes) drawStroke(context, stroke.points, side, this.lineWidth, ink);
   }
 
   _point(event) {
