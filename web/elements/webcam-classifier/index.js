@@ -16,8 +16,8 @@
 //
 // All Python runs in nnpy's worker (nnpy/web/projects.py): recorded frames and live frames go
 // there as square RGBA frames (the project's image_size) in transferable buffers. The frame loop
-// never waits for Python:
-// at most one prediction is in flight, and frames that arrive meanwhile are simply not classified.
+// never waits for Python: at most one prediction is in flight, and frames that arrive meanwhile
+// are simply not classified.
 // The element's methods live in this folder by concern (camera, live, classes, recording,
 // rendering, training, project); this file holds its life cycle and wiring.
 
