@@ -233,7 +233,7 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
         # this story is the small CNN's (flat colours, fast live classification); pretrained
         # mode, the default, has its own story in test_browser_webcam_pretrained.py
         page.select_option(f"{APP} .mode", "scratch")
-        page.wait_for_function(f"{ELEMENT}.mode === 'scratch' && {ELEMENT}.size === 64")
+        page.wait_for_function(f"{ELEMENT}.mode === 'scratch'")
         rename(page, 0, "Red")
         start_camera(page)
         red, green, blue = centre_pixel(page)
