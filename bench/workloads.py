@@ -38,7 +38,11 @@ WORKLOADS = {
     "cnn-train": {"kind": "train", "model": "cnn", "unit": "examples/s"},
     "digits-predict": {"kind": "predict", "model": "digits", "unit": "ms"},
     "webcam-predict": {"kind": "predict", "model": "webcam", "unit": "ms"},
+    # the pretrained image backbone (EfficientNet-Lite0, 224x224 -> a 1280-d embedding), the
+    # same architecture and weights in every system (TF.js builds it from backbone.f32)
+    "backbone-embed": {"kind": "predict", "model": "backbone", "unit": "ms"},
 }
+BACKBONE_SIZE = 224
 
 
 def mlp():
@@ -77,7 +81,18 @@ def webcam():
     return model
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "digits": digits, "webcam": webcam}
+@functools.cache
+def backbone():
+    """EfficientNet-Lite0 up to its embedding, from the model file `build.py vendor` makes."""
+    import build
+    from nnpy.applications import embedding_model
+
+    if not build._cached_backbone().exists():
+        build.vendor_backbone()
+    return embedding_model(nnpy.load_model(build._cached_backbone()), BACKBONE_SIZE)
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "digits": digits, "webcam": webcam, "backbone": backbone}
 
 
 def compiled(model):
@@ -87,10 +102,24 @@ def compiled(model):
 
 
 def architecture(model):
-    """{"input_shape", "layers": [{"class_name", "config"}]}: what the peers build from."""
+    """{"input_shape", "layers": [{"class_name", "config"(, "inbound")}]}: what the peers build
+    from; a graph model's layers say which earlier layers feed them ("inbound", -1: the input)."""
     config = model.get_config()
     return {"name": config["name"], "input_shape": config["input_shape"],
             "layers": config["layers"]}
+
+
+def weights_file(model, path):
+    """The model's weights as one float32 file, and where each is: [{layer, key, shape,
+    offset}] (offset in floats), in the layers' order, each layer's keys in its params' order."""
+    index, offset, chunks = [], 0, []
+    for number, layer in enumerate(model.layers):
+        for key, value in layer.params.items():
+            index.append({"layer": number, "key": key, "shape": list(value.shape), "offset": offset})
+            chunks.append(np.asarray(value, "<f4").reshape(-1))
+            offset += value.size
+    Path(path).write_bytes(np.concatenate(chunks).tobytes())
+    return index
 
 
 @functools.cache
@@ -110,6 +139,7 @@ def write_data(folder):
     (folder / "mnist-x.f32").write_bytes(x.astype("<f4").tobytes())
     (folder / "mnist-y.u8").write_bytes(y.astype(np.uint8).tobytes())
     models = {name: architecture(make()) for name, make in MODELS.items()}
+    models["backbone"]["weights"] = weights_file(backbone(), folder / "backbone.f32")
     (folder / "architectures.json").write_text(json.dumps(
         {"models": models, "workloads": WORKLOADS, "batch": BATCH,
          "convnetjs_batch": CONVNETJS_BATCH, "learning_rate": LEARNING_RATE,

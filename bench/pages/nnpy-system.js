@@ -79,6 +79,11 @@ window.system = {
       if (w.model === "digits") {
         this.model = await this.nn.loadModel("/web/models/digits.safetensors");
         this.input = bench.digitCanvas();
+      } else if (w.model === "backbone") { // the site's file, cut at its embedding
+        const full = await this.nn.loadModel("/web/models/efficientnet-lite0.safetensors");
+        this.model = await this.nn.exec(`from nnpy.applications import embedding_model\n` +
+          `embedding_model(models[${full.handle}], ${w.architecture.input_shape[0]})`);
+        this.input = bench.frameCanvas(w.architecture.input_shape[0]);
       } else {
         this.model = await this.nn.exec(`import nnpy.tasks.image_classifier\n` +
           `nnpy.tasks.image_classifier.default_model(${w.architecture.input_shape[0]}, ${w.architecture.layers.at(-1).config.units})`);

@@ -28,6 +28,25 @@ def matmul(a, b):
     return _gemm(a, b)
 
 
+_depthwise = None  # a page's depthwise-convolution kernel, or None: NumPy (layers/conv.py)
+
+
+def depthwise(x, kernel, bias, strides, pads, out_shape):
+    """Depthwise convolution (depth multiplier 1) through the installed kernel: x (N, H, W, C),
+    kernel (kh, kw, C), bias (C,) or None, pads ((top, bottom), (left, right)) of zeros ->
+    (N, Ho, Wo, C); None when no kernel is installed (the layer computes it with NumPy)."""
+    if _depthwise is None or x.dtype != np.float32:
+        return None
+    return _depthwise(x, kernel, bias, strides, pads, out_shape)
+
+
+def set_depthwise(function):
+    """Install a depthwise kernel `function(x, kernel, bias, strides, pads, out_shape)`; None
+    goes back to NumPy."""
+    global _depthwise
+    _depthwise = function
+
+
 def set_gemm(function):
     """Install a GEMM `function(a, b) -> a @ b`; `None` restores the platform default."""
     global _gemm

@@ -57,6 +57,7 @@ class WasmGemm:
         self.kernel = kernel
         # Every attribute lookup on a JS object costs microseconds: look them up once.
         self.kernel_gemm, self.alloc, self.reset = kernel.gemm, kernel.alloc, kernel.reset
+        self.kernel_depthwise = getattr(kernel, "depthwise", None)
         self.memory, self.new_view = kernel.memory, float32_array.new
         self.small_problem = small_problem
         self.base = self.capacity = 0            # one workspace in kernel memory for A, B and C
@@ -88,6 +89,37 @@ class WasmGemm:
         self._view(c_offset, m * n).assign_to(c)
         return c
 
+    def depthwise(self, x, kernel, bias, strides, pads, out_shape):
+        """Depthwise convolution through the kernel's `depthwise` (see dispatch.depthwise), one
+        image per call, in the same workspace as the GEMMs."""
+        n, height, width, channels = x.shape
+        out_h, out_w = out_shape
+        (top, _), (left, _) = pads
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        sizes = [x[0].size, kernel.size, channels, out_h * out_w * channels]
+        offsets = [0]
+        for size in sizes[:-1]:
+            offsets.append(offsets[-1] + _aligned(4 * size))
+        try:
+            self._reserve(offsets[-1] + 4 * sizes[-1])
+        except Exception:  # noqa: BLE001 -- memory cannot grow: NumPy does it
+            return None
+        x_at, k_at, b_at, out_at = offsets
+        self._view(k_at, kernel.size).assign(np.ascontiguousarray(kernel, dtype=np.float32))
+        has_bias = bias is not None
+        if has_bias:
+            self._view(b_at, channels).assign(np.ascontiguousarray(bias, dtype=np.float32))
+        out = np.empty((n, out_h, out_w, channels), dtype=np.float32)
+        for image in range(n):
+            self._view(x_at, x[image].size).assign(x[image])
+            self.kernel_depthwise(self.base + x_at, height, width, channels, self.base + k_at,
+                                  kernel.shape[0], kernel.shape[1], *strides, top, left,
+                                  self.base + b_at if has_bias else 0, self.base + out_at,
+                                  out_h, out_w)
+            self._view(out_at, out[image].size).assign_to(out[image])
+        self.calls["depthwise"] = self.calls.get("depthwise", 0) + 1
+        return out
+
     def _reserve(self, nbytes):
         """Make the workspace at least `nbytes`. alloc may grow the wasm memory, which detaches
         the old ArrayBuffer and every view on it, so both are fetched again after it."""
@@ -114,7 +146,10 @@ def install(kernel, float32_array=None, small_problem=SMALL_PROBLEM):
     """Send nnpy's GEMMs to `kernel` (None: back to NumPy). Returns the installed WasmGemm."""
     if kernel is None:
         dispatch.set_gemm(None)
+        dispatch.set_depthwise(None)
         return None
     gemm = WasmGemm(kernel, float32_array, small_problem)
     dispatch.set_gemm(gemm)
+    has_depthwise = getattr(kernel, "depthwise", None) is not None  # older kernel builds lack it
+    dispatch.set_depthwise(gemm.depthwise if has_depthwise else None)
     return gemm

@@ -29,14 +29,19 @@ class ReLU(Layer):
             max_value, "max_value", "ReLU", low=0, low_open=True)
 
     def forward(self, x, training=False):
-        self.mask = x > 0
+        # one pass; backward finds where the gradient flows from the output: 0 < y < max_value
+        # exactly where 0 < x < max_value (a mask made in forward cost passes over every value)
         if self.max_value is not None:
-            self.mask &= x < self.max_value
-            return np.clip(x, 0, self.max_value).astype(x.dtype, copy=False)
-        return np.where(self.mask, x, 0).astype(x.dtype, copy=False)
+            self.y = np.clip(x, 0, self.max_value).astype(x.dtype, copy=False)
+        else:
+            self.y = np.maximum(x, 0).astype(x.dtype, copy=False)
+        return self.y
 
     def backward(self, dy):
-        return dy * self.mask
+        mask = self.y > 0
+        if self.max_value is not None:
+            mask &= self.y < self.max_value
+        return dy * mask
 
     def get_config(self):
         return {"max_value": self.max_value, "name": self.name}

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import initializers, validation
-from ..backend import matmul
+from ..backend import depthwise, matmul
 from ..errors import ShapeError
 from . import activations
 from .base import Layer
@@ -118,6 +118,18 @@ class Conv2D(_Windowed):
 
     def forward(self, x, training=False):
         n = x.shape[0]
+        if self.window == (1, 1) and self.strides == (1, 1):
+            # a pointwise convolution (MobileNet's and EfficientNet's 1x1 layers) is a GEMM on the
+            # pixels as they are: (N*H*W, C) @ (C, F), no window copy
+            self.x_shape = self.padded_shape = x.shape
+            self.pads = ((0, 0), (0, 0))
+            _, out_h, out_w, channels = x.shape
+            self.cols = x.reshape(-1, channels)
+            kernel = self.params["kernel"].reshape(-1, self.filters)
+            z = matmul(self.cols, kernel).reshape(n * out_h, out_w * self.filters)
+            if self.use_bias:
+                z += np.tile(self.params["bias"], out_w)
+            return self.activation.forward(z.reshape(n, out_h, out_w, self.filters), training)
         xp, windows, self.pads = self._windows(x)
         self.x_shape, self.padded_shape = x.shape, xp.shape
         _, out_h, out_w, channels = windows.shape[:4]
@@ -238,18 +250,43 @@ class DepthwiseConv2D(_Windowed):
         return shapes | ({"bias": (channels,)} if self.use_bias else {})
 
     def forward(self, x, training=False):
+        kernel = self.params["kernel"]                      # (kh, kw, C, M)
+        if self.depth_multiplier == 1 and not training:  # a page's wasm kernel, where installed
+            out_h, out_w, pad_h, pad_w = self._geometry(*x.shape[1:3])
+            fast = depthwise(x, kernel[..., 0], self.params.get("bias"), self.strides,
+                             (pad_h, pad_w), (out_h, out_w))
+            if fast is not None:
+                return self.activation.forward(fast, training)    # the bias is in already
         xp, self.windows, self.pads = self._windows(x)   # windows (N, Ho, Wo, C, kh, kw)
         self.x_shape, self.padded_shape = x.shape, xp.shape
-        kernel = self.params["kernel"]                      # (kh, kw, C, M)
         n, out_h, out_w, channels = self.windows.shape[:4]
-        z = np.zeros((n, out_h, out_w, channels, self.depth_multiplier), dtype=x.dtype)
-        for i in range(self.window[0]):
-            for j in range(self.window[1]):  # tap (i, j) of every window, all channels at once
-                z += self.windows[..., i, j, None] * kernel[i, j]   # (N, Ho, Wo, C, M)
-        z = z.reshape(n, out_h, out_w, -1)                  # (N, Ho, Wo, C*M)
+        if self.depth_multiplier == 1:
+            z = self._taps_one_filter(xp, kernel[..., 0], out_h, out_w)   # (N, Ho, Wo, C)
+        else:
+            z = np.zeros((n, out_h, out_w, channels, self.depth_multiplier), dtype=x.dtype)
+            for i in range(self.window[0]):
+                for j in range(self.window[1]):  # tap (i, j) of every window, all channels at once
+                    z += self.windows[..., i, j, None] * kernel[i, j]   # (N, Ho, Wo, C, M)
+            z = z.reshape(n, out_h, out_w, -1)                  # (N, Ho, Wo, C*M)
         if self.use_bias:
             z += self.params["bias"]
         return self.activation.forward(z, training)
+
+    def _taps_one_filter(self, xp, kernel, out_h, out_w):
+        """The usual depth_multiplier 1: each tap is a strided slice of the padded image, channels
+        last and contiguous, times one weight per channel, added in place (no 5-D temporaries):
+        ~3x faster, the depthwise layers' share of EfficientNet-Lite's time."""
+        (sh, sw) = self.strides
+        z = tap_product = None
+        for i in range(self.window[0]):
+            for j in range(self.window[1]):
+                tap = xp[:, i:i + sh * (out_h - 1) + 1:sh, j:j + sw * (out_w - 1) + 1:sw]
+                if z is None:
+                    z = tap * kernel[i, j]                          # (N, Ho, Wo, C)
+                    tap_product = np.empty_like(z)
+                else:
+                    z += np.multiply(tap, kernel[i, j], out=tap_product)
+        return z
 
     def backward(self, dy):
         dz = self.activation.backward(dy)                   # (N, Ho, Wo, C*M)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import layers
 from ..errors import ModelFormatError
+from .quantize import dequantize
 from .safetensors import (
     decode_safetensors,
     encode_safetensors,
@@ -69,7 +70,7 @@ def model_from_state(tensors, metadata, prefix=""):
     _check_format_version(metadata)
     model = _rebuild(_json_metadata(metadata, "nnpy.config", "the model architecture"))
     expected, output_shape = _shape_plan(model)
-    weights = {name[len(prefix):]: value for name, value in tensors.items()
+    weights = {name[len(prefix):]: value for name, value in dequantize(tensors).items()
                if name.startswith(prefix) and not name.startswith(OPTIMIZER_PREFIX)}
     weights = _matched_state(model, expected, weights)
     labels = _labels(metadata, output_shape[-1])

@@ -11,10 +11,20 @@ A task subclasses `ClassifierProject` and says only what is its own:
     augment(batch, rng)        a training batch -> a varied one (fit_iter's `augment`)
     SETTINGS                   names of the constructor's keyword arguments (attributes of
                                the same names), saved in the file
+and, where it learns from something other than `inputs(samples)` (cached features):
+    training_iter()            a generator run before training (logs of work such as embedding)
+    training_data()            (x, y) to fit; `dataset()` by default
+
+Honest validation: samples recorded in one go (one press of "record": frames ~100 ms apart,
+clips of one recording) are near copies of each other, so a random validation split scores
+near 100% while new views fail. Every sample belongs to a recording `burst`, and validation
+holds out whole bursts (the latest first); a class recorded in one burst gives the last
+contiguous run of its samples.
 """
 
 import json
 import math
+from types import MappingProxyType
 
 import numpy as np
 
@@ -36,19 +46,30 @@ def confusion_matrix(true, predicted, num_classes):
     return matrix
 
 
-def stratified_split(y, num_classes, fraction, rng):
-    """A boolean mask of validation samples: round(fraction * n) of every class's n samples (at
-    least one), chosen with `rng`, so every class is both learned and checked."""
-    validation = np.zeros(len(y), bool)
-    for label in range(num_classes):
-        members = rng.permutation(np.flatnonzero(y == label))
-        validation[members[:max(1, round(len(members) * fraction))]] = True
-    return validation
+def burst_split(bursts, fraction):
+    """A boolean mask of validation samples over all classes' samples in order, from each
+    class's list of burst ids: whole bursts, the latest first, until about `fraction` of the
+    class (at least one sample; never every burst); a class recorded in one burst gives its
+    last contiguous run of round(fraction * n) samples. Every class is learned and checked."""
+    masks = []
+    for class_bursts in bursts:
+        ids = np.asarray(class_bursts)
+        held = np.zeros(len(ids), bool)
+        want = max(1, round(len(ids) * fraction))
+        for burst in list(dict.fromkeys(reversed(class_bursts)))[:-1]:  # latest first
+            if held.sum() >= want:
+                break
+            held |= ids == burst
+        if not held.any():
+            held[-want:] = True
+        masks.append(held)
+    return np.concatenate(masks) if masks else np.zeros(0, bool)
 
 
 class ClassifierProject:
     KIND = None
     SETTINGS = ()
+    FILE_DEFAULTS = MappingProxyType({})  # settings a file from before they existed is read with
 
     def __init__(self, class_names, seed=0):
         if not MIN_CLASSES <= len(class_names) <= MAX_CLASSES:
@@ -56,6 +77,7 @@ class ClassifierProject:
                              f"got {len(class_names)}")
         self.class_names = [str(name) for name in class_names]
         self.samples = [[] for _ in self.class_names]  # per class: stored samples, oldest first
+        self.bursts = [[] for _ in self.class_names]  # per class: each sample's recording burst
         self.seed = validation.seed(seed, "seed", type(self).__name__) or 0
         self.model = None
         self.history = {}
@@ -89,6 +111,8 @@ class ClassifierProject:
             raise ValueError(f"a project has at most {MAX_CLASSES} classes")
         self.class_names.append(name or f"Class {len(self.class_names) + 1}")
         self.samples.append([])
+        self.bursts.append([])
+        self.classes_changed()
         return len(self.class_names) - 1
 
     def rename_class(self, index, name):
@@ -106,17 +130,34 @@ class ClassifierProject:
             raise ValueError(f"a project needs at least {MIN_CLASSES} classes")
         del self.class_names[index]
         del self.samples[index]
+        del self.bursts[index]
+        self.classes_changed(deleted=index)
 
-    def add_sample(self, index, raw):
-        """Record one sample for class `index`; returns the stored sample."""
+    def classes_changed(self, deleted=None):
+        """A class was added (or `deleted`): per-class caches of a task follow."""
+
+    def add_sample(self, index, raw, burst=None):
+        """Record one sample for class `index`; returns the stored sample. `burst` names the
+        recording it came from (a number the page counts up); by default the class's last."""
         self._check_class(index)
         sample = self.to_sample(raw)
+        previous = self.bursts[index][-1] if self.bursts[index] else 0
         self.samples[index].append(sample)
+        self.bursts[index].append(previous if burst is None else int(burst))
+        self.sample_added(index)
         return sample
+
+    def sample_added(self, index):
+        """A sample was appended to class `index`: per-sample caches of a task follow."""
 
     def delete_sample(self, index, sample_index):
         self._check_class(index)
         del self.samples[index][sample_index]
+        del self.bursts[index][sample_index]
+        self.sample_deleted(index, sample_index)
+
+    def sample_deleted(self, index, sample_index):
+        """Sample `sample_index` of class `index` was deleted."""
 
     def counts(self):
         return [len(samples) for samples in self.samples]
@@ -147,13 +188,27 @@ class ClassifierProject:
     def prepare_training(self, x, y):
         """Called with the training split before fitting (e.g. to keep noise to mix in)."""
 
-    def train_iter(self, epochs=20, learning_rate=1e-3, batch_size=16, validation_split=0.2,
+    def training_iter(self):
+        """Work before training, as a generator of log dicts (none by default)."""
+        return iter(())
+
+    def training_data(self):
+        """(x, y) the model is fitted to: the inputs of every sample by default."""
+        return self.dataset()
+
+    def default_epochs(self):
+        return 20
+
+    def train_iter(self, epochs=None, learning_rate=1e-3, batch_size=16, validation_split=0.2,
                    patience=8, restart=False):
-        """Train (or continue training) on every sample, yielding fit_iter's log dicts. A new
-        model starts when the classes changed since the last training or when `restart`.
-        The arguments are checked before anything changes (the model is kept on a bad one)."""
+        """Train (or continue training) on every sample, yielding fit_iter's log dicts (after
+        those of `training_iter`). A new model starts when the classes changed since the last
+        training or when `restart`. Validation holds out whole recording bursts. The arguments
+        are checked before anything changes (the model is kept on a bad one); `epochs` None
+        lets the task choose."""
         where = "train_iter"
-        validation.integer(epochs, "epochs", where, minimum=0, example=20)
+        if epochs is not None:
+            validation.integer(epochs, "epochs", where, minimum=0, example=20)
         validation.integer(batch_size, "batch_size", where, example=16)
         validation.integer(patience, "patience", where, minimum=0, example=8)
         validation.number(learning_rate, "learning_rate", where, low=0)
@@ -167,7 +222,9 @@ class ClassifierProject:
                                  restart)
 
     def _train_steps(self, epochs, learning_rate, batch_size, validation_split, patience, restart):
-        x, y = self.dataset()
+        epochs = epochs or self.default_epochs()
+        yield from self.training_iter()
+        x, y = self.training_data()
         if restart or not self.trained:
             self.model = self.default_model()
             self.model.compile(optimizer=optimizers.Adam(learning_rate),
@@ -175,14 +232,13 @@ class ClassifierProject:
             self.history = {}
         self.model.optimizer.learning_rate = learning_rate
         self.trained_classes = list(self.class_names)
-        validation = stratified_split(y, len(self.class_names), validation_split,
-                                      np.random.default_rng(self.seed))
-        self.prepare_training(x[~validation], y[~validation])
+        held_out = burst_split(self.bursts, validation_split)
+        self.prepare_training(x[~held_out], y[~held_out])
         stopper = EarlyStopping("val_loss", patience=patience, restore_best_weights=True)
         done = len(next(iter(self.history.values()), []))
         for log in self.model.fit_iter(
-                x[~validation], y[~validation], epochs=done + epochs, initial_epoch=done,
-                batch_size=batch_size, validation_data=(x[validation], y[validation]),
+                x[~held_out], y[~held_out], epochs=done + epochs, initial_epoch=done,
+                batch_size=batch_size, validation_data=(x[held_out], y[held_out]),
                 callbacks=[stopper], seed=self.seed + done, augment=self.augment):
             if log["kind"] == "epoch":
                 for key, value in log.items():
@@ -191,8 +247,8 @@ class ClassifierProject:
             yield log
         self.last_training = {"best_epoch": stopper.best_epoch,
                               "stopped_epoch": stopper.stopped_epoch}
-        predicted = self.model.predict(x[validation]).argmax(axis=1)
-        self.confusion = confusion_matrix(y[validation], predicted, len(self.class_names))
+        predicted = self.model.predict(x[held_out]).argmax(axis=1)
+        self.confusion = confusion_matrix(y[held_out], predicted, len(self.class_names))
 
     def predict(self, raw):
         """Class probabilities for one recorded sample (as `add_sample` takes it)."""
@@ -205,10 +261,14 @@ class ClassifierProject:
         """Samples, class names, settings, history, and the model (weights, optimizer state,
         architecture) written by the model file's own writer under the "model." prefix."""
         tensors = {f"samples.{i}": self.stacked(i) for i in range(len(self.class_names))}
+        tensors.update({f"bursts.{i}": np.asarray(b, np.int64) for i, b in enumerate(self.bursts)})
         info = {"task": self.KIND, "class_names": self.class_names, "seed": self.seed,
                 "history": self.history, "trained_classes": self.trained_classes,
                 "confusion": None if self.confusion is None else self.confusion.tolist(),
                 **{key: getattr(self, key) for key in self.SETTINGS}}
+        extra_tensors, extra_info = self.write_extra()
+        tensors.update(extra_tensors)
+        info.update(extra_info)
         metadata = {"nnpy.project_format": str(PROJECT_FORMAT), "nnpy.project": json.dumps(info)}
         if self.model is not None:
             model_tensors, model_metadata = model_state(self.model, prefix=MODEL_PREFIX,
@@ -243,6 +303,12 @@ class ClassifierProject:
                 raise _damaged(name, f"must be {dtype} samples (N, {', '.join(map(str, shape))}), "
                                      f"got {samples.dtype} {samples.shape}")
             project.samples[i] = list(samples)
+            bursts = tensors.get(f"bursts.{i}", np.zeros(len(samples), np.int64))  # older files
+            if bursts.shape != (len(samples),) or bursts.dtype != np.int64:
+                raise _damaged(f"bursts.{i}", f"must be int64 ({len(samples)},), got "
+                                              f"{bursts.dtype} {bursts.shape}")
+            project.bursts[i] = [int(b) for b in bursts]
+        project.read_extra(tensors, info)
         if "nnpy.config" in metadata:
             project.model = model_from_state(tensors, metadata, prefix=MODEL_PREFIX)
             project._check_model()
@@ -261,7 +327,7 @@ class ClassifierProject:
         names = info.get("class_names")
         if not (isinstance(names, list) and all(isinstance(name, str) for name in names)):
             raise _damaged("class_names", f"must be a list of strings, got {short_repr(names)}")
-        settings = {key: info[key] for key in cls.SETTINGS if key in info}
+        settings = {**cls.FILE_DEFAULTS, **{key: info[key] for key in cls.SETTINGS if key in info}}
         try:
             project = cls(names, seed=info.get("seed", 0), **settings)
         except (TypeError, ValueError) as error:
@@ -290,14 +356,25 @@ class ClassifierProject:
             project.confusion = np.array(confusion, dtype=np.int64).reshape(size, size)
         return project
 
+    def write_extra(self):
+        """({name: array}, {key: JSON value}) a task adds to its file (read by read_extra)."""
+        return {}, {}
+
+    def read_extra(self, tensors, info):
+        """A task's own tensors of the file (e.g. cached features), after the samples."""
+
+    def model_input_shape(self):
+        """What the model takes: the inputs of one sample."""
+        shape, dtype = self.sample_spec()
+        return self.inputs(np.zeros((1, *shape), dtype)).shape[1:]
+
     def _check_model(self):
         """The saved model must be the one training makes for these classes: it takes the
         project's inputs, has one output per trained class, and can go on training."""
         model = self.model
         if self.trained_classes is None:
             raise _damaged("trained_classes", "is missing though the file holds a model")
-        shape, dtype = self.sample_spec()
-        wanted = self.inputs(np.zeros((1, *shape), dtype)).shape[1:]
+        wanted = tuple(self.model_input_shape())
         if tuple(model.input_shape) != wanted:
             raise _damaged("the model", f"takes inputs {model.input_shape}, not the project's "
                                         f"{wanted}")

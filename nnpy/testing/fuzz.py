@@ -120,7 +120,7 @@ def make_seeds(extra_files=()):
         optimizers.RMSprop(optimizers.CosineDecay(0.01, decay_steps=10)))
     seeds["shapes"] = ("model", shapes.to_bytes(include_optimizer=True))
     seeds["unchecked"] = ("model", encode_safetensors(*_state(dense)))  # no checksum
-    project = ImageClassifierProject(["left", "right"], image_size=16, seed=0)
+    project = ImageClassifierProject(["left", "right"], image_size=16, seed=0, mode="scratch")
     for index in range(2):
         for _ in range(3):
             project.add_sample(index, rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))

@@ -4,9 +4,11 @@
 training as a Job of short time-boxed steps. Only the browser worker uses them (through
 `nnpy.web.Session`), but they are plain Python + NumPy, tested in CPython.
 
-    project_new(class_names, kind)           a new project: {"project": handle, ...state}
+    project_new(class_names, kind, mode)     a new project: {"project": handle, ...state}
+    project_set_backbone(project, model)     an image project's pretrained backbone (a model handle)
+    project_set_mode(project, mode)          "pretrained" or "scratch" (image projects)
     project_open(data, kind)                 a project from .safetensors bytes (ModelFormatError)
-    project_add_samples(project, class_index, pixels, width, height, count)   RGBA frames
+    project_add_samples(project, class_index, pixels, width, height, count, burst)   RGBA frames
     project_add_sound(project, class_index, samples, clips, rate)   a recording -> clips
     project_train_start(project, epochs, learning_rate, restart)   -> {"job", "state"}
     project_predict(project, pixels, width, height)   probabilities of one RGBA frame
@@ -42,7 +44,17 @@ def state(project):
         "history": project.history,
         "confusion": None if confusion is None else confusion.tolist(),  # rows: true class
         "last_training": project.last_training,
+        "validation": "whole recording bursts",
+        **_backbone_state(project),
     }
+
+
+def _backbone_state(project):
+    features = getattr(project, "features", False)
+    if features is False:  # a kind without pretrained features
+        return {}
+    return {"backbone": features.key if features else None,
+            "needs_backbone": project.mode == "pretrained" and features is None}
 
 
 def _open(session, project):
@@ -61,10 +73,30 @@ def _kind(kind):
 
 
 @operation
-def op_project_new(session, class_names=("Class 1", "Class 2"), kind="image"):
+def op_project_new(session, class_names=("Class 1", "Class 2"), kind="image", mode="scratch"):
+    """A new project; an image project in "pretrained" mode then needs project_set_backbone
+    (the webcam element still starts from scratch: it does not load the backbone yet)."""
     if kind == "image":  # no mirror flips: a webcam's classes may be directional (a hand
-        return _open(session, ImageClassifierProject(list(class_names), flip=False))  # pointing)
+        return _open(session, ImageClassifierProject(list(class_names), flip=False,  # pointing)
+                                                     mode=mode))
     return _open(session, _kind(kind)(list(class_names)))
+
+
+@operation
+def op_project_set_backbone(session, project, model, key=None):
+    """Use the loaded model `model` (a handle from load_model, e.g. EfficientNet-Lite0) as the
+    image project's pretrained backbone; embeddings cached under the same `key` are kept."""
+    found = session.project(project)
+    found.set_backbone(session.model(model), key)
+    return state(found)
+
+
+@operation
+def op_project_set_mode(session, project, mode):
+    """An image project's "pretrained" or "scratch" mode; the next training starts afresh."""
+    found = session.project(project)
+    found.set_mode(mode)
+    return state(found)
 
 
 @operation
@@ -104,11 +136,13 @@ def op_project_delete_class(session, project, class_index):
 
 
 @operation
-def op_project_add_samples(session, project, class_index, pixels, width, height, count=1):
-    """Add RGBA frames to a class; returns the class's new count."""
+def op_project_add_samples(session, project, class_index, pixels, width, height, count=1,
+                           burst=None):
+    """Add RGBA frames to a class, recorded in one press of "record" numbered `burst` (whole
+    bursts are held out for validation); returns the class's new count."""
     found = session.project(project)
     for frame in rgba_frames(pixels, width, height, count):
-        found.add_sample(class_index, frame)
+        found.add_sample(class_index, frame, burst)
     return found.counts()[class_index]
 
 
@@ -127,8 +161,9 @@ def op_project_add_sound(session, project, class_index, samples, clips=1, rate=S
     loudest non-overlapping seconds (a word said four times in five seconds: clips=4); returns
     the class's new count."""
     found = session.project(project)
+    burst = 1 + max((b for bursts in found.bursts for b in bursts), default=0)
     for clip in to_clips(_sound(samples, rate), count=max(1, int(clips))):
-        found.add_sample(class_index, clip)
+        found.add_sample(class_index, clip, burst)  # one recording: validated as a whole
     return found.counts()[class_index]
 
 
@@ -147,14 +182,14 @@ def op_project_samples(session, project, class_index):
 
 
 @operation
-def op_project_train_start(session, project, epochs=20, learning_rate=1e-3, restart=False):
+def op_project_train_start(session, project, epochs=None, learning_rate=1e-3, restart=False):
     """{"job": handle, "state": ...}; the state shows whether the model started afresh (a new
     model when the classes changed or `restart`) and its history. The job gives {"state"} when
     it ends, whether it finished or was stopped (then with the best weights so far)."""
     found = session.project(project)
-    if int(epochs) < 1:
+    if epochs is not None and int(epochs) < 1:
         raise ValueError(f"train for at least 1 epoch, not {epochs}")
-    logs = found.train_iter(epochs=int(epochs), learning_rate=float(learning_rate),
+    logs = found.train_iter(epochs=epochs and int(epochs), learning_rate=float(learning_rate),
                             restart=bool(restart))
     job = session.start_job(Job(logs, finish=lambda: {"state": state(found)}))
     return {"job": job, "state": state(found)}

@@ -2,7 +2,7 @@
 with the worker's WebAssembly SIMD GEMM kernel active: proof that the wheel works where users run it.
 
 Which files: every tests/test_*.py and the unit tests in the folders that mirror the package
-(tests/saving/, tests/tasks/, tests/web/), except those that run programs (`import subprocess` at
+(tests/applications/, tests/saving/, tests/tasks/, tests/web/), except those that run programs (`import subprocess` at
 module level and `subprocess.run(` in the file: a browser starts no processes).
 torch and safetensors have no Pyodide build: inside Pyodide, importing either skips the test that
 does it (an import hook installed by the runner), so the reference tests show up as skipped.
@@ -23,7 +23,7 @@ import build  # the repository root is on sys.path (conftest.py)
 ROOT = Path(__file__).resolve().parents[2]
 
 RUNS_PROGRAMS = re.compile(r"^import subprocess\b[\s\S]*subprocess\.run\(", re.MULTILINE)
-UNIT_FOLDERS = ("", "saving/", "tasks/", "web/")  # under tests/
+UNIT_FOLDERS = ("", "applications/", "saving/", "tasks/", "web/")  # under tests/
 # not: browser, kernels and bench (they drive browsers and Node), repository (reads the source
 # tree), audio (speaks its test words with the espeak-ng program)
 NOT_UNIT_FOLDERS = {"browser", "kernels", "bench", "repository", "audio"}

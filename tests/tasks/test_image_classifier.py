@@ -21,7 +21,7 @@ def frame(rng, colour, size=(48, 64)):
 @pytest.fixture
 def project():
     rng = np.random.default_rng(0)
-    project = ImageClassifierProject(["red", "blue"], image_size=32)
+    project = ImageClassifierProject(["red", "blue"], image_size=32, mode="scratch")
     for _ in range(12):
         project.add_sample(0, frame(rng, 0))
         project.add_sample(1, frame(rng, 2))
@@ -67,7 +67,7 @@ def test_augmentation_keeps_shape_and_range_and_varies():
 
 
 def test_training_needs_samples_in_every_class():
-    project = ImageClassifierProject(["a", "b"], image_size=16)
+    project = ImageClassifierProject(["a", "b"], image_size=16, mode="scratch")
     project.add_sample(0, np.zeros((16, 16, 3), np.uint8))
     with pytest.raises(ValueError, match="a, b"):
         next(project.train_iter())
@@ -141,7 +141,7 @@ def test_the_default_model_tells_where_something_is():
         return image
 
     rng = np.random.default_rng(0)
-    project = ImageClassifierProject(["left", "right"], flip=False)
+    project = ImageClassifierProject(["left", "right"], flip=False, mode="scratch")
     for _ in range(12):
         project.add_sample(0, scene(rng, 0))
         project.add_sample(1, scene(rng, 1))
@@ -173,7 +173,7 @@ def test_confusion_matrix_counts():
 @pytest.fixture(scope="module")
 def trained_file():
     rng = np.random.default_rng(1)
-    project = ImageClassifierProject(["left", "right"], image_size=16)
+    project = ImageClassifierProject(["left", "right"], image_size=16, mode="scratch")
     for index in (0, 1):
         for _ in range(3):
             project.add_sample(index, frame(rng, 2 * index, size=(16, 16)))
@@ -203,7 +203,7 @@ def no_model_and_no_samples(tensors, metadata, info, config):
 
 
 DAMAGED_PROJECTS = {
-    "no samples, no layers": (no_model_and_no_samples, "has no layers"),
+    "no samples, no layers": (no_model_and_no_samples, "bursts.0 must be int64"),
     "class_names not a list": (lambda t, m, i, c: i.update(class_names="ab"),
                                "class_names must be a list of strings"),
     "one class": (lambda t, m, i, c: i.update(class_names=["a"]), "settings are refused"),

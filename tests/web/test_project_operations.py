@@ -23,7 +23,7 @@ def rgba(rng, colour, size=64):
 
 def test_page_operations_record_train_in_steps_predict_and_save():
     session, rng = Session(), np.random.default_rng(0)
-    opened = call(session, "project_new", class_names=["red", "blue"])
+    opened = call(session, "project_new", class_names=["red", "blue"], mode="scratch")
     project = opened["project"]
     assert opened["counts"] == [0, 0] and not opened["trained"]
     for colour, index in ((0, 0), (2, 1)):

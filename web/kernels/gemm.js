@@ -67,6 +67,9 @@
         return pointer;
       },
       reset: exports.reset,
+      // Depthwise convolution of one NHWC image (depth multiplier 1; see gemm.c), or undefined
+      // in a build without it.
+      depthwise: exports.depthwise,
     };
   }
 
