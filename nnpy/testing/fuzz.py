@@ -168,7 +168,7 @@ def _join(header, body, rng):
     return len(text).to_bytes(8, "little") + text + body
 
 
-def _nodes(root):
+def json_nodes(root):
     """Every (path, value) inside a JSON value, the root included."""
     found, stack = [], [((), root)]
     while stack:
@@ -181,7 +181,8 @@ def _nodes(root):
     return found
 
 
-def _replace(root, path, new):
+def json_replace(root, path, new):
+    """`root` with the value at `path` (keys and indices) set to `new`, in place."""
     if not path:
         return new
     parent = root
@@ -205,7 +206,7 @@ def _json_edit(header, rng):
             root = json.loads(metadata[where])
         except (ValueError, RecursionError):
             return header
-    path, value = rng.choice(_nodes(root))
+    path, value = rng.choice(json_nodes(root))
     choice = rng.random()
     if choice < 0.6:
         new = copy.deepcopy(rng.choice(INTERESTING))  # never share (and later edit) a constant
@@ -225,7 +226,7 @@ def _json_edit(header, rng):
     else:
         new = [value] if rng.random() < 0.5 else {"x": value}
     if path is not None:
-        root = _replace(root, path, new)
+        root = json_replace(root, path, new)
     if where == "header":
         return root if isinstance(root, dict) else header
     metadata[where] = json.dumps(root)

@@ -9,6 +9,7 @@ import nnpy
 from nnpy import ModelFormatError, layers
 from nnpy.saving.tfjs import read_tfjs
 from nnpy.saving.tfjs_writer import tfjs_artifacts
+from nnpy.testing.fuzz import json_nodes, json_replace
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings
@@ -48,28 +49,8 @@ JSON_VALUES = st.recursive(
     max_leaves=8)
 
 
-def _paths(value, prefix=()):
-    """Every place in a JSON document, as a tuple of keys and indices."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _paths(item, (*prefix, index))
-
-
 PATHS = [(number, path) for number, (document, _) in enumerate(SAMPLES)
-         for path in _paths(document) if path]
-
-
-def _replaced(document, path, value):
-    document = json.loads(json.dumps(document))
-    target = document
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    return document
+         for path, _ in json_nodes(document) if path]
 
 
 def _read(document, weights):
@@ -84,7 +65,7 @@ def _read(document, weights):
 @given(st.sampled_from(PATHS), JSON_VALUES)
 def test_any_changed_value_in_model_json_reads_or_raises_model_format_error(place, value):
     (document, weights), path = SAMPLES[place[0]], place[1]
-    _read(_replaced(document, path, value), weights)
+    _read(json_replace(json.loads(json.dumps(document)), path, value), weights)
 
 
 @settings(max_examples=100, deadline=None, database=None)
