@@ -338,11 +338,10 @@ def generate_model(rng):
     if image:
         stack += [layers.Flatten() if rng.random() < 0.5 else layers.GlobalAveragePooling2D()]
     stack.append(layers.Dense(rng.choice([1, 2, 3])))
-    model = Sequential(stack, seed=rng.randrange(100))
-    try:
-        model.build()
+    try:  # a stack that starts with Input is built at once, as in Keras
+        model = Sequential(stack, seed=rng.randrange(100))
     except ValueError:  # a random stack may not fit its input (e.g. pooling a 1-pixel map)
-        model = Sequential([layers.Input(shape), layers.Flatten(), layers.Dense(2)]).build()
+        model = Sequential([layers.Input(shape), layers.Flatten(), layers.Dense(2)])
     if rng.random() < 0.5:
         optimizer = rng.choice([optimizers.SGD(0.1, momentum=0.5), optimizers.Adam(),
                                 optimizers.AdamW(), optimizers.RMSprop()])
