@@ -43,6 +43,9 @@ from typing import ClassVar
 ROOT = Path(__file__).resolve().parent
 DIST = ROOT / "dist"
 SITE = DIST / "site"
+# The distribution is `nnpy-ml` on PyPI (`nnpy` there is another project); its wheel files are
+# named nnpy_ml-VERSION-...whl. The import name is `nnpy`.
+WHEEL_NAME = "nnpy_ml"
 CACHE = ROOT / ".cache"
 
 PYODIDE_VERSION = "0.27.7"
@@ -108,9 +111,8 @@ def sha256_of(path: Path) -> str:
 # build: the wheel and the static site
 
 
-def build_wheel() -> Path:
-    """Build the nnpy wheel with pip (standard tooling) and return its path."""
-    out = DIST / "wheel"
+def build_wheel(out: Path = DIST / "wheel") -> Path:
+    """Build the nnpy wheel with pip (standard tooling) into `out` (emptied first); its path."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)]
@@ -122,7 +124,7 @@ def build_wheel() -> Path:
     except ImportError:
         pass
     run(cmd)
-    (wheel_path,) = out.glob("nnpy-*.whl")
+    (wheel_path,) = out.glob(f"{WHEEL_NAME}-*.whl")
     return wheel_path
 
 
@@ -159,7 +161,7 @@ def write_manifest() -> dict:
     `URL?v=SHA` (so it may be cached for good) and keys its caches by it (README, "Self-hosting").
     Once Pyodide is in the cache, `stdlib`, `numpy` (trimmed) and `nnpy` name the files the
     page loads instead, compiled to bytecode, and `pyodide_files` once it is vendored."""
-    (wheel,) = [p for p in (SITE / "wheels").glob("nnpy-*.whl") if len(p.stem.split("-")) == 5]
+    (wheel,) = [p for p in (SITE / "wheels").glob(f"{WHEEL_NAME}-*.whl") if len(p.stem.split("-")) == 5]
     models_dir = SITE / "web" / "models"
     if _cached_backbone().exists():  # made by `vendor` (not in git: 9 MB)
         shutil.copy2(_cached_backbone(), models_dir / BACKBONE_FILE)
@@ -763,12 +765,29 @@ def find_browser() -> str | None:
     return None
 
 
+def install_test_extra(missing: str) -> None:
+    """`pip install -e '.[test]'` into the Python running this, which is the user's own
+    environment: only in CI (`CI` set) or when the user answers yes at a terminal; otherwise stop
+    and say what to run (README, "Install")."""
+    where = sys.prefix if sys.prefix != sys.base_prefix else f"{sys.prefix} (not a virtual environment)"
+    advice = (f"{missing} is missing. Install the test extra yourself, best in a virtual "
+              "environment: python -m venv .venv && . .venv/bin/activate && pip install -e '.[test]'")
+    if not os.environ.get("CI"):
+        if not sys.stdin or not sys.stdin.isatty():
+            raise SystemExit(advice)
+        answer = input(f"{missing} is missing. Install nnpy's test extra (pytest, Playwright, torch, "
+                       f"Keras, ...; about 1.7 GB) into {where}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise SystemExit(advice)
+    run([sys.executable, "-m", "pip", "install", "-e", f"{ROOT}[test]"])
+
+
 def ensure_test_dependencies() -> None:
     try:
         import playwright  # noqa: F401
         import pytest  # noqa: F401
-    except ImportError:
-        run([sys.executable, "-m", "pip", "install", "-e", f"{ROOT}[test]"])
+    except ImportError as error:
+        install_test_extra(error.name)
     if find_browser() is None:  # no system Chromium: let Playwright fetch its own (where it can)
         subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=False)
 
@@ -809,8 +828,8 @@ def ensure_bench_dependencies() -> None:
     try:
         import playwright  # noqa: F401
         import torch  # noqa: F401
-    except ImportError:
-        run([sys.executable, "-m", "pip", "install", "-e", f"{ROOT}[test]"])
+    except ImportError as error:
+        install_test_extra(error.name)
 
 
 def bench(bench_args: list[str]) -> int:
