@@ -8,6 +8,7 @@
     python build.py test [ARGS...]   # install test needs, build, vendor, run pytest (all tiers)
     python build.py bench [ARGS...]  # benchmarks vs TF.js, ConvNetJS, PyTorch (bench/README.md)
     python build.py fuzz [--count N] # N generated/mutated files through every file reader
+    python build.py docs [--out DIR] # the API reference (pdoc) and docs/*.md into dist/site/docs/
 
 Longer than 400 lines because it is the one entry point for every step from source to site (each
 command a section, each on one screen). Standard library only; `pip` and `npm` are run as
@@ -151,6 +152,10 @@ def build_site() -> Path:
     (SITE / "wheels").mkdir()
     shutil.copy2(wheel, SITE / "wheels" / wheel.name)
     write_manifest()
+    if importlib.util.find_spec("pdoc"):
+        build_docs()
+    else:  # the demo page links to docs/: say there how to make them
+        write_docs_placeholder(SITE / "docs")
     log(f"site ready in {SITE.relative_to(ROOT)} (wheel {wheel.name})")
     return SITE
 
@@ -638,6 +643,101 @@ def fetch_test_wheels() -> Path:
 
 
 # --------------------------------------------------------------------------------------------
+# docs: the Python API reference (pdoc, from the docstrings) and the hand-written pages
+
+
+# What pdoc documents: nnpy and the submodules it lists in __all__, plus these (not in __all__
+# because they are imported on their own). nnpy.web is the worker's protocol, not an API.
+DOCS_MODULES = ["nnpy", "nnpy.audio", "nnpy.tasks", "nnpy.applications", "nnpy.testing",
+                "nnpy.torch"]
+DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} — nnpy {version}</title>
+<link rel="icon" href="data:,">
+<style>
+body {{ font: 16px/1.55 system-ui, sans-serif; color: #1d2230; margin: 0; }}
+main, nav {{ max-width: 860px; margin: 0 auto; padding: 0 16px; }}
+nav {{ padding-top: 12px; font-size: .9rem; }} nav a {{ margin-right: 14px; }}
+a {{ color: #3b5bdb; }} code {{ font-size: .9em; }}
+pre {{ background: #f6f8fb; padding: 10px 12px; border-radius: 8px; overflow-x: auto; }}
+table {{ border-collapse: collapse; font-size: .92rem; }}
+th, td {{ border-bottom: 1px solid #dfe3ec; padding: 4px 10px 4px 0; text-align: left; vertical-align: top; }}
+{code_style}
+</style>
+</head>
+<body>
+<nav><a href="index.html">Documentation</a><a href="api/nnpy.html">Python API</a><a
+href="javascript.html">JavaScript API</a><a href="../index.html">Demo</a></nav>
+<main>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def _nnpy_version() -> str:
+    text = (ROOT / "nnpy" / "__init__.py").read_text()
+    return text.split('__version__ = "', 1)[1].split('"', 1)[0]
+
+
+def build_docs(out: Path = SITE / "docs") -> Path:
+    """`out`/api/: the reference pdoc generates from the docstrings (markdown, doctest examples
+    shown as code); `out`/NAME.html for each docs/NAME.md, links between pages kept. Any warning
+    (a module that does not import, a broken reference) stops the build."""
+    import re
+    import warnings
+
+    try:
+        import pdoc
+        import pdoc.render_helpers
+        import pygments.formatters
+    except ImportError:
+        raise SystemExit("docs: pdoc is needed: pip install -e '.[docs]' (in a virtual "
+                         "environment)") from None
+    sys.path.insert(0, str(ROOT))  # document this source tree
+    modules = list(DOCS_MODULES)
+    if importlib.util.find_spec("torch") is None:  # nnpy.torch is the bridge to an installed torch
+        modules.remove("nnpy.torch")
+        log("docs: nnpy.torch left out (torch is not installed)")
+    shutil.rmtree(out, ignore_errors=True)
+    version = _nnpy_version()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pdoc.render.configure(docformat="markdown", footer_text=f"nnpy {version}",
+                              show_source=True, search=True)
+        pdoc.pdoc(*modules, output_directory=out / "api")
+    code_style = pygments.formatters.HtmlFormatter(style="default").get_style_defs(".codehilite")
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        text = page.read_text()
+        title = re.search(r"^#+ (.+)$", text, re.MULTILINE).group(1)  # the first heading
+        body = pdoc.render_helpers.to_html(text)
+        # links between the pages: NAME.md -> NAME.html (the built page)
+        body = re.sub(r'href="(?![a-z]+:)([^"#]+)\.md(#[^"]*)?"', r'href="\1.html\2"', body)
+        (out / f"{page.stem}.html").write_text(DOCS_PAGE.format(
+            title=re.sub(r"<[^>]+>|`", "", title), version=version, code_style=code_style,
+            body=body))
+    log(f"docs: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} "
+        f"({len(list(out.rglob('*.html')))} pages)")
+    return out
+
+
+def write_docs_placeholder(out: Path) -> None:
+    """docs/index.html saying how to build the documentation, where pdoc is not installed."""
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "api").is_dir():  # built before: keep it
+        return
+    (out / "index.html").write_text(DOCS_PAGE.format(
+        title="Documentation", version=_nnpy_version(), code_style="", body=(
+            "<h1>Documentation</h1><p>This site was built without its documentation. Build it "
+            "with <code>pip install -e '.[docs]'</code> and <code>python build.py docs</code>; "
+            "its sources are <code>docs/</code> and the docstrings in <code>nnpy/</code>.</p>")))
+
+
+# --------------------------------------------------------------------------------------------
 # serve: a static server with the right MIME types, also used by the browser tests
 
 
@@ -917,6 +1017,9 @@ def main(argv: list[str] | None = None) -> int:
     fuzz_parser.add_argument("--chunk", type=int, default=20_000)
     fuzz_parser.add_argument("--seed", default="0")
     fuzz_parser.add_argument("--jobs", type=int, default=1)
+    docs_parser = sub.add_parser("docs", help="the API reference and docs/ pages into "
+                                 "dist/site/docs/ (needs pdoc: the docs extra)")
+    docs_parser.add_argument("--out", type=Path, default=SITE / "docs")
     argv = sys.argv[1:] if argv is None else argv
     # "test" and "bench" hand every further argument, options too, to pytest / bench.py
     if argv and argv[0] == "test" and argv[1:2] not in (["-h"], ["--help"]):
@@ -932,6 +1035,8 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.port)
     elif args.command == "fuzz":
         return fuzz(args.count, args.chunk, args.seed, args.jobs)
+    elif args.command == "docs":
+        build_docs(args.out.resolve())
     return 0
 
 
