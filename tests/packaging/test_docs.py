@@ -92,6 +92,21 @@ def test_every_link_in_the_docs_and_from_the_demo_page_resolves(site):
     assert checked > 1000   # pdoc's pages link every name they mention
 
 
+def test_every_page_of_the_docs_is_reached_from_the_demo_page(site):
+    reached, todo = set(), [site / "index.html"]
+    while todo:
+        page = todo.pop()
+        if page in reached or not page.is_file() or page.suffix != ".html":
+            continue
+        reached.add(page)
+        for tag, _, link in parsed(page).links:
+            parts = urlsplit(link)
+            if tag == "a" and not parts.scheme and parts.path:
+                todo.append((page.parent / unquote(parts.path)).resolve())
+    pages = set((site / "docs").rglob("*.html")) - {site / "docs" / "api" / "index.html"}
+    assert sorted(p.relative_to(site).as_posix() for p in pages - reached) == []
+
+
 def nnpy_modules():
     """Every module of the package (but __main__ modules, which run when imported)."""
     names = ["nnpy"]
