@@ -139,3 +139,15 @@ def test_the_python_blocks_of_the_docs_run(page, tmp_path, monkeypatch, capsys):
         exec(compile(block, f"docs/{page}, python block {number}", "exec"), {})  # noqa: S102 - our own docs
     if page == "index.md":
         assert len(blocks) >= 2 and "Total params: 82" in capsys.readouterr().out
+
+
+def test_a_site_built_without_pdoc_says_how_to_build_its_docs(tmp_path):
+    import build
+
+    build.write_docs_placeholder(tmp_path / "docs")
+    page = (tmp_path / "docs" / "index.html").read_text()
+    assert "python build.py docs" in page and "pip install -e '.[docs]'" in page
+    (tmp_path / "docs" / "api").mkdir()
+    (tmp_path / "docs" / "index.html").write_text("built")
+    build.write_docs_placeholder(tmp_path / "docs")   # docs built before are kept
+    assert (tmp_path / "docs" / "index.html").read_text() == "built"

@@ -86,6 +86,9 @@ def test_the_wheel_has_the_package_and_its_metadata_only(wheel):
     assert modules == in_tree   # every module, and nothing from tests/, web/ or examples/
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
+    assert "nnpy/py.typed" in names   # PEP 561 marker
+    assert set(names) - modules == {"nnpy/py.typed"} | {
+        name for name in names if name.startswith(f"{build.WHEEL_NAME}-{PROJECT['version']}.dist-info/")}
     metadata = zipfile.ZipFile(wheel).read(
         f"{build.WHEEL_NAME}-{PROJECT['version']}.dist-info/METADATA").decode()
     assert f"Name: {PROJECT['name']}\n" in metadata
