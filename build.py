@@ -226,7 +226,7 @@ def trimmed_numpy_wheel() -> Path:
     if target.exists() and stamp.exists() and stamp.read_text() == made_from:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".tmp-trim")
+    partial = target.with_name(target.name + f".tmp-trim-{os.getpid()}")
     record_lines = []
     with zipfile.ZipFile(source) as src, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED,
                                                           compresslevel=9) as dst:
@@ -311,6 +311,9 @@ for i, job in enumerate(JOBS):
 for (const [i, job] of jobs.entries()) fs.writeFileSync(job.target, pyodide.FS.readFile(`/tmp/out${i}.zip`));
 """
 BYTECODE_VERSION = "1"  # bump when BYTECODE_RUNNER changes what it writes
+# Files being compiled are named by this process, so two builds sharing one .cache/ never
+# write, or delete, each other's half-made files.
+PARTIAL = f".tmp-compile-{os.getpid()}"
 
 
 def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
@@ -323,7 +326,7 @@ def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
         stamp = target.with_name(target.name + ".made-from")
         made_from = f"{sha256_of(source)} {prefix} {keep_source} {PYODIDE_VERSION} {BYTECODE_VERSION}"
         if not (target.exists() and stamp.exists() and stamp.read_text() == made_from):
-            todo.append({"source": str(source), "target": str(target) + ".tmp-compile",
+            todo.append({"source": str(source), "target": str(target) + PARTIAL,
                          "prefix": prefix, "keep_source": keep_source, "stamp": str(stamp),
                          "made_from": made_from})
     if not todo:
@@ -331,7 +334,7 @@ def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
     node = shutil.which("node")
     if node is None:
         raise SystemExit("build: Node.js is needed to compile Python files for the browser")
-    jobs_file = CACHE / "bytecode-jobs.json.tmp-compile"
+    jobs_file = CACHE / f"bytecode-jobs.json{PARTIAL}"
     jobs_file.write_text(json.dumps(todo))
     try:
         log(f"compiling {', '.join(Path(job['source']).name for job in todo)} to bytecode (Node)")
@@ -340,7 +343,7 @@ def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
     finally:
         jobs_file.unlink()
     for job in todo:
-        target = Path(job["target"].removesuffix(".tmp-compile"))
+        target = Path(job["target"].removesuffix(PARTIAL))
         Path(job["target"]).replace(target)
         Path(job["stamp"]).write_text(job["made_from"])
         log(f"compiled to bytecode: {target.name} ({target.stat().st_size:,} bytes)")
@@ -405,7 +408,7 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
                           STDLIB_LEFT_OUT, BYTECODE_VERSION])
     if target.exists() and stamp.exists() and stamp.read_text() == made_from:
         return target
-    used_file = CACHE / "stdlib-use.json.tmp-compile"
+    used_file = CACHE / f"stdlib-use.json{PARTIAL}"
     log("finding the standard library modules nnpy uses (Node)")
     subprocess.run([shutil.which("node") or "node", "--input-type=module", "-e", STDLIB_USE_RUNNER,
                     str(PYODIDE_CACHE), str(numpy), str(wheel), str(models[0]), str(used_file)],
@@ -415,7 +418,7 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
     for name in list(used):  # the packages they are in
         parts = name.split("/")[:-1]
         used |= {"/".join(parts[:i]) + "/__init__.py" for i in range(1, len(parts) + 1)}
-    partial = target.with_name(target.name + ".tmp-core")
+    partial = target.with_name(target.name + f".tmp-core-{os.getpid()}")
     left_out = set()
     with zipfile.ZipFile(compiled_stdlib) as src, zipfile.ZipFile(partial, "w") as dst:
         for info in src.infolist():
