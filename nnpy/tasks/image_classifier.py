@@ -174,7 +174,7 @@ class ImageClassifierProject(ClassifierProject):
 
     # ---- pretrained features -----------------------------------------------------------------
     def set_backbone(self, model, key=None):
-        """Use `model` (an nnpy.applications backbone, e.g. EfficientNet-Lite0) for pretrained
+        """Use *model* (an nnpy.applications backbone, e.g. EfficientNet-Lite0) for pretrained
         mode, run at the samples' size. Cached embeddings from the same `key` are kept."""
         self.features = PretrainedFeatures(embedding_model(model, self.image_size), key)
         if self.embedding_key != self.features.key:

@@ -18,7 +18,7 @@ def test_load_reports_named_stages_and_bytes(nn_page):
     assert stages == ["manifest", "runtime", "numpy", "nnpy", "ready"]
     downloads = {p["file"]: p for p in progress if p["stage"] == "download"}
     assert "pyodide.asm.wasm" in downloads
-    assert any(name.startswith("nnpy-0.1.0-") and name.endswith(".whl") for name in downloads)
+    assert any(name.startswith("nnpy_ml-0.1.0-") and name.endswith(".whl") for name in downloads)
     assert any(name.startswith("python_stdlib") for name in downloads)
     assert any(name.startswith("numpy-2.0.2") for name in downloads)
     wasm = downloads["pyodide.asm.wasm"]
