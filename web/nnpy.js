@@ -1,4 +1,4 @@
-// nnpy.js — deep learning on the user's own device, from one <script> tag.
+// nnpy.js - deep learning on the user's own device, from one <script> tag.
 //
 //   <script src="https://YOUR-HOST/web/nnpy.js"></script>
 //   const nn = await nnpy.load({ onProgress: (p) => console.log(p.stage, p.file, p.loaded) });
