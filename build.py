@@ -796,11 +796,14 @@ def pack(with_pyodide: bool = False, build: bool = True) -> Path:
     version = json.loads((NPM_STAGE / "package.json").read_text())["version"]
     if version != manifest["version"]:
         raise SystemExit(f"pack: package.json says {version}, nnpy {manifest['version']}")
-    made = json.loads(run([npm, "pack", "--json", "--pack-destination", str(DIST)], cwd=NPM_STAGE,
+    packed = DIST / "npm-packed"  # npm names the tarball by name and version only
+    shutil.rmtree(packed, ignore_errors=True)
+    packed.mkdir()
+    made = json.loads(run([npm, "pack", "--json", "--pack-destination", str(packed)], cwd=NPM_STAGE,
                           capture_output=True, text=True).stdout)[0]
-    tarball = DIST / made["filename"]
-    if with_pyodide:
-        tarball = tarball.replace(tarball.with_name(tarball.name.replace(".tgz", "-with-pyodide.tgz")))
+    name = made["filename"].replace(".tgz", "-with-pyodide.tgz" if with_pyodide else ".tgz")
+    tarball = (packed / made["filename"]).replace(DIST / name)
+    packed.rmdir()
     log(f"npm package {tarball.relative_to(ROOT)}: {made['entryCount']} files, "
         f"{tarball.stat().st_size:,} bytes ({made['unpackedSize']:,} unpacked)")
     return tarball
