@@ -18,7 +18,7 @@
 (function (root) {
   "use strict";
 
-  const VERSION = "0.1.0";
+  const VERSION = "0.2.0";
   const PYODIDE_VERSION = "0.27.7";
   const PYODIDE_CDN = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
   const SCRIPT_URL = findScriptURL();

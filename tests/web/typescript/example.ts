@@ -14,7 +14,7 @@ async function everyCall(): Promise<void> {
 
   const stages: string[] = [];
   const nn: Client = await nnpy.load({
-    baseURL: "https://cdn.example.org/npm/nnpy@0.1.0/",
+    baseURL: "https://cdn.example.org/npm/nnpy@0.2.0/",
     pyodideURL: new URL("https://cdn.example.org/pyodide/"),
     kernelsURL: false,
     snapshot: false,
