@@ -250,6 +250,12 @@ def test_a_plain_page_runs_the_readme_snippet_and_the_elements_from_the_cdn(brow
         page.wait_for_function(f"document.querySelector('{sound}').ring && document.querySelector('{sound}').ring.total > 8000")
         hold_until(page, sound, index=1, samples=1)
 
+        # what web/nnpy.d.ts declares is there (its required members, on the live objects)
+        for interface, expression in DECLARED_ON.items():
+            names = declared_members(interface)
+            missing = page.evaluate(f"(names) => names.filter((name) => !(name in {expression}))", names)
+            assert missing == [], f"{interface} declares {missing}, which {expression} lacks"
+
         # the elements' own text on a page that names no charset
         statuses = page.evaluate("window.statusTexts")
         assert "Loading…" in statuses and "Starting Python…" in statuses, statuses
@@ -257,6 +263,29 @@ def test_a_plain_page_runs_the_readme_snippet_and_the_elements_from_the_cdn(brow
         assert page.locator(f"{webcam} .delete-class").first.text_content() == "×"
         assert page.errors == []
     assert "pyodide.asm.wasm" in served and "pyodide.js" in served, served
+
+
+# interface in web/nnpy.d.ts -> the object in the page it describes
+DECLARED_ON = {
+    "Nnpy": "nnpy",
+    "Client": "document.querySelector('nnpy-sketchpad').nn",
+    "Model": "document.querySelector('nnpy-sketchpad').model",
+    "NnpySketchpadElement": "document.querySelector('nnpy-sketchpad')",
+    "NnpyNetworkElement": "document.querySelector('nnpy-network')",
+    "NnpyTrainerElement": "document.querySelector('nnpy-webcam-classifier')",
+    "NnpySoundClassifierElement": "document.querySelector('nnpy-sound-classifier')",
+}
+
+
+def declared_members(interface):
+    """The required members (not `name?`) an interface or class of web/nnpy.d.ts declares."""
+    text = (ROOT / "web" / "nnpy.d.ts").read_text()
+    block = re.search(rf"^export (?:interface|declare class) {interface}\b[^{{]*{{\n(.*?)^}}", text,
+                      re.MULTILINE | re.DOTALL).group(1)
+    names = re.findall(r"^  (?:readonly |get |set )?(\w+)(?=[(<:])", block, re.MULTILINE)
+    names = sorted(set(names) - {"constructor"})
+    assert names, interface
+    return names
 
 
 def hold_until(page, app, index, samples):
