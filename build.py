@@ -771,8 +771,8 @@ def pack(with_pyodide: bool = False, build: bool = True) -> Path:
     """dist/nnpy-VERSION.tgz, made by `npm pack` from the built site: web/ (nnpy.js, the
     worker, common/, the elements, kernels, models, the manifest, nnpy.d.ts), wheels/ and the
     demo page. Without Pyodide nnpy.js takes it from the official CDN for the pinned version
-    (its manifest names no `pyodide_files`); `with_pyodide` adds the vendored subset as
-    pyodide/ (dist/nnpy-VERSION-with-pyodide.tgz: a package that needs no other host).
+    (the manifest names it as `pyodide_url`, and no `pyodide_files`); `with_pyodide` adds the
+    vendored subset as pyodide/ (dist/nnpy-VERSION-with-pyodide.tgz: needs no other host).
     `build=False` packs dist/site as it is (the tests build it first)."""
     if build:
         build_site()
@@ -790,8 +790,9 @@ def pack(with_pyodide: bool = False, build: bool = True) -> Path:
     manifest = json.loads(manifest_path.read_text())
     if with_pyodide and "pyodide_files" not in manifest:
         raise SystemExit("pack: --with-pyodide needs the vendored Pyodide (python build.py vendor)")
-    if not with_pyodide:
+    if not with_pyodide:  # nnpy.js then takes Pyodide from its CDN without looking beside itself
         manifest.pop("pyodide_files", None)
+        manifest["pyodide_url"] = PYODIDE_CDN
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     version = json.loads((NPM_STAGE / "package.json").read_text())["version"]
     if version != manifest["version"]:

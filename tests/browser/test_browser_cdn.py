@@ -75,9 +75,9 @@ def test_the_package_holds_the_built_site_and_its_types(tarball):
     named = [manifest["wheel"], *manifest["models"], *(manifest[key]["file"] for key in ("nnpy", "numpy", "stdlib"))]
     for path in named:  # every file the manifest names is there (its paths are relative to web/)
         assert posixpath.normpath(f"web/{path}") in names, path
-    # without Pyodide: nnpy.js must not look for it in the package
+    # without Pyodide: nnpy.js takes it from the official CDN, without looking in the package
     assert not any(name.startswith("pyodide/") for name in names)
-    assert "pyodide_files" not in manifest
+    assert "pyodide_files" not in manifest and manifest["pyodide_url"] == build.PYODIDE_CDN
     assert not any(name.endswith((".c", ".py")) or "__pycache__" in name for name in names)
 
 
@@ -207,6 +207,9 @@ def test_a_plain_page_runs_the_readme_snippet_and_the_elements_from_the_cdn(brow
     with device_browser(browser, tmp_path / "profile") as page:
         serve_pyodide_from_the_vendored_copy(page.context, served)
         page.add_init_script(RECORD_STATUS)
+        cdn_requests = []
+        page.on("request", lambda request: cdn_requests.append(request.url)
+                if request.url.startswith(cdn) else None)
         page.goto(plain_page)
         assert plain_page.split(":")[2] != cdn.split(":")[2], "two origins"
         assert page.evaluate("document.characterSet") == "windows-1252"  # no charset anywhere
@@ -263,6 +266,7 @@ def test_a_plain_page_runs_the_readme_snippet_and_the_elements_from_the_cdn(brow
         assert page.locator(f"{webcam} .delete-class").first.text_content() == "×"
         assert page.errors == []
     assert "pyodide.asm.wasm" in served and "pyodide.js" in served, served
+    assert not [url for url in cdn_requests if "/pyodide/" in url], cdn_requests  # nothing probed
 
 
 # interface in web/nnpy.d.ts -> the object in the page it describes
