@@ -264,6 +264,15 @@ def test_a_plain_page_runs_the_readme_snippet_and_the_elements_from_the_cdn(brow
         assert "Loading…" in statuses and "Starting Python…" in statuses, statuses
         assert "64×64" in page.text_content(f"{webcam} figcaption")
         assert page.locator(f"{webcam} .delete-class").first.text_content() == "×"
+        page.locator("nnpy-network").scroll_into_view_if_needed()
+        network = "document.querySelector('nnpy-network').view"
+        page.wait_for_function(f"{network}.layout && {network}.layout.length")
+        spot = page.evaluate(f"""() => {{
+            const node = {network}.layout[0].nodes[0], box = {network}.canvas.getBoundingClientRect();
+            return [box.left + node.x, box.top + node.y];
+        }}""")
+        page.mouse.move(*spot)  # the input column's tooltip
+        expect(page.locator("nnpy-network .tooltip")).to_have_text("Input: the 28×28 image the network sees")
         assert page.errors == []
     assert "pyodide.asm.wasm" in served and "pyodide.js" in served, served
     assert not [url for url in cdn_requests if "/pyodide/" in url], cdn_requests  # nothing probed
