@@ -102,19 +102,39 @@ def test_npm_refuses_to_pack_the_source_folder(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def cdn(tarball, tmp_path_factory):
-    """The tarball installed with npm (offline: nnpy has no dependencies) and its
-    node_modules/nnpy served at /npm/nnpy@VERSION/ by build.py's server; yields the CDN's URL."""
+def installed(tarball, tmp_path_factory):
+    """A project folder with the tarball installed by npm (offline: nnpy has no dependencies)."""
     folder = tmp_path_factory.mktemp("npm-install")
     (folder / "package.json").write_text('{"private": true}\n')
     subprocess.run(["npm", "install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts",
                     "--loglevel=error", str(tarball)], cwd=folder, check=True)
-    installed = folder / "node_modules" / "nnpy"
-    assert (installed / "web" / "nnpy.js").exists()
+    assert (folder / "node_modules" / "nnpy" / "web" / "nnpy.js").exists()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cdn(installed, tmp_path_factory):
+    """node_modules/nnpy served at /npm/nnpy@VERSION/ by build.py's server; yields its URL."""
     empty = tmp_path_factory.mktemp("cdn-root")
-    server, url = build.start_server(empty, mounts={f"/npm/nnpy@{VERSION}/": installed})
+    mounts = {f"/npm/nnpy@{VERSION}/": installed / "node_modules" / "nnpy"}
+    server, url = build.start_server(empty, mounts=mounts)
     yield url
     server.shutdown()
+
+
+def test_typescript_finds_the_installed_package_types(installed):
+    """A TypeScript project that installed nnpy gets its declarations by name."""
+    (installed / "page.ts").write_text('/// <reference types="nnpy" />\n'
+                                       "const nn = await nnpy.load({ numpy: \"full\" });\n"
+                                       "export const version: string = nn.info.nnpy ?? nnpy.version;\n")
+    (installed / "wrong.ts").write_text('/// <reference types="nnpy" />\n'
+                                        "export const nn = nnpy.load({ numpy: 2 });\n")
+    tsc = ["node", str(build.ensure_typescript()), "--noEmit", "--strict", "--target", "ES2022",
+           "--module", "ES2022", "--moduleResolution", "bundler", "--lib", "ES2022,DOM"]
+    right = subprocess.run([*tsc, "page.ts"], cwd=installed, capture_output=True, text=True, check=False)
+    assert right.returncode == 0, right.stdout
+    wrong = subprocess.run([*tsc, "wrong.ts"], cwd=installed, capture_output=True, text=True, check=False)
+    assert wrong.returncode != 0 and "wrong.ts(2," in wrong.stdout, wrong.stdout
 
 
 class PlainHost(http.server.SimpleHTTPRequestHandler):
