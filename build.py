@@ -5,6 +5,7 @@
     python build.py vendor           # Pyodide into .cache/ and dist/site/pyodide/ (sha256-checked),
                                      # the pretrained image backbone into dist/site/web/models/
     python build.py serve [--port N] # build, vendor if needed, serve dist/site on 127.0.0.1
+    python build.py pack [--with-pyodide]  # the site as an npm package: dist/nnpy-VERSION.tgz
     python build.py test [ARGS...]   # install test needs, build, vendor, run pytest (all tiers)
     python build.py bench [ARGS...]  # benchmarks vs TF.js, ConvNetJS, PyTorch (bench/README.md)
     python build.py fuzz [--count N] # N generated/mutated files through every file reader
@@ -29,6 +30,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -89,6 +91,13 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
+
+
+def project_version() -> str:
+    """nnpy's version, from its one source (`nnpy.__version__`); the wheel, package.json,
+    nnpy.js, the manifest and CHANGELOG.md must say the same (tests/repository/)."""
+    source = (ROOT / "nnpy" / "__init__.py").read_text()
+    return re.search(r'^__version__ = "([^"]+)"', source, re.MULTILINE).group(1)
 
 
 def log(message: str) -> None:
@@ -172,6 +181,7 @@ def write_manifest() -> dict:
         shutil.copy2(_cached_backbone(), models_dir / BACKBONE_FILE)
     models = sorted(p.name for p in models_dir.glob("*.safetensors")) if models_dir.is_dir() else []
     manifest = {
+        "version": project_version(),
         "wheel": f"../wheels/{wheel.name}",
         "wheel_sha256": sha256_of(wheel),
         "pyodide_version": PYODIDE_VERSION,
@@ -856,6 +866,78 @@ def serve(port: int) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# pack: the built site as an npm package, which a CDN serves file by file
+
+NPM_STAGE = DIST / "npm"  # the package's folder, as npm pack sees it
+NPM_PACKAGE_FILES = ["index.html", "README.md", "LICENSE", "CHANGELOG.md", "package.json"]
+
+
+def pack(with_pyodide: bool = False, build: bool = True) -> Path:
+    """dist/nnpy-VERSION.tgz, made by `npm pack` from the built site: web/ (nnpy.js, the
+    worker, common/, the elements, kernels, models, the manifest, nnpy.d.ts), wheels/ and the
+    demo page. Without Pyodide nnpy.js takes it from the official CDN for the pinned version
+    (the manifest names it as `pyodide_url`, and no `pyodide_files`); `with_pyodide` adds the
+    vendored subset as pyodide/ (dist/nnpy-VERSION-with-pyodide.tgz: needs no other host).
+    `build=False` packs dist/site as it is (the tests build it first)."""
+    if build:
+        build_site()
+        vendor()
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("pack: npm is needed (install Node.js with npm)")
+    shutil.rmtree(NPM_STAGE, ignore_errors=True)
+    NPM_STAGE.mkdir(parents=True)
+    for folder in ["web", "wheels", *(["pyodide"] if with_pyodide else [])]:
+        shutil.copytree(SITE / folder, NPM_STAGE / folder)
+    for name in NPM_PACKAGE_FILES:
+        shutil.copy2(SITE / name if name == "index.html" else ROOT / name, NPM_STAGE / name)
+    manifest_path = NPM_STAGE / "web" / "nnpy-manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    if with_pyodide and "pyodide_files" not in manifest:
+        raise SystemExit("pack: --with-pyodide needs the vendored Pyodide (python build.py vendor)")
+    if not with_pyodide:  # nnpy.js then takes Pyodide from its CDN without looking beside itself
+        manifest.pop("pyodide_files", None)
+        manifest["pyodide_url"] = PYODIDE_CDN
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    version = json.loads((NPM_STAGE / "package.json").read_text())["version"]
+    if version != manifest["version"]:
+        raise SystemExit(f"pack: package.json says {version}, nnpy {manifest['version']}")
+    packed = DIST / "npm-packed"  # npm names the tarball by name and version only
+    shutil.rmtree(packed, ignore_errors=True)
+    packed.mkdir()
+    made = json.loads(run([npm, "pack", "--json", "--pack-destination", str(packed)], cwd=NPM_STAGE,
+                          capture_output=True, text=True).stdout)[0]
+    name = made["filename"].replace(".tgz", "-with-pyodide.tgz" if with_pyodide else ".tgz")
+    tarball = (packed / made["filename"]).replace(DIST / name)
+    packed.rmdir()
+    log(f"npm package {tarball.relative_to(ROOT)}: {made['entryCount']} files, "
+        f"{tarball.stat().st_size:,} bytes ({made['unpackedSize']:,} unpacked)")
+    return tarball
+
+
+# TypeScript checks web/nnpy.d.ts in the tests (npm, into the git-ignored cache)
+TYPESCRIPT_VERSION = "5.9.3"
+TYPESCRIPT_NODE = CACHE / "typescript-node"
+
+
+def ensure_typescript() -> Path:
+    """The `tsc` of the pinned TypeScript, installed with npm into .cache/ the first time."""
+    tsc = TYPESCRIPT_NODE / "node_modules" / "typescript" / "bin" / "tsc"
+    package_json = tsc.parents[1] / "package.json"
+    if not (package_json.exists() and
+            json.loads(package_json.read_text())["version"] == TYPESCRIPT_VERSION):
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit("tests: npm is needed to install TypeScript (install Node.js)")
+        TYPESCRIPT_NODE.mkdir(parents=True, exist_ok=True)
+        (TYPESCRIPT_NODE / "package.json").write_text(json.dumps(
+            {"private": True, "description": "checks nnpy's type declarations (tests only)",
+             "dependencies": {"typescript": TYPESCRIPT_VERSION}}, indent=2) + "\n")
+        run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=TYPESCRIPT_NODE)
+    return tsc
+
+
+# --------------------------------------------------------------------------------------------
 # test: every tier
 
 
@@ -893,6 +975,7 @@ def ensure_test_dependencies() -> None:
         install_test_extra(error.name)
     if find_browser() is None:  # no system Chromium: let Playwright fetch its own (where it can)
         subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=False)
+    ensure_typescript()  # checks web/nnpy.d.ts (tests/web/test_typescript.py)
 
 
 def test(pytest_args: list[str]) -> int:
@@ -1010,6 +1093,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("build", help="the wheel and dist/site (the default)")
     sub.add_parser("vendor", help="Pyodide into .cache/ and dist/site/pyodide/")
+    pack_parser = sub.add_parser("pack", help="build, vendor, then npm pack the site into dist/")
+    pack_parser.add_argument("--with-pyodide", action="store_true",
+                             help="put the vendored Pyodide subset in the package too")
     serve_parser = sub.add_parser("serve", help="build, vendor if needed, serve on 127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     sub.add_parser("test", help="run every test tier (extra args go to pytest)")
@@ -1034,6 +1120,8 @@ def main(argv: list[str] | None = None) -> int:
         build_site()
     elif args.command == "vendor":
         vendor()
+    elif args.command == "pack":
+        pack(with_pyodide=args.with_pyodide)
     elif args.command == "serve":
         serve(args.port)
     elif args.command == "fuzz":

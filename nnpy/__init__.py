@@ -38,7 +38,7 @@ from .functional import Model
 from .model import Sequential
 from .saving import load_model
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "EarlyStopping",

@@ -142,7 +142,7 @@ def test_cross_origin_embed_page_works(new_page, embed_url, site_url):
     page.goto(embed_url)
     assert embed_url.split(":")[2] != site_url.split(":")[2], "two origins"
     answer = page.evaluate("window.answer")
-    assert answer == "nnpy 0.1.0 on Python 3.12.7: 42"
+    assert answer == f"nnpy {build.project_version()} on Python 3.12.7: 42"
     assert page.text_content("#answer") == answer
     assert page.blocked == [] and page.errors == []
 
