@@ -874,9 +874,9 @@ NPM_PACKAGE_FILES = ["index.html", "README.md", "LICENSE", "CHANGELOG.md", "pack
 
 def pack(with_pyodide: bool = False, build: bool = True) -> Path:
     """dist/nnpy-VERSION.tgz, made by `npm pack` from the built site: web/ (nnpy.js, the
-    worker, common/, the elements, kernels, models, the manifest, nnpy.d.ts), wheels/ and the
-    demo page. Without Pyodide nnpy.js takes it from the official CDN for the pinned version
-    (the manifest names it as `pyodide_url`, and no `pyodide_files`); `with_pyodide` adds the
+    worker, common/, the elements, kernels, models, the manifest, nnpy.d.ts), wheels/, the demo
+    page and the docs/ it links to. Without Pyodide nnpy.js takes it from the official CDN for
+    the pinned version (the manifest names it as `pyodide_url`, and no `pyodide_files`); `with_pyodide` adds the
     vendored subset as pyodide/ (dist/nnpy-VERSION-with-pyodide.tgz: needs no other host).
     `build=False` packs dist/site as it is (the tests build it first)."""
     if build:
@@ -887,7 +887,9 @@ def pack(with_pyodide: bool = False, build: bool = True) -> Path:
         raise SystemExit("pack: npm is needed (install Node.js with npm)")
     shutil.rmtree(NPM_STAGE, ignore_errors=True)
     NPM_STAGE.mkdir(parents=True)
-    for folder in ["web", "wheels", *(["pyodide"] if with_pyodide else [])]:
+    # docs/: the demo page links to them (made when pdoc is installed, see build_docs)
+    docs = ["docs"] if (SITE / "docs").is_dir() else []
+    for folder in ["web", "wheels", *docs, *(["pyodide"] if with_pyodide else [])]:
         shutil.copytree(SITE / folder, NPM_STAGE / folder)
     for name in NPM_PACKAGE_FILES:
         shutil.copy2(SITE / name if name == "index.html" else ROOT / name, NPM_STAGE / name)

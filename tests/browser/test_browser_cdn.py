@@ -70,7 +70,8 @@ def test_the_package_holds_the_built_site_and_its_types(tarball):
     for required in ["web/nnpy.js", "web/worker.js", "web/common/library.js", "web/kernels/gemm.wasm",
                      "web/elements/sketchpad/index.js", "web/elements/webcam-classifier/index.js",
                      "web/elements/sound-classifier/index.js", "web/elements/network/index.js",
-                     "web/models/digits.safetensors", "LICENSE", "README.md", "CHANGELOG.md"]:
+                     "web/models/digits.safetensors", "LICENSE", "README.md", "CHANGELOG.md",
+                     "docs/index.html", "docs/javascript.html", "docs/api/nnpy.html"]:
         assert required in names, required
     named = [manifest["wheel"], *manifest["models"], *(manifest[key]["file"] for key in ("nnpy", "numpy", "stdlib"))]
     for path in named:  # every file the manifest names is there (its paths are relative to web/)
