@@ -922,20 +922,27 @@ TYPESCRIPT_VERSION = "5.9.3"
 TYPESCRIPT_NODE = CACHE / "typescript-node"
 
 
+def npm_install(folder: Path, dependencies: dict, description: str, needed_for: str) -> None:
+    """npm packages pinned in `dependencies` installed into `folder` (under .cache/, never the
+    user's own node_modules); `needed_for` says what needs them when npm is missing."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit(f"{needed_for} needs npm (install Node.js with npm)")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "package.json").write_text(json.dumps(
+        {"private": True, "description": description, "dependencies": dependencies},
+        indent=2) + "\n")
+    run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder)
+
+
 def ensure_typescript() -> Path:
     """The `tsc` of the pinned TypeScript, installed with npm into .cache/ the first time."""
     tsc = TYPESCRIPT_NODE / "node_modules" / "typescript" / "bin" / "tsc"
     package_json = tsc.parents[1] / "package.json"
     if not (package_json.exists() and
             json.loads(package_json.read_text())["version"] == TYPESCRIPT_VERSION):
-        npm = shutil.which("npm")
-        if npm is None:
-            raise SystemExit("tests: npm is needed to install TypeScript (install Node.js)")
-        TYPESCRIPT_NODE.mkdir(parents=True, exist_ok=True)
-        (TYPESCRIPT_NODE / "package.json").write_text(json.dumps(
-            {"private": True, "description": "checks nnpy's type declarations (tests only)",
-             "dependencies": {"typescript": TYPESCRIPT_VERSION}}, indent=2) + "\n")
-        run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=TYPESCRIPT_NODE)
+        npm_install(TYPESCRIPT_NODE, {"typescript": TYPESCRIPT_VERSION},
+                    "checks nnpy's type declarations (tests only)", "tests: TypeScript")
     return tsc
 
 
@@ -1005,14 +1012,8 @@ def ensure_bench_dependencies() -> None:
         if package_json.exists():
             installed[name] = json.loads(package_json.read_text())["version"]
     if installed != BENCH_PACKAGES:
-        npm = shutil.which("npm")
-        if npm is None:
-            raise SystemExit("bench: npm is needed for TF.js and ConvNetJS (install Node.js)")
-        BENCH_NODE.mkdir(parents=True, exist_ok=True)
-        (BENCH_NODE / "package.json").write_text(json.dumps(
-            {"private": True, "description": "nnpy benchmark peers (not part of nnpy)",
-             "dependencies": BENCH_PACKAGES}, indent=2) + "\n")
-        run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BENCH_NODE)
+        npm_install(BENCH_NODE, BENCH_PACKAGES, "nnpy benchmark peers (not part of nnpy)",
+                    "bench: TF.js and ConvNetJS")
     try:
         import playwright  # noqa: F401
         import torch  # noqa: F401
