@@ -149,6 +149,7 @@ def build_site() -> Path:
     (SITE / "wheels").mkdir()
     shutil.copy2(wheel, SITE / "wheels" / wheel.name)
     write_manifest()
+    precompress_site()
     log(f"site ready in {SITE.relative_to(ROOT)} (wheel {wheel.name})")
     return SITE
 
@@ -268,7 +269,7 @@ def compile_zip(source, target, prefix, keep_source):
         def write(name, data):
             entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             entry.external_attr = 0o644 << 16
-            zout.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            zout.writestr(entry, data, compress_type=zipfile.ZIP_STORED)
             digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
             records.append(f"{name},sha256={digest},{len(data)}")
         record = None
@@ -303,7 +304,11 @@ for i, job in enumerate(JOBS):
 `);
 for (const [i, job] of jobs.entries()) fs.writeFileSync(job.target, pyodide.FS.readFile(`/tmp/out${i}.zip`));
 """
-BYTECODE_VERSION = "1"  # bump when BYTECODE_RUNNER changes what it writes
+# Bump when BYTECODE_RUNNER changes what it writes; it is in the files' names, so builds of
+# other versions sharing .cache/ keep theirs. Version 2 stores the members uncompressed: the
+# host compresses the whole file (brotli, gzip), which is about a third smaller than compressing
+# each member, and unpacking or importing from it inflates nothing in the browser.
+BYTECODE_VERSION = "2"
 
 
 def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
@@ -413,13 +418,12 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
     with zipfile.ZipFile(compiled_stdlib) as src, zipfile.ZipFile(partial, "w") as dst:
         for info in src.infolist():
             if info.filename.removesuffix("c") in used:
-                dst.writestr(info, src.read(info), compress_type=zipfile.ZIP_DEFLATED,
-                             compresslevel=9)
+                dst.writestr(info, src.read(info), compress_type=zipfile.ZIP_STORED)
             elif info.filename.endswith(".pyc"):
                 left_out.add(info.filename[:-4].removesuffix("/__init__").replace("/", "."))
         # which imports the worker answers by mounting the whole library (not, say, `_wmi`)
         dst.writestr(zipfile.ZipInfo(STDLIB_LEFT_OUT, date_time=(1980, 1, 1, 0, 0, 0)),
-                     "\n".join(sorted(left_out)) + "\n", compress_type=zipfile.ZIP_DEFLATED)
+                     "\n".join(sorted(left_out)) + "\n", compress_type=zipfile.ZIP_STORED)
     partial.replace(target)
     stamp.write_text(made_from)
     log(f"standard library for the page: {len(used)} modules, {target.stat().st_size:,} bytes")
@@ -437,9 +441,9 @@ def browser_python_files(wheel: Path) -> dict[str, Path]:
     out = CACHE / "bytecode"
     out.mkdir(parents=True, exist_ok=True)
     name, version, *tags = wheel.stem.split("-")
-    files = {"stdlib": out / f"python_stdlib-{python}-pyodide-{PYODIDE_VERSION}.pyc.zip",
-             "numpy": out / numpy.name.replace("-0nnpytrim", "-1nnpytrim"),
-             "nnpy": out / ("-".join([name, version, "1bytecode", *tags]) + ".whl")}
+    files = {"stdlib": out / f"python_stdlib-{python}-pyodide-{PYODIDE_VERSION}-{BYTECODE_VERSION}.pyc.zip",
+             "numpy": out / numpy.name.replace("-0nnpytrim", f"-{BYTECODE_VERSION}nnpytrim"),
+             "nnpy": out / ("-".join([name, version, f"{BYTECODE_VERSION}bytecode", *tags]) + ".whl")}
     bytecode_compiled([
         (PYODIDE_CACHE / "python_stdlib.zip", files["stdlib"],
          f"/lib/python{python.replace('.', '')[:3]}.zip/", False),
@@ -575,6 +579,7 @@ def vendor() -> Path:
     log(f"image backbone {backbone.relative_to(ROOT)} ({backbone.stat().st_size:,} bytes)")
     if (SITE / "wheels").is_dir():
         write_manifest()
+    precompress_site()
     return target
 
 
@@ -639,10 +644,61 @@ def fetch_test_wheels() -> Path:
 # serve: a static server with the right MIME types, also used by the browser tests
 
 
-# Types worth compressing on the wire (wheels, zips and images already are).
+# Types worth compressing on the wire: text, wasm, and the page's wheels and zips, which the
+# build stores uncompressed for this (images and Pyodide's own deflated wheels gain nothing).
 COMPRESSIBLE = {".js", ".mjs", ".json", ".wasm", ".html", ".css", ".svg", ".txt", ".map",
-                ".safetensors"}
+                ".safetensors", ".whl", ".zip"}
 IMMUTABLE = "public, max-age=31536000, immutable"
+BROTLI_CACHE = CACHE / "brotli"
+
+
+def precompress_site(site: Path = SITE) -> None:
+    """Write `NAME.br` beside every compressible file of the site that brotli (quality 11, as
+    static hosts precompress) makes at least 10% smaller; the server sends it to browsers that
+    accept `br`. Brotli at 11 takes about a minute for pyodide.asm.wasm, so results are kept in
+    .cache/brotli/ by sha256. Without the `brotli` package (PyPI; the test extra installs it)
+    the site is served gzipped instead."""
+    try:
+        import brotli
+    except ImportError:
+        log("no brotli package (pip install brotli): the site will be served gzipped only")
+        return
+    BROTLI_CACHE.mkdir(parents=True, exist_ok=True)
+    for path in sorted(site.rglob("*")):
+        if not path.is_file() or path.suffix not in COMPRESSIBLE:
+            continue
+        compressed_copy = path.with_name(path.name + ".br")
+        compressed_copy.unlink(missing_ok=True)
+        cached = BROTLI_CACHE / (sha256_of(path) + ".br")
+        no_gain = cached.with_suffix(".no-gain")
+        if not cached.exists() and not no_gain.exists():
+            data = path.read_bytes()
+            # a quick look first: already-compressed data (safetensors of float16) is left alone
+            if len(brotli.compress(data, quality=1)) > 0.95 * len(data):
+                no_gain.touch()
+                continue
+            if len(data) > 1_000_000:
+                log(f"brotli: {path.relative_to(site)} ({len(data):,} bytes, about a minute)")
+            body = brotli.compress(data, quality=11, lgwin=24)
+            if len(body) > 0.9 * len(data):
+                no_gain.touch()
+                continue
+            partial = cached.with_name(cached.name + ".tmp-brotli")
+            partial.write_bytes(body)
+            partial.replace(cached)
+        if cached.exists():
+            shutil.copyfile(cached, compressed_copy)  # a fresh mtime: newer than the file
+
+
+def accepted_encodings(header: str) -> set[str]:
+    """The content codings an Accept-Encoding header allows (q=0 means refused)."""
+    codings = set()
+    for item in header.split(","):
+        name, *params = (part.strip() for part in item.split(";"))
+        if name and not any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+                            for p in params):
+            codings.add(name.lower())
+    return codings
 
 
 @functools.lru_cache(maxsize=64)
@@ -653,8 +709,8 @@ def _gzipped(path: str, mtime_ns: int, size: int) -> bytes:
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     """Static files as a production host should serve nnpy (README, "Self-hosting"):
-    `application/wasm` (streaming compilation), `charset=utf-8` on text, gzip when the browser
-    accepts it, `Cache-Control: immutable` for URLs that name their content (`?v=SHA256`, which
+    `application/wasm` (streaming compilation), `charset=utf-8` on text, the brotli file the
+    build made beside it (`NAME.br`) or gzip, whichever the browser accepts, `Cache-Control: immutable` for URLs that name their content (`?v=SHA256`, which
     nnpy.js adds) and `no-cache` (revalidate) for everything else; CORS for cross-origin
     embedding; and extra mounts for tests and benchmarks."""
 
@@ -685,10 +741,18 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self):
         path = self.translate_path(self.path)
-        accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
-        if not (accepts_gzip and Path(path).suffix in COMPRESSIBLE and os.path.isfile(path)):
+        accepted = accepted_encodings(self.headers.get("Accept-Encoding", ""))
+        if not (Path(path).suffix in COMPRESSIBLE and os.path.isfile(path)):
             return super().send_head()
         stat = os.stat(path)
+        precompressed = path + ".br"
+        if "br" in accepted and os.path.isfile(precompressed) and \
+                os.stat(precompressed).st_mtime >= stat.st_mtime:
+            encoding, read = "br", lambda: Path(precompressed).read_bytes()
+        elif "gzip" in accepted:
+            encoding, read = "gzip", lambda: _gzipped(path, stat.st_mtime_ns, stat.st_size)
+        else:
+            return super().send_head()
         since = self.headers.get("If-Modified-Since")
         if since and "If-None-Match" not in self.headers:
             try:
@@ -698,10 +762,10 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
                     return None
             except (TypeError, ValueError, IndexError, OverflowError):
                 pass
-        body = _gzipped(path, stat.st_mtime_ns, stat.st_size)
+        body = read()
         self.send_response(http.HTTPStatus.OK)
         self.send_header("Content-Type", self.guess_type(path))
-        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Encoding", encoding)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
         self.end_headers()

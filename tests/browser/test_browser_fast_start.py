@@ -103,6 +103,23 @@ def test_a_first_visit_boots_cold_and_a_repeat_visit_restores_the_snapshot(visit
     assert page.errors == [] and page.blocked == []
 
 
+def test_a_first_visit_downloads_the_brotli_files_the_build_made(visit, site):
+    """The runtime, NumPy, the standard library and nnpy arrive as their `.br` files (the
+    wheels and zips are stored uncompressed so brotli sees all of them at once)."""
+    page, info = visit(snapshot=False)
+    sizes = page.evaluate("""nn.exec(`import js
+{e.name.split("?")[0].split("/")[-1]: [e.encodedBodySize, e.decodedBodySize]
+ for e in js.performance.getEntriesByType("resource")}`)""")
+    manifest = json.loads((site / "web" / "nnpy-manifest.json").read_text())
+    files = ["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.js",
+             *(manifest[key]["file"].removeprefix("../") for key in ("numpy", "stdlib", "nnpy"))]
+    for file in files:
+        name = file.split("/")[-1]
+        assert sizes[name] == [(site / (file + ".br")).stat().st_size,
+                               (site / file).stat().st_size], name
+    assert info["numpyWheel"] == "trimmed" and page.evaluate(PREDICT) == "7"
+
+
 def test_random_numbers_differ_between_restored_sessions(visit):
     page, info = visit()
     cold = page.evaluate(DRAWS)
