@@ -329,7 +329,7 @@ def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
     node = shutil.which("node")
     if node is None:
         raise SystemExit("build: Node.js is needed to compile Python files for the browser")
-    jobs_file = CACHE / "bytecode-jobs.json.tmp-compile"
+    jobs_file = CACHE / f"bytecode-jobs-{os.getpid()}.json.tmp-compile"  # .cache/ may be shared
     jobs_file.write_text(json.dumps(todo))
     try:
         log(f"compiling {', '.join(Path(job['source']).name for job in todo)} to bytecode (Node)")
@@ -352,6 +352,7 @@ const [pyodideDir, numpyWheel, nnpyWheel, model, outFile] = process.argv.slice(-
 const fs = await import("node:fs");
 const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
 const pyodide = await loadPyodide({ indexURL: pyodideDir + "/" });
+pyodide.runPython("import sys; BOOTED = set(sys.modules)");
 for (const wheel of [numpyWheel, nnpyWheel]) {
   pyodide.unpackArchive(new Uint8Array(fs.readFileSync(wheel)), "wheel", { extractDir: pyodide._api.sitepackages });
 }
@@ -382,14 +383,20 @@ except Exception as error:  # a workload that no longer runs would leave modules
     raise SystemExit(f"stdlib use: the workload stopped early ({error!r}); mend STDLIB_USE_RUNNER "
                      "in build.py") from error
 zip_path = "/lib/python%d%d.zip/" % sys.version_info[:2]
-sorted({m.__file__[len(zip_path):] for m in list(sys.modules.values())
-        if (getattr(m, "__file__", None) or "").startswith(zip_path)})
-`).toJs();
+in_zip = {name: m.__file__[len(zip_path):] for name, m in list(sys.modules.items())
+          if (getattr(m, "__file__", None) or "").startswith(zip_path)}
+standard = {name for name in set(in_zip) | set(sys.builtin_module_names) & set(sys.modules)
+            if not name.startswith(("pyodide", "_pyodide"))}
+{"files": sorted(set(in_zip.values())), "imported": sorted(standard - BOOTED)}
+`).toJs({ dict_converter: Object.fromEntries });
 fs.writeFileSync(outFile, JSON.stringify(used));
 """
 
 
 STDLIB_LEFT_OUT = "nnpy-left-out.txt"  # in the page's standard library: the modules it leaves out
+# ... and the standard modules a page imports after Python has started, which a first visit
+# imports before it snapshots the interpreter (so a repeat visit finds them imported)
+STDLIB_PREIMPORT = "nnpy-preimport.txt"
 
 
 def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
@@ -400,15 +407,16 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
     target = compiled_stdlib.with_name(compiled_stdlib.name.replace(".pyc.zip", ".core.pyc.zip"))
     stamp = target.with_name(target.name + ".made-from")
     made_from = " ".join([*(sha256_of(p) for p in [compiled_stdlib, numpy, wheel, models[0]]),
-                          STDLIB_LEFT_OUT, BYTECODE_VERSION])
+                          STDLIB_LEFT_OUT, STDLIB_PREIMPORT, BYTECODE_VERSION])
     if target.exists() and stamp.exists() and stamp.read_text() == made_from:
         return target
-    used_file = CACHE / "stdlib-use.json.tmp-compile"
+    used_file = CACHE / f"stdlib-use-{os.getpid()}.json.tmp-compile"
     log("finding the standard library modules nnpy uses (Node)")
     subprocess.run([shutil.which("node") or "node", "--input-type=module", "-e", STDLIB_USE_RUNNER,
                     str(PYODIDE_CACHE), str(numpy), str(wheel), str(models[0]), str(used_file)],
                    check=True, stdout=subprocess.DEVNULL)
-    used = {name.removesuffix("c") for name in json.loads(used_file.read_text())}  # .py(c)
+    found = json.loads(used_file.read_text())
+    used = {name.removesuffix("c") for name in found["files"]}  # .py(c)
     used_file.unlink()
     for name in list(used):  # the packages they are in
         parts = name.split("/")[:-1]
@@ -424,6 +432,8 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
         # which imports the worker answers by mounting the whole library (not, say, `_wmi`)
         dst.writestr(zipfile.ZipInfo(STDLIB_LEFT_OUT, date_time=(1980, 1, 1, 0, 0, 0)),
                      "\n".join(sorted(left_out)) + "\n", compress_type=zipfile.ZIP_STORED)
+        dst.writestr(zipfile.ZipInfo(STDLIB_PREIMPORT, date_time=(1980, 1, 1, 0, 0, 0)),
+                     "\n".join(found["imported"]) + "\n", compress_type=zipfile.ZIP_STORED)
     partial.replace(target)
     stamp.write_text(made_from)
     log(f"standard library for the page: {len(used)} modules, {target.stat().st_size:,} bytes")

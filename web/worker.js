@@ -239,6 +239,25 @@ if "tempfile" in sys.modules:
     sys.modules["tempfile"]._name_sequence = None
 `;
 
+// The standard modules a page imports once Python runs (the build lists them in the page's
+// standard library): imported before the snapshot is made, a repeat visit finds them imported.
+// Built-in and pure-Python modules only, which a snapshot holds (NumPy's extension modules it cannot).
+const PREIMPORT = `
+def _preimport():
+    import importlib, sys, zipfile
+    with zipfile.ZipFile("/lib/python%d%d.zip" % sys.version_info[:2]) as library:
+        if "nnpy-preimport.txt" not in library.namelist():
+            return
+        names = library.read("nnpy-preimport.txt").decode().split()
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # an optimisation only: the page imports it again when it needs it
+            pass
+_preimport()
+del _preimport
+`;
+
 const UNWRAP_JS = `
 import sys
 for name in [name for name in sys.modules if name == "js" or name.startswith("js.")]:
@@ -246,8 +265,9 @@ for name in [name for name in sys.modules if name == "js" or name.startswith("js
 `;
 
 // Start Python: from `snapshot` (storedSnapshot's) when there is one and it restores, else cold
-// (making a snapshot if `cache` can keep it). Returns how it started: "snapshot" | "cold" (+ the snapshot to store).
-async function startPython(options, cache, key, snapshot) {
+// (making a snapshot if `cache` can keep it; `preimport`: of the interpreter with the modules
+// PREIMPORT names). Returns how it started: "snapshot" | "cold" (+ the snapshot to store).
+async function startPython(options, cache, key, snapshot, preimport) {
   if (snapshot) {
     try {
       pyodide = await self.loadPyodide({ ...options, _loadSnapshot: snapshot.bytes });
@@ -262,7 +282,8 @@ async function startPython(options, cache, key, snapshot) {
   let made = null;
   if (cache) {
     try {
-      made = pyodide.makeMemorySnapshot(); // before anything is imported: Python's core only
+      if (preimport) pyodide.runPython(PREIMPORT);
+      made = pyodide.makeMemorySnapshot(); // before NumPy: Python's core and standard modules only
     } catch (error) {
       console.warn(`nnpy: no Python snapshot (${error.message})`);
     }
@@ -386,7 +407,7 @@ const ops = {
     if (runtime.files) importScripts(versioned("pyodide.asm.js")); // else pyodide.js loads it
     const options = { indexURL: runtime.url, stdLibURL: stdlib ? stdlib.url : versioned("python_stdlib.zip"),
       lockFileURL: versioned("pyodide-lock.json") };
-    const { boot, made } = await startPython(options, snapshots, snapshotKey, await snapshot);
+    const { boot, made } = await startPython(options, snapshots, snapshotKey, await snapshot, Boolean(stdlib));
     mark("python-started");
     if (made) storeSnapshot(snapshots, snapshotKey, made).catch((error) =>
       console.warn(`nnpy: the Python snapshot was not stored (${error.message})`));
@@ -402,9 +423,12 @@ const ops = {
       pyodide.runPython(`STDLIB_URL = ${JSON.stringify(versioned("python_stdlib.zip"))}\n` +
         `STDLIB_SHA256 = ${JSON.stringify(full)}\n${STDLIB_REST}`);
     }
+    mark("stdlib-mounted");
     progress("numpy", { message: "Loading NumPy" });
     if (numpy) {
-      unpackWheel(await numpyBytes);
+      const bytes = await numpyBytes;
+      mark("numpy-fetched");
+      unpackWheel(bytes);
       mark("numpy-unpacked");
       pyodide.runPython(TRIMMED_NUMPY_HINT);
     } else {
