@@ -159,7 +159,8 @@ def write_manifest() -> dict:
     manifest's own URL). Every file it names comes with its sha256: nnpy.js fetches it as
     `URL?v=SHA` (so it may be cached for good) and keys its caches by it (README, "Self-hosting").
     Once Pyodide is in the cache, `stdlib`, `numpy` (trimmed) and `nnpy` name the files the
-    page loads instead, compiled to bytecode, and `pyodide_files` once it is vendored."""
+    page loads instead, compiled to bytecode, and `pyodide_files` (and their sizes) once it is
+    vendored."""
     (wheel,) = [p for p in (SITE / "wheels").glob("nnpy-*.whl") if len(p.stem.split("-")) == 5]
     models_dir = SITE / "web" / "models"
     if _cached_backbone().exists():  # made by `vendor` (not in git: 9 MB)
@@ -175,9 +176,13 @@ def write_manifest() -> dict:
     if (PYODIDE_CACHE / "pyodide-lock.json").exists():
         for key, path in browser_python_files(wheel).items():
             shutil.copy2(path, SITE / "wheels" / path.name)
-            manifest[key] = {"file": f"../wheels/{path.name}", "sha256": sha256_of(path)}
+            manifest[key] = {"file": f"../wheels/{path.name}", "sha256": sha256_of(path),
+                             "size": path.stat().st_size}
     if is_vendored():
         manifest["pyodide_files"] = {name: sha256_of(SITE / "pyodide" / name)
+                                     for name in PYODIDE_CORE_FILES}
+        # sizes unpacked: the page's progress bar knows what is left even when the host compresses
+        manifest["pyodide_sizes"] = {name: (SITE / "pyodide" / name).stat().st_size
                                      for name in PYODIDE_CORE_FILES}
     (SITE / "web" / "nnpy-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

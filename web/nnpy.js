@@ -486,6 +486,16 @@
     return { url: `${new URL(path, manifestURL)}?v=${sha256.slice(0, 16)}`, sha256 };
   }
 
+  // file name -> bytes unpacked, from the manifest: progress has a total even when the host
+  // compresses (the browser then does not know a file's size until it has it all).
+  function fileSizes(manifest, runtime) {
+    const sizes = runtime.files ? { ...(manifest.pyodide_sizes || {}) } : {};
+    for (const key of ["stdlib", "numpy", "nnpy"]) {
+      if (manifest[key] && manifest[key].size) sizes[manifest[key].file.split("/").pop()] = manifest[key].size;
+    }
+    return sizes;
+  }
+
   // Where Pyodide comes from: `pyodideURL`, else the copy vendored beside nnpy (the manifest
   // lists its files with their sha256), else the official CDN.
   async function runtimeOf(manifest, base, pyodideURL) {
@@ -514,7 +524,7 @@
    *  Python starts; `nn.loadModel(url)` then uses them. Progress:
    *  onProgress({stage, message}) for the stages "manifest", "runtime", "numpy", "nnpy",
    *  "ready", and onProgress({stage: "download", file, loaded, total}) while files arrive
-   *  (total 0 when the server compresses the file). */
+   *  (bytes unpacked; total 0 when neither the server nor the manifest says). */
   async function load({ baseURL, pyodideURL, kernelsURL, onProgress, snapshot = true, numpy = "trimmed",
     preload = [] } = {}) {
     const report = onProgress || (() => {});
@@ -545,7 +555,7 @@
       const kernels = kernelsURL === false ? null
         : (kernelsURL ? new URL(kernelsURL, root.location.href) : new URL("web/kernels/", base)).href.replace(/\/?$/, "/");
       client.info = await client.request("init", {
-        runtime, stdlib, wheel, numpy: trimmed, kernelsURL: kernels,
+        runtime, stdlib, wheel, numpy: trimmed, kernelsURL: kernels, sizes: fileSizes(manifest, runtime),
         snapshotKey: snapshot ? snapshotKey(runtime, stdlib, wheel, trimmed) : null,
       }, { onEvent: (event, data) => report(data) });
       client.info.pyodideURL = runtime.url;

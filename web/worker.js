@@ -26,7 +26,7 @@ function post(message, transfer = []) {
 // Report the bytes of every fetch as they arrive, counted on a clone: the response itself goes
 // on untouched, so the browser can compile pyodide.asm.wasm while it streams in and keep the
 // compiled code for the next visit (a rebuilt Response would lose both).
-function countingFetch(onBytes) {
+function countingFetch(onBytes, sizes = {}) {
   const realFetch = self.fetch.bind(self);
   return async (input, init) => {
     const response = await realFetch(input, init);
@@ -34,7 +34,8 @@ function countingFetch(onBytes) {
     const url = input instanceof Request ? input.url : String(input);
     const file = decodeURIComponent(url.split("?")[0].split("/").pop());
     const encoded = Number(response.headers.get("Content-Length")) || 0;
-    const total = response.headers.get("Content-Encoding") ? 0 : encoded; // unknown when compressed
+    // Content-Length counts compressed bytes: then the manifest's size of the file, if it has one
+    const total = response.headers.get("Content-Encoding") ? sizes[file] || 0 : encoded;
     (async () => {
       const reader = response.clone().body.getReader();
       let loaded = 0;
@@ -373,7 +374,7 @@ function timeWasmCompile() {
 const ops = {
   // runtime: {url, files: {name: sha256} | null}; stdlib / wheel / numpy: {url, sha256} (stdlib
   // null: Pyodide's own; numpy null: Pyodide's full NumPy); snapshotKey null: never a snapshot.
-  async init({ runtime, stdlib, wheel, numpy, kernelsURL, snapshotKey }, id) {
+  async init({ runtime, stdlib, wheel, numpy, kernelsURL, snapshotKey, sizes }, id) {
     mark("worker");
     refuseWithoutWebAssembly();
     const progress = (stage, extra = {}) => post({ id, event: "progress", data: { stage, ...extra } });
@@ -381,7 +382,7 @@ const ops = {
     self.fetch = countingFetch((file, loaded, total, done) => {
       if (done && file === "pyodide.asm.wasm") mark("wasm-fetched");
       progress("download", { file, loaded, total });
-    });
+    }, sizes);
     // Every download starts now, side by side: the runtime's wasm (Pyodide asks for it later,
     // by name: it gets this response), the wheels, the kernel and the stored snapshot.
     const wasmURL = runtime.url + "pyodide.asm.wasm";
