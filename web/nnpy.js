@@ -122,8 +122,9 @@
   }
 
   // A drawing's longest side as the worker gets it: large enough that thin strokes survive the
-  // shrink, small enough to cross to the worker quickly.
-  const MAX_DRAWING_SIDE = 280;
+  // shrink (the digit ends up 20 pixels tall), small enough to cross to the worker and be read
+  // by Python quickly (it is what <nnpy-sketchpad> sends too; 280 took Python 3x as long).
+  const MAX_DRAWING_SIDE = 140;
 
   /** Draw an image source at width x height (centre-cropped to that aspect ratio) on `canvas` and
    *  read it back: an ImageData (RGBA). The worker turns such pixels into greyscale/RGB floats per
@@ -153,6 +154,10 @@
     if (!list && !isImageSource(value)) return toTensor(value);
     const images = list || [value];
     const [width, height] = targetSize(images[0], spec);
+    if (images.length === 1) { // the canvas's own pixels cross to the worker (transferred, no copy)
+      const { data } = readImage(images[0], width, height);
+      return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, count: 1, spec: overrides };
+    }
     const pixels = new Uint8Array(width * height * 4 * images.length);
     images.forEach((image, i) => pixels.set(readImage(image, width, height).data, i * width * height * 4));
     return { pixels, width, height, count: images.length, spec: overrides };
