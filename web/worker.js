@@ -344,8 +344,60 @@ sys.meta_path.append(_StandardLibraryRest(STDLIB_URL, STDLIB_SHA256, "/lib/pytho
 del STDLIB_URL, STDLIB_SHA256
 `;
 
+// The members of a zip whose entries are all stored (the build stores the page's wheels), as
+// [name, bytes] views into `buffer`; null for anything else (compressed members, zip64).
+function storedZipMembers(buffer) {
+  const data = new Uint8Array(buffer);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let end = data.length - 22; // the end-of-central-directory record, after any comment
+  while (end >= 0 && view.getUint32(end, true) !== 0x06054b50) end--;
+  if (end < 0) return null;
+  const decoder = new TextDecoder();
+  const members = [];
+  let at = view.getUint32(end + 16, true); // the central directory
+  for (let i = view.getUint16(end + 10, true); i > 0; i--) {
+    if (view.getUint32(at, true) !== 0x02014b50 || view.getUint16(at + 10, true) !== 0) return null;
+    const size = view.getUint32(at + 20, true);
+    const nameLength = view.getUint16(at + 28, true);
+    const local = view.getUint32(at + 42, true);
+    const name = decoder.decode(data.subarray(at + 46, at + 46 + nameLength));
+    if (name.startsWith("/") || name.split("/").includes("..")) return null;
+    const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
+    if (!name.endsWith("/")) members.push([name, data.subarray(start, start + size)]);
+    at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
+  }
+  return members;
+}
+
+// Python's finders list each folder once and look again when its mtime changes; new files may
+// share a folder's last millisecond. (Not importlib.invalidate_caches(): it imports
+// importlib.metadata, which would fetch the whole standard library.)
+const FORGET_FOLDER_LISTINGS = `
+import importlib.machinery, sys
+for _finder in list(sys.path_importer_cache.values()):
+    if isinstance(_finder, importlib.machinery.FileFinder):
+        _finder.invalidate_caches()
+del _finder
+`;
+
+// A wheel into site-packages. The build's wheels are stored zips: their files are written
+// straight from the downloaded bytes (no trip through Python's zipfile, which took a third of a
+// second for NumPy); any other wheel goes through Pyodide's unpacker.
 function unpackWheel(bytes) {
-  pyodide.unpackArchive(bytes, "wheel", { extractDir: pyodide._api.sitepackages });
+  const members = storedZipMembers(bytes);
+  if (!members) {
+    pyodide.unpackArchive(bytes, "wheel", { extractDir: pyodide._api.sitepackages });
+    return;
+  }
+  const folders = new Set();
+  for (const [name, content] of members) {
+    const path = `${pyodide._api.sitepackages}/${name}`;
+    const folder = path.slice(0, path.lastIndexOf("/"));
+    if (!folders.has(folder)) pyodide.FS.mkdirTree(folder);
+    folders.add(folder);
+    pyodide.FS.writeFile(path, content);
+  }
+  pyodide.runPython(FORGET_FOLDER_LISTINGS);
 }
 
 // NumPy's submodules the trimmed wheel leaves out: importing one says how to get them.
