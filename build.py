@@ -165,6 +165,7 @@ def build_site() -> Path:
         build_docs()
     else:  # the demo page links to docs/: say there how to make them
         write_docs_placeholder(SITE / "docs")
+    precompress_site()
     log(f"site ready in {SITE.relative_to(ROOT)} (wheel {wheel.name})")
     return SITE
 
@@ -174,7 +175,8 @@ def write_manifest() -> dict:
     manifest's own URL). Every file it names comes with its sha256: nnpy.js fetches it as
     `URL?v=SHA` (so it may be cached for good) and keys its caches by it (README, "Self-hosting").
     Once Pyodide is in the cache, `stdlib`, `numpy` (trimmed) and `nnpy` name the files the
-    page loads instead, compiled to bytecode, and `pyodide_files` once it is vendored."""
+    page loads instead, compiled to bytecode, and `pyodide_files` (and their sizes) once it is
+    vendored."""
     (wheel,) = [p for p in (SITE / "wheels").glob(f"{WHEEL_NAME}-*.whl") if len(p.stem.split("-")) == 5]
     models_dir = SITE / "web" / "models"
     if _cached_backbone().exists():  # made by `vendor` (not in git: 9 MB)
@@ -191,9 +193,13 @@ def write_manifest() -> dict:
     if (PYODIDE_CACHE / "pyodide-lock.json").exists():
         for key, path in browser_python_files(wheel).items():
             shutil.copy2(path, SITE / "wheels" / path.name)
-            manifest[key] = {"file": f"../wheels/{path.name}", "sha256": sha256_of(path)}
+            manifest[key] = {"file": f"../wheels/{path.name}", "sha256": sha256_of(path),
+                             "size": path.stat().st_size}
     if is_vendored():
         manifest["pyodide_files"] = {name: sha256_of(SITE / "pyodide" / name)
+                                     for name in PYODIDE_CORE_FILES}
+        # sizes unpacked: the page's progress bar knows what is left even when the host compresses
+        manifest["pyodide_sizes"] = {name: (SITE / "pyodide" / name).stat().st_size
                                      for name in PYODIDE_CORE_FILES}
     (SITE / "web" / "nnpy-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
@@ -285,7 +291,7 @@ def compile_zip(source, target, prefix, keep_source):
         def write(name, data):
             entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             entry.external_attr = 0o644 << 16
-            zout.writestr(entry, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            zout.writestr(entry, data, compress_type=zipfile.ZIP_STORED)
             digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
             records.append(f"{name},sha256={digest},{len(data)}")
         record = None
@@ -320,7 +326,11 @@ for i, job in enumerate(JOBS):
 `);
 for (const [i, job] of jobs.entries()) fs.writeFileSync(job.target, pyodide.FS.readFile(`/tmp/out${i}.zip`));
 """
-BYTECODE_VERSION = "1"  # bump when BYTECODE_RUNNER changes what it writes
+# Bump when BYTECODE_RUNNER changes what it writes; it is in the files' names, so builds of
+# other versions sharing .cache/ keep theirs. Version 2 stores the members uncompressed: the
+# host compresses the whole file (brotli, gzip), which is about a third smaller than compressing
+# each member, and unpacking or importing from it inflates nothing in the browser.
+BYTECODE_VERSION = "2"
 # Files being compiled are named by this process, so two builds sharing one .cache/ never
 # write, or delete, each other's half-made files.
 PARTIAL = f".tmp-compile-{os.getpid()}"
@@ -367,6 +377,7 @@ const [pyodideDir, numpyWheel, nnpyWheel, model, outFile] = process.argv.slice(-
 const fs = await import("node:fs");
 const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
 const pyodide = await loadPyodide({ indexURL: pyodideDir + "/" });
+pyodide.runPython("import sys; BOOTED = set(sys.modules)");
 for (const wheel of [numpyWheel, nnpyWheel]) {
   pyodide.unpackArchive(new Uint8Array(fs.readFileSync(wheel)), "wheel", { extractDir: pyodide._api.sitepackages });
 }
@@ -397,14 +408,20 @@ except Exception as error:  # a workload that no longer runs would leave modules
     raise SystemExit(f"stdlib use: the workload stopped early ({error!r}); mend STDLIB_USE_RUNNER "
                      "in build.py") from error
 zip_path = "/lib/python%d%d.zip/" % sys.version_info[:2]
-sorted({m.__file__[len(zip_path):] for m in list(sys.modules.values())
-        if (getattr(m, "__file__", None) or "").startswith(zip_path)})
-`).toJs();
+in_zip = {name: m.__file__[len(zip_path):] for name, m in list(sys.modules.items())
+          if (getattr(m, "__file__", None) or "").startswith(zip_path)}
+standard = {name for name in set(in_zip) | set(sys.builtin_module_names) & set(sys.modules)
+            if not name.startswith(("pyodide", "_pyodide"))}
+{"files": sorted(set(in_zip.values())), "imported": sorted(standard - BOOTED)}
+`).toJs({ dict_converter: Object.fromEntries });
 fs.writeFileSync(outFile, JSON.stringify(used));
 """
 
 
 STDLIB_LEFT_OUT = "nnpy-left-out.txt"  # in the page's standard library: the modules it leaves out
+# ... and the standard modules a page imports after Python has started, which a first visit
+# imports before it snapshots the interpreter (so a repeat visit finds them imported)
+STDLIB_PREIMPORT = "nnpy-preimport.txt"
 
 
 def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
@@ -415,7 +432,7 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
     target = compiled_stdlib.with_name(compiled_stdlib.name.replace(".pyc.zip", ".core.pyc.zip"))
     stamp = target.with_name(target.name + ".made-from")
     made_from = " ".join([*(sha256_of(p) for p in [compiled_stdlib, numpy, wheel, models[0]]),
-                          STDLIB_LEFT_OUT, BYTECODE_VERSION])
+                          STDLIB_LEFT_OUT, STDLIB_PREIMPORT, BYTECODE_VERSION])
     if target.exists() and stamp.exists() and stamp.read_text() == made_from:
         return target
     used_file = CACHE / f"stdlib-use.json{PARTIAL}"
@@ -423,7 +440,8 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
     subprocess.run([shutil.which("node") or "node", "--input-type=module", "-e", STDLIB_USE_RUNNER,
                     str(PYODIDE_CACHE), str(numpy), str(wheel), str(models[0]), str(used_file)],
                    check=True, stdout=subprocess.DEVNULL)
-    used = {name.removesuffix("c") for name in json.loads(used_file.read_text())}  # .py(c)
+    found = json.loads(used_file.read_text())
+    used = {name.removesuffix("c") for name in found["files"]}  # .py(c)
     used_file.unlink()
     for name in list(used):  # the packages they are in
         parts = name.split("/")[:-1]
@@ -433,13 +451,14 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
     with zipfile.ZipFile(compiled_stdlib) as src, zipfile.ZipFile(partial, "w") as dst:
         for info in src.infolist():
             if info.filename.removesuffix("c") in used:
-                dst.writestr(info, src.read(info), compress_type=zipfile.ZIP_DEFLATED,
-                             compresslevel=9)
+                dst.writestr(info, src.read(info), compress_type=zipfile.ZIP_STORED)
             elif info.filename.endswith(".pyc"):
                 left_out.add(info.filename[:-4].removesuffix("/__init__").replace("/", "."))
         # which imports the worker answers by mounting the whole library (not, say, `_wmi`)
         dst.writestr(zipfile.ZipInfo(STDLIB_LEFT_OUT, date_time=(1980, 1, 1, 0, 0, 0)),
-                     "\n".join(sorted(left_out)) + "\n", compress_type=zipfile.ZIP_DEFLATED)
+                     "\n".join(sorted(left_out)) + "\n", compress_type=zipfile.ZIP_STORED)
+        dst.writestr(zipfile.ZipInfo(STDLIB_PREIMPORT, date_time=(1980, 1, 1, 0, 0, 0)),
+                     "\n".join(found["imported"]) + "\n", compress_type=zipfile.ZIP_STORED)
     partial.replace(target)
     stamp.write_text(made_from)
     log(f"standard library for the page: {len(used)} modules, {target.stat().st_size:,} bytes")
@@ -457,9 +476,9 @@ def browser_python_files(wheel: Path) -> dict[str, Path]:
     out = CACHE / "bytecode"
     out.mkdir(parents=True, exist_ok=True)
     name, version, *tags = wheel.stem.split("-")
-    files = {"stdlib": out / f"python_stdlib-{python}-pyodide-{PYODIDE_VERSION}.pyc.zip",
-             "numpy": out / numpy.name.replace("-0nnpytrim", "-1nnpytrim"),
-             "nnpy": out / ("-".join([name, version, "1bytecode", *tags]) + ".whl")}
+    files = {"stdlib": out / f"python_stdlib-{python}-pyodide-{PYODIDE_VERSION}-{BYTECODE_VERSION}.pyc.zip",
+             "numpy": out / numpy.name.replace("-0nnpytrim", f"-{BYTECODE_VERSION}nnpytrim"),
+             "nnpy": out / ("-".join([name, version, f"{BYTECODE_VERSION}bytecode", *tags]) + ".whl")}
     bytecode_compiled([
         (PYODIDE_CACHE / "python_stdlib.zip", files["stdlib"],
          f"/lib/python{python.replace('.', '')[:3]}.zip/", False),
@@ -595,6 +614,7 @@ def vendor() -> Path:
     log(f"image backbone {backbone.relative_to(ROOT)} ({backbone.stat().st_size:,} bytes)")
     if (SITE / "wheels").is_dir():
         write_manifest()
+    precompress_site()
     return target
 
 
@@ -754,10 +774,61 @@ def write_docs_placeholder(out: Path) -> None:
 # serve: a static server with the right MIME types, also used by the browser tests
 
 
-# Types worth compressing on the wire (wheels, zips and images already are).
+# Types worth compressing on the wire: text, wasm, and the page's wheels and zips, which the
+# build stores uncompressed for this (images and Pyodide's own deflated wheels gain nothing).
 COMPRESSIBLE = {".js", ".mjs", ".json", ".wasm", ".html", ".css", ".svg", ".txt", ".map",
-                ".safetensors"}
+                ".safetensors", ".whl", ".zip"}
 IMMUTABLE = "public, max-age=31536000, immutable"
+BROTLI_CACHE = CACHE / "brotli"
+
+
+def precompress_site(site: Path = SITE) -> None:
+    """Write `NAME.br` beside every compressible file of the site that brotli (quality 11, as
+    static hosts precompress) makes at least 10% smaller; the server sends it to browsers that
+    accept `br`. Brotli at 11 takes about a minute for pyodide.asm.wasm, so results are kept in
+    .cache/brotli/ by sha256. Without the `brotli` package (PyPI; the test extra installs it)
+    the site is served gzipped instead."""
+    try:
+        import brotli
+    except ImportError:
+        log("no brotli package (pip install brotli): the site will be served gzipped only")
+        return
+    BROTLI_CACHE.mkdir(parents=True, exist_ok=True)
+    for path in sorted(site.rglob("*")):
+        if not path.is_file() or path.suffix not in COMPRESSIBLE:
+            continue
+        compressed_copy = path.with_name(path.name + ".br")
+        compressed_copy.unlink(missing_ok=True)
+        cached = BROTLI_CACHE / (sha256_of(path) + ".br")
+        no_gain = cached.with_suffix(".no-gain")
+        if not cached.exists() and not no_gain.exists():
+            data = path.read_bytes()
+            # a quick look first: already-compressed data (safetensors of float16) is left alone
+            if len(brotli.compress(data, quality=1)) > 0.95 * len(data):
+                no_gain.touch()
+                continue
+            if len(data) > 1_000_000:
+                log(f"brotli: {path.relative_to(site)} ({len(data):,} bytes, about a minute)")
+            body = brotli.compress(data, quality=11, lgwin=24)
+            if len(body) > 0.9 * len(data):
+                no_gain.touch()
+                continue
+            partial = cached.with_name(cached.name + ".tmp-brotli")
+            partial.write_bytes(body)
+            partial.replace(cached)
+        if cached.exists():
+            shutil.copyfile(cached, compressed_copy)  # a fresh mtime: newer than the file
+
+
+def accepted_encodings(header: str) -> set[str]:
+    """The content codings an Accept-Encoding header allows (q=0 means refused)."""
+    codings = set()
+    for item in header.split(","):
+        name, *params = (part.strip() for part in item.split(";"))
+        if name and not any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+                            for p in params):
+            codings.add(name.lower())
+    return codings
 
 
 @functools.lru_cache(maxsize=64)
@@ -768,8 +839,8 @@ def _gzipped(path: str, mtime_ns: int, size: int) -> bytes:
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     """Static files as a production host should serve nnpy (README, "Self-hosting"):
-    `application/wasm` (streaming compilation), `charset=utf-8` on text, gzip when the browser
-    accepts it, `Cache-Control: immutable` for URLs that name their content (`?v=SHA256`, which
+    `application/wasm` (streaming compilation), `charset=utf-8` on text, the brotli file the
+    build made beside it (`NAME.br`) or gzip, whichever the browser accepts, `Cache-Control: immutable` for URLs that name their content (`?v=SHA256`, which
     nnpy.js adds) and `no-cache` (revalidate) for everything else; CORS for cross-origin
     embedding; and extra mounts for tests and benchmarks."""
 
@@ -800,10 +871,18 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self):
         path = self.translate_path(self.path)
-        accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
-        if not (accepts_gzip and Path(path).suffix in COMPRESSIBLE and os.path.isfile(path)):
+        accepted = accepted_encodings(self.headers.get("Accept-Encoding", ""))
+        if not (Path(path).suffix in COMPRESSIBLE and os.path.isfile(path)):
             return super().send_head()
         stat = os.stat(path)
+        precompressed = path + ".br"
+        if "br" in accepted and os.path.isfile(precompressed) and \
+                os.stat(precompressed).st_mtime >= stat.st_mtime:
+            encoding, read = "br", lambda: Path(precompressed).read_bytes()
+        elif "gzip" in accepted:
+            encoding, read = "gzip", lambda: _gzipped(path, stat.st_mtime_ns, stat.st_size)
+        else:
+            return super().send_head()
         since = self.headers.get("If-Modified-Since")
         if since and "If-None-Match" not in self.headers:
             try:
@@ -813,10 +892,10 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
                     return None
             except (TypeError, ValueError, IndexError, OverflowError):
                 pass
-        body = _gzipped(path, stat.st_mtime_ns, stat.st_size)
+        body = read()
         self.send_response(http.HTTPStatus.OK)
         self.send_header("Content-Type", self.guess_type(path))
-        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Encoding", encoding)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
         self.end_headers()

@@ -122,8 +122,9 @@
   }
 
   // A drawing's longest side as the worker gets it: large enough that thin strokes survive the
-  // shrink, small enough to cross to the worker quickly.
-  const MAX_DRAWING_SIDE = 280;
+  // shrink (the digit ends up 20 pixels tall), small enough to cross to the worker and be read
+  // by Python quickly (it is what <nnpy-sketchpad> sends too; 280 took Python 3x as long).
+  const MAX_DRAWING_SIDE = 140;
 
   /** Draw an image source at width x height (centre-cropped to that aspect ratio) on `canvas` and
    *  read it back: an ImageData (RGBA). The worker turns such pixels into greyscale/RGB floats per
@@ -153,6 +154,10 @@
     if (!list && !isImageSource(value)) return toTensor(value);
     const images = list || [value];
     const [width, height] = targetSize(images[0], spec);
+    if (images.length === 1) { // the canvas's own pixels cross to the worker (transferred, no copy)
+      const { data } = readImage(images[0], width, height);
+      return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, count: 1, spec: overrides };
+    }
     const pixels = new Uint8Array(width * height * 4 * images.length);
     images.forEach((image, i) => pixels.set(readImage(image, width, height).data, i * width * height * 4));
     return { pixels, width, height, count: images.length, spec: overrides };
@@ -486,6 +491,16 @@
     return { url: `${new URL(path, manifestURL)}?v=${sha256.slice(0, 16)}`, sha256 };
   }
 
+  // file name -> bytes unpacked, from the manifest: progress has a total even when the host
+  // compresses (the browser then does not know a file's size until it has it all).
+  function fileSizes(manifest, runtime) {
+    const sizes = runtime.files ? { ...(manifest.pyodide_sizes || {}) } : {};
+    for (const key of ["stdlib", "numpy", "nnpy"]) {
+      if (manifest[key] && manifest[key].size) sizes[manifest[key].file.split("/").pop()] = manifest[key].size;
+    }
+    return sizes;
+  }
+
   // Where Pyodide comes from: `pyodideURL`, else the copy vendored beside nnpy (the manifest
   // lists its files with their sha256), else where the manifest says (the npm package names the
   // official CDN: nothing to probe), else the official CDN.
@@ -516,7 +531,7 @@
    *  Python starts; `nn.loadModel(url)` then uses them. Progress:
    *  onProgress({stage, message}) for the stages "manifest", "runtime", "numpy", "nnpy",
    *  "ready", and onProgress({stage: "download", file, loaded, total}) while files arrive
-   *  (total 0 when the server compresses the file). */
+   *  (bytes unpacked; total 0 when neither the server nor the manifest says). */
   async function load({ baseURL, pyodideURL, kernelsURL, onProgress, snapshot = true, numpy = "trimmed",
     preload = [] } = {}) {
     const report = onProgress || (() => {});
@@ -547,7 +562,7 @@
       const kernels = kernelsURL === false ? null
         : (kernelsURL ? new URL(kernelsURL, root.location.href) : new URL("web/kernels/", base)).href.replace(/\/?$/, "/");
       client.info = await client.request("init", {
-        runtime, stdlib, wheel, numpy: trimmed, kernelsURL: kernels,
+        runtime, stdlib, wheel, numpy: trimmed, kernelsURL: kernels, sizes: fileSizes(manifest, runtime),
         snapshotKey: snapshot ? snapshotKey(runtime, stdlib, wheel, trimmed) : null,
       }, { onEvent: (event, data) => report(data) });
       client.info.pyodideURL = runtime.url;

@@ -26,7 +26,7 @@ function post(message, transfer = []) {
 // Report the bytes of every fetch as they arrive, counted on a clone: the response itself goes
 // on untouched, so the browser can compile pyodide.asm.wasm while it streams in and keep the
 // compiled code for the next visit (a rebuilt Response would lose both).
-function countingFetch(onBytes) {
+function countingFetch(onBytes, sizes = {}) {
   const realFetch = self.fetch.bind(self);
   return async (input, init) => {
     const response = await realFetch(input, init);
@@ -34,7 +34,8 @@ function countingFetch(onBytes) {
     const url = input instanceof Request ? input.url : String(input);
     const file = decodeURIComponent(url.split("?")[0].split("/").pop());
     const encoded = Number(response.headers.get("Content-Length")) || 0;
-    const total = response.headers.get("Content-Encoding") ? 0 : encoded; // unknown when compressed
+    // Content-Length counts compressed bytes: then the manifest's size of the file, if it has one
+    const total = response.headers.get("Content-Encoding") ? sizes[file] || 0 : encoded;
     (async () => {
       const reader = response.clone().body.getReader();
       let loaded = 0;
@@ -239,6 +240,25 @@ if "tempfile" in sys.modules:
     sys.modules["tempfile"]._name_sequence = None
 `;
 
+// The standard modules a page imports once Python runs (the build lists them in the page's
+// standard library): imported before the snapshot is made, a repeat visit finds them imported.
+// Built-in and pure-Python modules only, which a snapshot holds (NumPy's extension modules it cannot).
+const PREIMPORT = `
+def _preimport():
+    import importlib, sys, zipfile
+    with zipfile.ZipFile("/lib/python%d%d.zip" % sys.version_info[:2]) as library:
+        if "nnpy-preimport.txt" not in library.namelist():
+            return
+        names = library.read("nnpy-preimport.txt").decode().split()
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # an optimisation only: the page imports it again when it needs it
+            pass
+_preimport()
+del _preimport
+`;
+
 const UNWRAP_JS = `
 import sys
 for name in [name for name in sys.modules if name == "js" or name.startswith("js.")]:
@@ -246,8 +266,9 @@ for name in [name for name in sys.modules if name == "js" or name.startswith("js
 `;
 
 // Start Python: from `snapshot` (storedSnapshot's) when there is one and it restores, else cold
-// (making a snapshot if `cache` can keep it). Returns how it started: "snapshot" | "cold" (+ the snapshot to store).
-async function startPython(options, cache, key, snapshot) {
+// (making a snapshot if `cache` can keep it; `preimport`: of the interpreter with the modules
+// PREIMPORT names). Returns how it started: "snapshot" | "cold" (+ the snapshot to store).
+async function startPython(options, cache, key, snapshot, preimport) {
   if (snapshot) {
     try {
       pyodide = await self.loadPyodide({ ...options, _loadSnapshot: snapshot.bytes });
@@ -262,7 +283,8 @@ async function startPython(options, cache, key, snapshot) {
   let made = null;
   if (cache) {
     try {
-      made = pyodide.makeMemorySnapshot(); // before anything is imported: Python's core only
+      if (preimport) pyodide.runPython(PREIMPORT);
+      made = pyodide.makeMemorySnapshot(); // before NumPy: Python's core and standard modules only
     } catch (error) {
       console.warn(`nnpy: no Python snapshot (${error.message})`);
     }
@@ -322,8 +344,60 @@ sys.meta_path.append(_StandardLibraryRest(STDLIB_URL, STDLIB_SHA256, "/lib/pytho
 del STDLIB_URL, STDLIB_SHA256
 `;
 
+// The members of a zip whose entries are all stored (the build stores the page's wheels), as
+// [name, bytes] views into `buffer`; null for anything else (compressed members, zip64).
+function storedZipMembers(buffer) {
+  const data = new Uint8Array(buffer);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let end = data.length - 22; // the end-of-central-directory record, after any comment
+  while (end >= 0 && view.getUint32(end, true) !== 0x06054b50) end--;
+  if (end < 0) return null;
+  const decoder = new TextDecoder();
+  const members = [];
+  let at = view.getUint32(end + 16, true); // the central directory
+  for (let i = view.getUint16(end + 10, true); i > 0; i--) {
+    if (view.getUint32(at, true) !== 0x02014b50 || view.getUint16(at + 10, true) !== 0) return null;
+    const size = view.getUint32(at + 20, true);
+    const nameLength = view.getUint16(at + 28, true);
+    const local = view.getUint32(at + 42, true);
+    const name = decoder.decode(data.subarray(at + 46, at + 46 + nameLength));
+    if (name.startsWith("/") || name.split("/").includes("..")) return null;
+    const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
+    if (!name.endsWith("/")) members.push([name, data.subarray(start, start + size)]);
+    at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
+  }
+  return members;
+}
+
+// Python's finders list each folder once and look again when its mtime changes; new files may
+// share a folder's last millisecond. (Not importlib.invalidate_caches(): it imports
+// importlib.metadata, which would fetch the whole standard library.)
+const FORGET_FOLDER_LISTINGS = `
+import importlib.machinery, sys
+for _finder in list(sys.path_importer_cache.values()):
+    if isinstance(_finder, importlib.machinery.FileFinder):
+        _finder.invalidate_caches()
+del _finder
+`;
+
+// A wheel into site-packages. The build's wheels are stored zips: their files are written
+// straight from the downloaded bytes (no trip through Python's zipfile, which took a third of a
+// second for NumPy); any other wheel goes through Pyodide's unpacker.
 function unpackWheel(bytes) {
-  pyodide.unpackArchive(bytes, "wheel", { extractDir: pyodide._api.sitepackages });
+  const members = storedZipMembers(bytes);
+  if (!members) {
+    pyodide.unpackArchive(bytes, "wheel", { extractDir: pyodide._api.sitepackages });
+    return;
+  }
+  const folders = new Set();
+  for (const [name, content] of members) {
+    const path = `${pyodide._api.sitepackages}/${name}`;
+    const folder = path.slice(0, path.lastIndexOf("/"));
+    if (!folders.has(folder)) pyodide.FS.mkdirTree(folder);
+    folders.add(folder);
+    pyodide.FS.writeFile(path, content);
+  }
+  pyodide.runPython(FORGET_FOLDER_LISTINGS);
 }
 
 // NumPy's submodules the trimmed wheel leaves out: importing one says how to get them.
@@ -352,7 +426,7 @@ function timeWasmCompile() {
 const ops = {
   // runtime: {url, files: {name: sha256} | null}; stdlib / wheel / numpy: {url, sha256} (stdlib
   // null: Pyodide's own; numpy null: Pyodide's full NumPy); snapshotKey null: never a snapshot.
-  async init({ runtime, stdlib, wheel, numpy, kernelsURL, snapshotKey }, id) {
+  async init({ runtime, stdlib, wheel, numpy, kernelsURL, snapshotKey, sizes }, id) {
     mark("worker");
     refuseWithoutWebAssembly();
     const progress = (stage, extra = {}) => post({ id, event: "progress", data: { stage, ...extra } });
@@ -360,7 +434,7 @@ const ops = {
     self.fetch = countingFetch((file, loaded, total, done) => {
       if (done && file === "pyodide.asm.wasm") mark("wasm-fetched");
       progress("download", { file, loaded, total });
-    });
+    }, sizes);
     // Every download starts now, side by side: the runtime's wasm (Pyodide asks for it later,
     // by name: it gets this response), the wheels, the kernel and the stored snapshot.
     const wasmURL = runtime.url + "pyodide.asm.wasm";
@@ -386,7 +460,7 @@ const ops = {
     if (runtime.files) importScripts(versioned("pyodide.asm.js")); // else pyodide.js loads it
     const options = { indexURL: runtime.url, stdLibURL: stdlib ? stdlib.url : versioned("python_stdlib.zip"),
       lockFileURL: versioned("pyodide-lock.json") };
-    const { boot, made } = await startPython(options, snapshots, snapshotKey, await snapshot);
+    const { boot, made } = await startPython(options, snapshots, snapshotKey, await snapshot, Boolean(stdlib));
     mark("python-started");
     if (made) storeSnapshot(snapshots, snapshotKey, made).catch((error) =>
       console.warn(`nnpy: the Python snapshot was not stored (${error.message})`));
@@ -403,9 +477,12 @@ const ops = {
       pyodide.runPython(`STDLIB_URL = ${JSON.stringify(versioned("python_stdlib.zip"))}\n` +
         `STDLIB_SHA256 = ${full}\n${STDLIB_REST}`);
     }
+    mark("stdlib-mounted");
     progress("numpy", { message: "Loading NumPy" });
     if (numpy) {
-      unpackWheel(await numpyBytes);
+      const bytes = await numpyBytes;
+      mark("numpy-fetched");
+      unpackWheel(bytes);
       mark("numpy-unpacked");
       pyodide.runPython(TRIMMED_NUMPY_HINT);
     } else {

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 from conftest import LOAD_TIMEOUT_MS
+from test_browser_digits import DIGITS, PLACEMENTS, draw, place
 from test_browser_pyodide_suite import run_unit_suite
 
 import build
@@ -103,6 +104,23 @@ def test_a_first_visit_boots_cold_and_a_repeat_visit_restores_the_snapshot(visit
 [e.name for e in js.performance.getEntriesByType("resource") if e.name.split("?")[0].endswith(".whl")]`)""")
     assert wheel_fetches == []
     assert page.errors == [] and page.blocked == []
+
+
+def test_a_first_visit_downloads_the_brotli_files_the_build_made(visit, site):
+    """The runtime, NumPy, the standard library and nnpy arrive as their `.br` files (the
+    wheels and zips are stored uncompressed so brotli sees all of them at once)."""
+    page, info = visit(snapshot=False)
+    sizes = page.evaluate("""nn.exec(`import js
+{e.name.split("?")[0].split("/")[-1]: [e.encodedBodySize, e.decodedBodySize]
+ for e in js.performance.getEntriesByType("resource")}`)""")
+    manifest = json.loads((site / "web" / "nnpy-manifest.json").read_text())
+    files = ["pyodide/pyodide.asm.wasm", "pyodide/pyodide.asm.js",
+             *(manifest[key]["file"].removeprefix("../") for key in ("numpy", "stdlib", "nnpy"))]
+    for file in files:
+        name = file.split("/")[-1]
+        assert sizes[name] == [(site / (file + ".br")).stat().st_size,
+                               (site / file).stat().st_size], name
+    assert info["numpyWheel"] == "trimmed" and page.evaluate(PREDICT) == "7"
 
 
 def test_random_numbers_differ_between_restored_sessions(visit):
@@ -278,3 +296,60 @@ def test_the_unit_suite_passes_in_a_restored_interpreter(visit, site_url):
     page, info = visit(page)
     assert info["boot"] == "snapshot"
     run_unit_suite(page, site_url, "pyodide-suite-restored.txt")
+
+
+# Every change of the demo's loading status, from the first moment of the page.
+RECORD_STATUS = """addEventListener("DOMContentLoaded", () => {
+    window.statusSeen = [];
+    const status = document.getElementById("status");
+    const record = () => statusSeen.push({text: document.getElementById("status-text").textContent,
+        bytes: document.getElementById("status-bytes").textContent,
+        value: document.getElementById("status-progress").getAttribute("value"),
+        ready: status.classList.contains("ready")});
+    new MutationObserver(record).observe(status, {subtree: true, childList: true, characterData: true,
+        attributes: true});
+});"""
+
+
+def test_the_demo_shows_downloads_then_python_starting_never_a_full_bar(new_page, site_url):
+    """Bytes of the manifest's sizes while files download; while Python starts (which nothing
+    measures) an indeterminate bar and the stage's seconds so far."""
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.add_init_script(RECORD_STATUS)
+    page.goto(site_url)
+    page.wait_for_function("document.getElementById('status').classList.contains('ready')")
+    seen = [state for state in page.evaluate("statusSeen") if not state["ready"]]
+    assert all(state["value"] is None or float(state["value"]) < 1 for state in seen), seen
+    assert any(state["value"] is not None and 0 < float(state["value"]) for state in seen)
+    totals = {float(m.group(1)) for state in seen if (m := re.search(r"/ ([\d.]+) MB", state["bytes"]))}
+    assert max(totals) > 10, totals  # unpacked sizes, though the files arrive compressed
+    starting = [state for state in seen if state["text"].startswith(("Starting Python", "Loading NumPy"))]
+    assert starting and all(state["value"] is None for state in starting[-3:])
+    seconds = {re.search(r"· ([\d.]+) s$", state["text"]).group(1) for state in starting}
+    assert len(seconds) > 1, starting  # the seconds move while the stage runs
+    assert "Ready in" in page.text_content("#status-text") and page.errors == []
+
+
+def test_a_sketchpad_takes_a_drawing_while_python_starts_and_reads_it_once_ready(new_page, site_url):
+    """NumPy's download is held back until the drawing is done: the pad draws meanwhile, says
+    so, its model has already downloaded, and the reading comes without another stroke."""
+    page = new_page(viewport={"width": 600, "height": 900})
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    held = []
+    page.context.route(re.compile(r"/wheels/numpy-"), lambda route: held.append(route))
+    page.goto(site_url + "_test/pages/sketchpad.html")
+    pad = "nnpy-sketchpad"
+    page.wait_for_function("""() => document.querySelector("nnpy-sketchpad").shadowRoot
+        ?.querySelector(".status").textContent.includes("you can draw already")""")
+    draw(page, place(DIGITS[7][0], *PLACEMENTS[0]), pad=pad + " canvas[part=canvas]")
+    assert held, "NumPy's download was not held back"
+    assert page.evaluate("document.querySelector('nnpy-sketchpad').model") is None
+    model_fetched = page.evaluate("""performance.getEntriesByType("resource")
+        .some((e) => e.name.endsWith("/models/digits.safetensors") && e.responseEnd > 0)""")
+    for route in held:
+        route.continue_()
+    page.wait_for_function("document.querySelector('nnpy-sketchpad').model")
+    reading = page.evaluate("document.querySelector('nnpy-sketchpad').reading()")
+    assert model_fetched and reading and reading["label"] == "7", reading
+    assert page.errors == []

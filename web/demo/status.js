@@ -2,23 +2,22 @@
 // the versions it runs. Imported first, so it hears the worker's first progress event.
 
 import nnpy from "../common/library.js";
+import { loadingProgress } from "../common/loading.js";
 
 const $ = (id) => document.getElementById(id);
 
-const downloads = new Map(); // file -> {loaded, total}
-function showProgress(p) {
-  if (p.stage === "download") {
-    downloads.set(p.file, { loaded: p.loaded, total: p.total || p.loaded });
-    let loaded = 0, total = 0;
-    for (const d of downloads.values()) { loaded += d.loaded; total += d.total; }
-    $("status-bytes").textContent = `${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB`;
-    $("status-progress").value = total ? loaded / total : 0;
-  } else {
-    $("status-text").textContent = p.message || p.stage;
-  }
+// The bar follows the downloads, then turns indeterminate while Python starts (nothing measures
+// that), with the stage and its seconds so far.
+function showProgress({ text, seconds, fraction, loaded, total, ready }) {
+  if (ready) return;
+  $("status-text").textContent = `${text} · ${seconds.toFixed(1)} s`;
+  $("status-bytes").textContent = total ? `${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB` : "";
+  if (fraction === null) $("status-progress").removeAttribute("value");
+  else $("status-progress").value = fraction;
 }
 
-nnpy.shared({ onProgress: showProgress }).then((nn) => {
+const progress = loadingProgress(showProgress);
+nnpy.shared({ onProgress: progress }).finally(progress.stop).then((nn) => {
   const seconds = (performance.now() / 1000).toFixed(1);
   $("status").classList.add("ready");
   $("status-text").textContent = `Ready in ${seconds} s — Python ${nn.info.python}, NumPy ${nn.info.numpy}, running on this device`;

@@ -17,6 +17,7 @@ import { escapeHTML } from "../../common/escape-html.js";
 import { drawImage } from "../../common/image.js";
 import { percent } from "../../common/format.js";
 import { LivePredictor } from "./live-predictor.js";
+import { loadingProgress } from "../../common/loading.js";
 import { DEFAULT_INK, SketchPad, padInputs } from "./pad.js";
 
 const ELEMENT_STYLE = `
@@ -99,16 +100,25 @@ class SketchpadElement extends HTMLElement {
     return this.result || null;
   }
 
+  // The model downloads while Python starts, and the pad takes drawings meanwhile: the first
+  // reading comes the moment the model is in.
   async _load() {
     const token = (this._loading = {});
     this._status("Loading…");
+    const url = this.modelURL;
+    const early = new URL(url, document.baseURI).pathname.endsWith(".json") ? null // TF.js: loadModel fetches its parts
+      : fetch(url).then((response) => (response.ok ? response.arrayBuffer() : null)).catch(() => null);
+    const progress = loadingProgress(({ text, seconds, ready }) => {
+      if (!ready && token === this._loading) this._status(`${text} · ${seconds.toFixed(1)} s — you can draw already`);
+    });
     try {
-      const nn = await (this.client || nnpy.shared());
+      const nn = await Promise.resolve(this.client || nnpy.shared({ onProgress: progress })).finally(progress.stop);
+      if (token === this._loading) this._status("Loading the model…");
       if (nn !== this.watched) { // if its Python crashes, load the model again in a new one
         nn.addEventListener("crash", () => this._load(), { once: true });
         this.watched = nn;
       }
-      const model = await nn.loadModel(this.modelURL);
+      const model = await nn.loadModel((await early) || url); // else loadModel says what failed
       if (token !== this._loading) return model.dispose();
       if (this.model) this.model.dispose();
       this.nn = nn;
