@@ -189,7 +189,7 @@ def test_a_damaged_cached_wheel_is_downloaded_again(visit):
     wait_for_snapshot(page)
     damaged = page.evaluate("""async () => {
         const cache = await caches.open("nnpy-files");
-        const requests = (await cache.keys()).filter((r) => r.url.includes("/nnpy-"));
+        const requests = (await cache.keys()).filter((r) => r.url.includes("/nnpy_ml-"));
         for (const request of requests) await cache.put(request, new Response(new Uint8Array(100)));
         return requests.map((r) => r.url);
     }""")
