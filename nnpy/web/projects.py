@@ -45,8 +45,13 @@ def state(project):
         "confusion": None if confusion is None else confusion.tolist(),  # rows: true class
         "last_training": project.last_training,
         "validation": "whole recording bursts",
+        "last_burst": _last_burst(project),  # the page numbers new recordings after it
         **_backbone_state(project),
     }
+
+
+def _last_burst(project):
+    return max((b for bursts in project.bursts for b in bursts), default=0)
 
 
 def _backbone_state(project):
@@ -73,9 +78,10 @@ def _kind(kind):
 
 
 @operation
-def op_project_new(session, class_names=("Class 1", "Class 2"), kind="image", mode="scratch"):
-    """A new project; an image project in "pretrained" mode then needs project_set_backbone
-    (the webcam element still starts from scratch: it does not load the backbone yet)."""
+def op_project_new(session, class_names=("Class 1", "Class 2"), kind="image", mode="pretrained"):
+    """A new project. An image project learns on pretrained features by default and then needs
+    project_set_backbone (the page loads EfficientNet-Lite0 for it; when it cannot, it switches
+    the project to "scratch" with project_set_mode and says why)."""
     if kind == "image":  # no mirror flips: a webcam's classes may be directional (a hand
         return _open(session, ImageClassifierProject(list(class_names), flip=False,  # pointing)
                                                      mode=mode))
@@ -161,7 +167,7 @@ def op_project_add_sound(session, project, class_index, samples, clips=1, rate=S
     loudest non-overlapping seconds (a word said four times in five seconds: clips=4); returns
     the class's new count."""
     found = session.project(project)
-    burst = 1 + max((b for bursts in found.bursts for b in bursts), default=0)
+    burst = 1 + _last_burst(found)
     for clip in to_clips(_sound(samples, rate), count=max(1, int(clips))):
         found.add_sample(class_index, clip, burst)  # one recording: validated as a whole
     return found.counts()[class_index]

@@ -126,3 +126,37 @@ def test_sound_page_operations_record_clips_train_listen_and_save():
     assert "record at least 512 samples" in error["message"]
     error = session.dispatch("project_new", {"kind": "smell"})["error"]
     assert "the kinds are image, sound" in error["message"]
+
+
+def test_a_new_image_project_learns_on_pretrained_features_and_can_fall_back_to_scratch():
+    """project_new's default is pretrained mode, which waits for a backbone (the page loads
+    EfficientNet-Lite0 for it); a page that cannot load one switches the project to scratch.
+    The state names the last recording (burst) so the page numbers new ones after it."""
+    from nnpy.applications import efficientnet_lite0
+
+    session, rng = Session(), np.random.default_rng(0)
+    opened = call(session, "project_new", class_names=["red", "blue"])
+    project = opened["project"]
+    assert opened["mode"] == "pretrained" and opened["image_size"] == 160
+    assert opened["needs_backbone"] and opened["last_burst"] == 0
+    for burst, index in ((1, 0), (2, 1), (3, 0), (4, 1)):
+        call(session, "project_add_samples", project=project, class_index=index, burst=burst,
+             pixels=b"".join(rgba(rng, 2 * index, 32) for _ in range(3)), width=32, height=32,
+             count=3)
+    assert call(session, "project_state", project=project)["last_burst"] == 4
+    error = session.dispatch("project_train_start", {"project": project})["error"]
+    assert error["type"] == "RuntimeError" and "backbone" in error["message"]
+
+    fallback = call(session, "project_set_mode", project=project, mode="scratch")
+    assert fallback["mode"] == "scratch" and not fallback["needs_backbone"]
+    call(session, "project_set_mode", project=project, mode="pretrained")
+    backbone = session.new_handle()
+    session.models[backbone] = efficientnet_lite0()  # random weights: the mechanics only
+    ready = call(session, "project_set_backbone", project=project, model=backbone, key="random")
+    assert ready["backbone"] == "random" and not ready["needs_backbone"]
+    job = call(session, "project_train_start", project=project, epochs=2)["job"]
+    logs = []
+    while not (step := call(session, "job_step", job=job, budget_ms=0))["done"]:
+        logs.append(step["batch"])
+    assert logs[0]["kind"] == "embed" and step["state"]["trained"]
+    assert step["state"]["history"]["loss"] and len(step["state"]["history"]["loss"]) <= 2
