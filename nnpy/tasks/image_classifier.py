@@ -115,6 +115,7 @@ class ImageClassifierProject(ClassifierProject):
         if mode not in MODES:
             raise ValueError(f"ImageClassifierProject: mode must be one of {MODES}, not {mode!r}")
         self.mode = mode
+        self.size_follows_mode = image_size is None  # until a sample is recorded
         if image_size is None:
             image_size = PRETRAINED_SIZE if mode == "pretrained" else SCRATCH_SIZE
         size = image_size
@@ -129,7 +130,8 @@ class ImageClassifierProject(ClassifierProject):
         self.dropout = float(dropout)
         if not 0 <= self.dropout < 1:
             raise ValueError(f"ImageClassifierProject: dropout must be in [0, 1), got {dropout!r}")
-        self.features = None  # PretrainedFeatures, once set_backbone is called
+        self.backbone = None  # the backbone model given to set_backbone
+        self.features = None  # PretrainedFeatures of it at image_size, once set_backbone is called
         self.embedding_key = None  # the backbone the cached embeddings came from
         self.embeddings = [[] for _ in self.class_names]  # per sample: a vector or None
 
@@ -176,6 +178,7 @@ class ImageClassifierProject(ClassifierProject):
     def set_backbone(self, model, key=None):
         """Use `model` (an nnpy.applications backbone, e.g. EfficientNet-Lite0) for pretrained
         mode, run at the samples' size. Cached embeddings from the same `key` are kept."""
+        self.backbone = model  # kept to run at another size (set_mode before any sample)
         self.features = PretrainedFeatures(embedding_model(model, self.image_size), key)
         if self.embedding_key != self.features.key:
             self.embedding_key = self.features.key
@@ -189,6 +192,10 @@ class ImageClassifierProject(ClassifierProject):
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         if mode != self.mode:
             self.mode, self.model, self.history, self.confusion = mode, None, {}, None
+            if self.size_follows_mode and not any(self.counts()):  # samples at the mode's size
+                self.image_size = PRETRAINED_SIZE if mode == "pretrained" else SCRATCH_SIZE
+                if self.backbone is not None:
+                    self.set_backbone(self.backbone, self.features.key)
 
     def _require_features(self):
         if self.features is None:

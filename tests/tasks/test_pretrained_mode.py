@@ -123,3 +123,22 @@ def test_real_objects_are_told_apart_after_20_samples_each_in_well_under_a_secon
     right = [project.predict(view).argmax() == label for label, name in enumerate(names)
              for view in views(photo(name), test_rng, 10, zoom=(0.35, 1.0), brightness=(0.5, 1.5))]
     assert np.mean(right) >= 0.95
+
+
+def test_before_any_sample_the_image_size_follows_the_mode():
+    """The page switches a new project to "scratch" (or back) before recording: its frames then
+    come at the CNN's 64x64, not at the backbone's 160 (resizing each in Python costs time)."""
+    project = ImageClassifierProject(["a", "b"])
+    project.set_backbone(efficientnet_lite0(), key="random-lite0")
+    assert (project.mode, project.image_size, project.features.image_size) == ("pretrained", 160, 160)
+    project.set_mode("scratch")
+    assert project.image_size == 64
+    project.set_mode("pretrained")
+    assert (project.image_size, project.features.image_size, project.features.key) == (
+        160, 160, "random-lite0")
+    project.add_sample(0, np.zeros((160, 160, 3), np.uint8))
+    project.set_mode("scratch")
+    assert project.image_size == 160  # the samples keep their size; the CNN shrinks them
+    chosen = ImageClassifierProject(["a", "b"], image_size=32, mode="scratch")
+    chosen.set_mode("pretrained")
+    assert chosen.image_size == 32
