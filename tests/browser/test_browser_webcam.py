@@ -1,11 +1,14 @@
 """The webcam trainer (<nnpy-webcam-classifier> on the demo page) in Chromium, through the real
-getUserMedia path: Chromium's fake camera plays a Y4M video this file writes.
+getUserMedia path: Chromium's fake camera plays a Y4M video this file writes. This story learns
+from scratch (a small CNN on flat colours); test_browser_webcam_pretrained.py tells the default,
+pretrained features on real photographs.
 
 One browser launch plays one video, so the story is told over three launches:
-  A (a red video, profile P): record "Red", stop the camera, leave the page; the project is
-     autosaved in IndexedDB and downloaded.
+  A (a red video, profile P): choose "from scratch", record "Red", stop the camera, leave the
+     page; the project is autosaved in IndexedDB and downloaded.
   B (a blue video, profile P again): the project comes back from IndexedDB; record "Blue", train
-     (timed), cancel a longer run and resume it, see the camera classified as Blue; download.
+     (timed; then the status says it is trained, not "Ready"), cancel a longer run (its live line
+     never reads "NaN ms") and resume it, see the camera classified as Blue; download.
   C (the red video, a fresh profile): a bad file is refused; B's file opens and round-trips
      byte for byte; the camera is classified as Red; images upload as samples.
 Plus every getUserMedia failure, each shown by name with what to do, and the element embedded
@@ -43,8 +46,8 @@ RED, BLUE = (205, 45, 40), (40, 65, 205)
 
 # ---- the fake camera's videos ------------------------------------------------------------------
 
-def write_y4m(path, frames):
-    """(N, H, W, 3) uint8 RGB frames -> a Y4M file, 30 fps, C420jpeg (full-range BT.601 YCbCr,
+def write_y4m(path, frames, fps=30):
+    """(N, H, W, 3) uint8 RGB frames -> a Y4M file at `fps`, C420jpeg (full-range BT.601 YCbCr,
     chroma averaged over 2x2 blocks): what --use-file-for-fake-video-capture plays in a loop."""
     _, height, width, _ = frames.shape
 
@@ -52,7 +55,7 @@ def write_y4m(path, frames):
         return chroma.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
 
     with open(path, "wb") as file:
-        file.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        file.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
         for frame in frames.astype(np.float32):
             r, g, b = frame[..., 0], frame[..., 1], frame[..., 2]
             y = 0.299 * r + 0.587 * g + 0.114 * b
@@ -183,6 +186,9 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
     with camera_browser(browser, videos["red"], profile) as page:
         assert open_trainer(page, site_url).startswith("Ready")
         assert page.is_disabled(f"{APP} .train")  # nothing recorded yet
+        assert page.evaluate(f"{ELEMENT}.mode") == "pretrained"  # a new project's default
+        page.select_option(f"{APP} .mode", "scratch")
+        page.wait_for_function(f"{ELEMENT}.mode === 'scratch'")
         rename(page, 0, "Red")
         start_camera(page)
         red, green, blue = centre_pixel(page)
@@ -229,6 +235,8 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
         figures["train_2x50x10_s"] = round(train(page, 10), 2)
         assert epochs_done(page) == 10
         assert "Trained: 10 epochs" in page.text_content(f"{APP} .train-message")
+        status = page.text_content(f"{APP} .status")  # the camera is on: it is classified
+        assert status.startswith("Trained: the camera is classified live"), status
         verdicts = live_verdicts(page)
         assert verdicts.count("Blue") >= len(verdicts) - 1, verdicts
         rows = page.locator(f"{APP} table.confusion tbody tr").all_text_contents()
@@ -245,10 +253,14 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
         assert stats["classifiedPerSecond"] >= 10 and stats["displayFps"] >= 30, stats
         assert "frames classified/s" in page.text_content(f"{APP} .perf")
         screenshot(page, "webcam-trained-desktop")
-        # a long run cancelled, then resumed: the epochs go on from where they were
+        # a long run cancelled, then resumed: the epochs go on from where they were; while it
+        # trains, answers are not timed (they wait for training steps) and the live line says so
         page.fill(f"{APP} .epochs", "500")
         page.click(f"{APP} .train")
         page.wait_for_function(f"({ELEMENT}.history.loss || []).length >= 11")
+        page.evaluate(f"{ELEMENT}.resetStats()")  # no timing kept from here until training ends
+        expect(page.locator(f"{APP} .perf")).to_contain_text("between training steps")
+        assert "NaN" not in page.text_content(f"{APP} .perf")
         page.click(f"{APP} .cancel")
         expect(page.locator(f"{APP} .train-message")).to_contain_text("Cancelled")
         cancelled_at = epochs_done(page)

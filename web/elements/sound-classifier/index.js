@@ -58,6 +58,11 @@ class SoundClassifier extends TrainerElement {
 
   get deviceOn() { return Boolean(this.mic); }
 
+  get trainedText() {
+    return this.mic ? "Trained: the network listens live. Record more or train again to improve it."
+      : "Trained. Start the microphone to hear it listen live.";
+  }
+
   get clipCount() {
     return Math.max(1, Math.min(30, Math.round(Number(this.$(".clip-count").value) || 8)));
   }

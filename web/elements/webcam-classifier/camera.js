@@ -3,7 +3,6 @@
 
 import nnpy from "../../common/library.js";
 import * as camera from "../../common/camera.js"; // camera.startCamera is the function, this.startCamera the method
-import { SIZE } from "./constants.js";
 
 const RECORD_INTERVAL_MS = 90; // recording keeps about 10 frames a second (of a 30 fps camera: every 3rd)
 
@@ -50,14 +49,14 @@ export const cameraMethods = {
     if (!record && !classify) return;
     let pixels;
     try {
-      pixels = nnpy.readImage(video, SIZE, SIZE, this.canvas);
+      pixels = nnpy.readImage(video, this.size, this.size, this.canvas);
     } catch {
       return; // no frame yet
     }
     if (classify) this.classify(pixels); // first: it copies the pixels that addSample hands over
     if (record) {
       this.lastRecordedAt = now;
-      this.addSample(this.recording, pixels);
+      this.addSample(this.recording, pixels, this.burst);
     }
   },
 };

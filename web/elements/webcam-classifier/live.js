@@ -3,16 +3,18 @@
 
 import { showBars } from "../../common/bars.js";
 import { percent } from "../../common/format.js";
-import { SIZE } from "./constants.js";
+import { medianMs } from "../../common/trainer/timings.js";
 
 export const liveMethods = {
   async classify(pixels) {
     this.predicting = true;
-    this.$(".seen-frame").getContext("2d").putImageData(pixels, 0, 0);
+    const seen = this.$(".seen-frame");
+    if (seen.width !== pixels.width) Object.assign(seen, { width: pixels.width, height: pixels.height });
+    seen.getContext("2d").putImageData(pixels, 0, 0);
     const sent = performance.now();
     const data = new Uint8Array(pixels.data.slice().buffer); // its own buffer, to transfer
     try {
-      const result = await this.request("project_predict", { project: this.handle, pixels: data, width: SIZE, height: SIZE });
+      const result = await this.request("project_predict", { project: this.handle, pixels: data, width: pixels.width, height: pixels.height });
       const now = performance.now();
       if (!this.training) { // during training a prediction waits for a training step to end
         this.remember("roundTrip", now - sent);
@@ -20,6 +22,7 @@ export const liveMethods = {
       }
       this.remember("classified", now);
       this.showPrediction(result);
+      this.emit("prediction", { label: result.label, index: result.index, probabilities: Array.from(result.probabilities) });
     } catch (error) {
       if (error.name === "RuntimeError") this.trained = false; // the classes changed: train again
       else this.setStatus(`Live classification failed: ${error.name}: ${error.message}`, "error");
@@ -37,6 +40,12 @@ export const liveMethods = {
       return;
     }
     verdict.textContent = `${result.label} · ${percent(result.probabilities[result.index])}`;
-    this.showPerf((s) => `${s.pythonMs.median.toFixed(1)} ms in Python, ${s.roundTripMs.median.toFixed(1)} ms round trip (median) · ${s.classifiedPerSecond} frames classified/s · page ${s.displayFps} fps`);
+    this.showPerf((s) => {
+      const python = medianMs(s.pythonMs);
+      const roundTrip = medianMs(s.roundTripMs);
+      const times = python && roundTrip ? `${python} in Python, ${roundTrip} round trip (median)`
+        : this.training ? "between training steps (not timed)" : "timing…";
+      return `${times} · ${s.classifiedPerSecond} frames classified/s · page ${s.displayFps} fps`;
+    });
   },
 };
