@@ -1,5 +1,6 @@
-// live.js — the element's live classification: one prediction in flight at most, its bars and
-// verdict, and the timings that show the page stays smooth (kept by web/common/trainer/timings.js).
+// live.js — the element's live classification: one prediction in flight at most (the newest frame
+// goes next, as soon as the answer comes), its bars and verdict, and the timings that show the
+// page stays smooth (kept by web/common/trainer/timings.js).
 
 import { showBars } from "../../common/bars.js";
 import { percent } from "../../common/format.js";
@@ -28,6 +29,13 @@ export const liveMethods = {
       else this.setStatus(`Live classification failed: ${error.name}: ${error.message}`, "error");
     } finally {
       this.predicting = false;
+    }
+    // A frame came while this one was in Python: classify the newest now rather than at the
+    // next frame (up to a frame's time idle per answer: a third of the rate at 30 fps)
+    if (this.frameWaiting && this.stream && this.trained) {
+      this.frameWaiting = false;
+      const pixels = this.readFrame();
+      if (pixels) this.classify(pixels);
     }
   },
 
