@@ -324,6 +324,33 @@ def test_every_camera_failure_is_named_with_what_to_do(new_page, site_url):
     assert page.errors == []
 
 
+def test_without_its_pretrained_network_a_new_project_learns_from_scratch_and_says_why(
+        new_page, site_url):
+    """A site without the backbone file (or a failed download): no crash, a new project in
+    scratch mode, the reason under "Learn with"; choosing pretrained again tries again."""
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    asked = []
+
+    def missing(route):
+        asked.append(route.request.url)
+        route.fulfill(status=404, body="not here")
+
+    page.route("**/efficientnet-lite0.safetensors*", missing)
+    assert open_trainer(page, site_url).startswith("Ready")
+    assert asked, "the element did not ask for its pretrained network"
+    assert page.evaluate(f"[{ELEMENT}.mode, {ELEMENT}.size, {ELEMENT}.needsBackbone]") == [
+        "scratch", 64, False]
+    message = page.locator(f"{APP} .mode-message")
+    expect(message).to_contain_text("could not be loaded")
+    assert "HTTP 404" in message.text_content() and "learns from scratch" in message.text_content()
+    assert page.input_value(f"{APP} .mode") == "scratch"
+    page.select_option(f"{APP} .mode", "pretrained")  # tries again, and falls back again
+    page.wait_for_function(f"{ELEMENT}.mode === 'scratch' && {ELEMENT}.backboneProblem")
+    assert len(asked) >= 2
+    assert page.errors == []
+
+
 EMBED_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <title>A site embedding the webcam trainer</title></head>
