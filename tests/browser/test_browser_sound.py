@@ -139,7 +139,8 @@ def hold_to_record(page, index, seconds):
     page.mouse.down()
     page.wait_for_timeout(seconds * 1000)
     page.mouse.up()
-    expect(card(page, index).locator(".count")).to_have_text(f"{before + int(seconds)} samples")
+    after = before + int(seconds)
+    expect(card(page, index).locator(".count")).to_have_text(f"{after} sample{'' if after == 1 else 's'}")
 
 
 def record_clips(page, index):
