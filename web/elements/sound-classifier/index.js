@@ -12,6 +12,7 @@
 // resetStats() (live-listening timings); `ready`, a promise; `history`, {loss, accuracy, valLoss,
 // valAccuracy} per epoch; `decisions`, the latest live answers ({label, index, p, sure; at and
 // sent, performance.now() of the answer and its request; heard, the samples heard by then}).
+// Events: "prediction" (its detail adds `sure`), "trained", "saved" (web/common/trainer/element.js).
 //
 // The microphone is heard at 16 kHz by an AudioWorklet in the audio thread; the main thread keeps
 // the last 40 seconds in a ring. All Python runs in nnpy's worker (nnpy/web/projects.py):
