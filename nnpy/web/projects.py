@@ -8,6 +8,7 @@ training as a Job of short time-boxed steps. Only the browser worker uses them (
     project_set_backbone(project, model)     an image project's pretrained backbone (a model handle)
     project_set_mode(project, mode)          "pretrained" or "scratch" (image projects)
     project_open(data, kind)                 a project from .safetensors bytes (ModelFormatError)
+    project_from_model(model)                an image project that fine-tunes a loaded classifier
     project_add_samples(project, class_index, pixels, width, height, count, burst)   RGBA frames
     project_add_sound(project, class_index, samples, clips, rate)   a recording -> clips
     project_train_start(project, epochs, learning_rate, restart)   -> {"job", "state"}
@@ -108,6 +109,14 @@ def op_project_set_mode(session, project, mode):
 @operation
 def op_project_open(session, data, kind="image"):
     return _open(session, _kind(kind).from_bytes(bytes(data)))
+
+
+@operation
+def op_project_from_model(session, model):
+    """An image project from a loaded image classifier (a handle from load_model or load_tfjs,
+    e.g. a Teachable Machine export): its classes, its features as the backbone, its head to
+    fine-tune on new samples (ModelFormatError if it is not such a classifier)."""
+    return _open(session, ImageClassifierProject.from_classifier(session.model(model)))
 
 
 @operation

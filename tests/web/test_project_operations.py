@@ -160,3 +160,31 @@ def test_a_new_image_project_learns_on_pretrained_features_and_can_fall_back_to_
         logs.append(step["batch"])
     assert logs[0]["kind"] == "embed" and step["state"]["trained"]
     assert step["state"]["history"]["loss"] and len(step["state"]["history"]["loss"]) <= 2
+
+
+def test_a_teachable_machine_model_becomes_a_project_through_the_page_operations(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
+    from test_pretrained_mode import teachable_machine_like
+
+    path, _ = teachable_machine_like(tmp_path, labels=("left", "right"))
+    folder = Path(path).parent
+    session = Session()
+    loaded = call(session, "load_tfjs", model_json=(folder / "model.json").read_bytes(),
+                  shards={"weights.bin": (folder / "weights.bin").read_bytes()},
+                  metadata=(folder / "metadata.json").read_bytes())
+    opened = call(session, "project_from_model", model=loaded["__model__"])
+    assert opened["class_names"] == ["left", "right"] and opened["trained"]
+    assert opened["mode"] == "pretrained" and not opened["needs_backbone"]
+    assert opened["image_size"] == 32 and opened["counts"] == [0, 0]
+    answer = call(session, "project_predict", project=opened["project"],
+                  pixels=bytes(32 * 32 * 4), width=32, height=32)
+    assert answer["label"] in ("left", "right")
+    from nnpy import Sequential, layers
+
+    flat = session.new_handle()  # a classifier without a global average: no features to keep
+    session.models[flat] = Sequential([layers.Input((8, 8, 3)), layers.Flatten(), layers.Dense(2)])
+    error = session.dispatch("project_from_model", {"model": flat})["error"]
+    assert error["type"] == "ModelFormatError" and "global average" in error["message"]
