@@ -129,15 +129,13 @@ def from_torch_state(state, include_top=True):
     return model
 
 
-def embedding_model(model, image_size=None, layer=EMBEDDING_LAYER):
-    """The part of `model` up to its embedding layer (named `layer`), sharing its weights:
-    images -> (N, 1280). Every layer is convolutional up to the global average, so the same
-    weights also take smaller images (`image_size`, e.g. 160: half the arithmetic of 224,
-    slightly less accurate). Any graph model with a global average works the same way (a
-    Teachable Machine export's MobileNet, say)."""
+def embedding_model(model, image_size=None):
+    """The part of `model` up to its embedding layer, sharing its weights: images -> (N, 1280).
+    Every layer is convolutional up to the global average, so the same weights also take smaller
+    images (`image_size`, e.g. 160: half the arithmetic of 224, slightly less accurate)."""
     config = model.get_config()
-    names = [each.name for each in model.layers]
-    end = names.index(layer) + 1  # layers are in evaluation order: all it needs is before
+    names = [layer.name for layer in model.layers]
+    end = names.index(EMBEDDING_LAYER) + 1  # layers are in evaluation order: all it needs is before
     size = image_size or config["input_shape"][0]
     backbone = Model.from_config({**config, "layers": config["layers"][:end], "compile": None,
                                   "input_shape": [size, size, 3]})

@@ -31,7 +31,7 @@ from ..errors import ModelFormatError, ShapeError
 from ..model import Sequential
 from ..saving import model_from_state, model_state
 from .classifier_project import ClassifierProject
-from .pretrained_features import PretrainedFeatures, head_model
+from .pretrained_features import PretrainedFeatures, features_up_to, head_model
 
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 512  # the default model pools 16x; 512 is past any webcam use
 MODES = ("pretrained", "scratch")
@@ -301,8 +301,7 @@ class ImageClassifierProject(ClassifierProject):
         hidden = dense[0].units if len(dense) == 2 else 0
         project = cls(labels, image_size=size, flip=False, mode="pretrained", hidden=hidden)
         key = key or f"{model.name}-{model.count_params()}"
-        backbone = embedding_model(model, size, layer=model.layers[pools[-1]].name)
-        backbone.input_spec = dict(model.input_spec or {}, height=size, width=size)
+        backbone = features_up_to(model, model.layers[pools[-1]].name, size)
         project.features = PretrainedFeatures(backbone, key)
         project.embedding_key, project.embedded_backbone = key, True
         head = project.default_model()
