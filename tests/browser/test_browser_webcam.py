@@ -17,6 +17,7 @@ on another origin with one script tag.
 
 import json
 import struct
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -348,6 +349,44 @@ def test_without_its_pretrained_network_a_new_project_learns_from_scratch_and_sa
     page.select_option(f"{APP} .mode", "pretrained")  # tries again, and falls back again
     page.wait_for_function(f"{ELEMENT}.mode === 'scratch' && {ELEMENT}.backboneProblem")
     assert len(asked) >= 2
+    assert page.errors == []
+
+
+def test_a_teachable_machine_model_opens_fine_tunes_and_comes_back(new_page, site_url, tmp_path):
+    """Its export's three files chosen together become a project of its classes, trained at
+    once; images uploaded as samples fine-tune it; after a reload it is still there (its
+    MobileNet is kept in the project). A wrong choice of files is refused by name."""
+    sys.path.insert(0, str(ROOT / "tests" / "tasks"))
+    from test_pretrained_mode import teachable_machine_like
+
+    model_json, _ = teachable_machine_like(tmp_path)
+    export = sorted(str(path) for path in Path(model_json).parent.iterdir())
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    open_trainer(page, site_url)
+    message = page.locator(f"{APP} .project-message")
+    page.set_input_files(f"{APP} .open-teachable", [p for p in export if p.endswith(".bin")])
+    expect(message).to_contain_text("model.json, weights.bin and metadata.json")
+    page.set_input_files(f"{APP} .open-teachable", export)
+    expect(message).to_contain_text("Opened the Teachable Machine model: 3 classes "
+                                    "(thumbs up, thumbs down, nothing)")
+    assert page.evaluate(f"[{ELEMENT}.trained, {ELEMENT}.mode, {ELEMENT}.size]") == [
+        True, "pretrained", 32]
+    assert page.text_content(f"{APP} .train").strip() == "Train more"
+    for index, colour in enumerate([(220, 30, 30), (30, 200, 40), (40, 40, 210)]):
+        images = [tmp_path / f"{index}-{n}.png" for n in range(2)]
+        for n, image in enumerate(images):
+            image.write_bytes(png(colour, size=(40 + 10 * n, 30)))
+        page.set_input_files(f"{APP} .class-card >> nth={index} >> .upload input",
+                             [str(image) for image in images])
+        expect(card(page, index).locator(".count")).to_have_text("2 samples")
+    train(page, 5)
+    assert epochs_done(page) == 5
+    wait_saved(page)
+    page.reload()
+    status = open_trainer(page, site_url)
+    assert status == "Restored your project from this browser: 3 classes, 6 samples, trained.", status
+    assert page.evaluate(f"[{ELEMENT}.needsBackbone, {ELEMENT}.backboneProblem]") == [False, None]
     assert page.errors == []
 
 

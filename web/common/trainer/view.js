@@ -43,8 +43,9 @@ const DEVICE_MESSAGE = html`
       </div>`;
 
 // The Training and Project sections, the same in every trainer element but for the element's
-// `trainingNote` (how it learns) and `trainControls` (its own settings, before Epochs).
-const trainingAndProject = (trainingNote, trainControls) => html`
+// `trainingNote` (how it learns), `trainControls` (its own settings, before Epochs) and
+// `projectActions` (its own ways to open a project).
+const trainingAndProject = (trainingNote, trainControls, projectActions) => html`
   <section class="training" aria-label="Training">
     <h3>Training</h3>${trainingNote}
     <div class="train-controls">${trainControls}
@@ -75,7 +76,7 @@ const trainingAndProject = (trainingNote, trainControls) => html`
     <div class="toolbar">
       <button type="button" class="download secondary">Download project</button>
       <label class="button secondary">Open project file
-        <input type="file" class="open-file" accept=".safetensors,application/octet-stream"></label>
+        <input type="file" class="open-file" accept=".safetensors,application/octet-stream"></label>${projectActions}
       <button type="button" class="new-project secondary">New project</button>
     </div>
     <p class="project-message message"></p>
@@ -86,9 +87,9 @@ const trainingAndProject = (trainingNote, trainControls) => html`
  *  start/stop buttons, in a section of class `deviceClass`), the box that names the device's
  *  failures, the live answer (with `live`: what the element shows beside the bars), the classes
  *  (`classesHint` in the heading, `classesExtra` above the cards), training (`trainingNote` and
- *  `trainControls`: the element's own) and the project. */
+ *  `trainControls`: the element's own) and the project (`projectActions`: the element's own). */
 export function trainerTemplate({ deviceClass, deviceLabel, device, live, classesHint, classesExtra = "",
-  trainingNote = "", trainControls = "" }) {
+  trainingNote = "", trainControls = "", projectActions = "" }) {
   return html`
 <div class="app">
   <p class="status" role="status" aria-live="polite">Starting Python…</p>
@@ -105,7 +106,7 @@ export function trainerTemplate({ deviceClass, deviceLabel, device, live, classe
       <ol class="class-list"></ol>
       <button type="button" class="add-class secondary">+ Add a class</button>
     </section>
-  </div>${trainingAndProject(trainingNote, trainControls)}
+  </div>${trainingAndProject(trainingNote, trainControls, projectActions)}
 </div>`;
 }
 

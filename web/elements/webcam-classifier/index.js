@@ -18,8 +18,8 @@
 // there as square RGBA frames (the project's image_size) in transferable buffers. The frame loop
 // never waits for Python: at most one prediction is in flight, and frames that arrive meanwhile
 // are simply not classified. The element's methods live in this folder by concern (camera, live,
-// recording, rendering, backbone); what every trainer element shares (classes, training, the
-// project file) is in web/common/trainer/.
+// recording, rendering, backbone, teachable); what every trainer element shares (classes,
+// training, the project file) is in web/common/trainer/.
 
 import { TrainerElement } from "../../common/trainer/element.js";
 import { TEMPLATE, thumbnail } from "./view.js";
@@ -29,6 +29,7 @@ import { liveMethods } from "./live.js";
 import { recordingMethods } from "./recording.js";
 import { renderingMethods } from "./rendering.js";
 import { backboneMethods } from "./backbone.js";
+import { teachableMethods } from "./teachable.js";
 import { SIZE } from "./constants.js";
 
 class WebcamClassifier extends TrainerElement {
@@ -53,6 +54,7 @@ class WebcamClassifier extends TrainerElement {
     this.$(".start-camera").onclick = () => this.startCamera();
     this.$(".stop-camera").onclick = () => this.stopCamera();
     this.$(".mode").onchange = (event) => this.setMode(event.target.value);
+    this.$(".open-teachable").onchange = (event) => this.openTeachable(event.target);
   }
 
   get readyText() {
@@ -77,6 +79,6 @@ class WebcamClassifier extends TrainerElement {
   }
 }
 
-Object.assign(WebcamClassifier.prototype, cameraMethods, liveMethods, recordingMethods, renderingMethods, backboneMethods);
+Object.assign(WebcamClassifier.prototype, cameraMethods, liveMethods, recordingMethods, renderingMethods, backboneMethods, teachableMethods);
 
 if (!customElements.get("nnpy-webcam-classifier")) customElements.define("nnpy-webcam-classifier", WebcamClassifier);

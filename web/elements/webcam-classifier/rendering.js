@@ -28,5 +28,6 @@ export const renderingMethods = {
     this.$(".start-camera").disabled = Boolean(this.stream) || Boolean(this.cameraStarting);
     this.$(".stop-camera").disabled = !this.stream;
     this.updateTrainerButtons(".record, .upload input");
+    this.$(".open-teachable").disabled = this.handle === null || Boolean(this.training);
   },
 };

@@ -37,6 +37,9 @@ export const TEMPLATE = trainerTemplate({
         <option value="pretrained">pretrained features (EfficientNet-Lite0)</option>
         <option value="scratch">a small network from scratch</option>
       </select></label>`,
+  projectActions: html`
+      <label class="button secondary" title="Choose its model.json, weights.bin and metadata.json together">Open a Teachable Machine model
+        <input type="file" class="open-teachable" multiple accept=".json,.bin,application/json,application/octet-stream"></label>`,
 });
 
 export const CLASS_CARD = classCard(html`
