@@ -1,7 +1,9 @@
 """The webcam trainer (<nnpy-webcam-classifier> on the demo page) in Chromium, through the real
 getUserMedia path: Chromium's fake camera plays a Y4M video this file writes. This story learns
 from scratch (a small CNN on flat colours); test_browser_webcam_pretrained.py tells the default,
-pretrained features on real photographs.
+pretrained features on real photographs. Longer than 400 lines because the story, the camera
+failures, the missing backbone, the Teachable Machine model and the embedding share its video
+and page helpers.
 
 One browser launch plays one video, so the story is told over three launches:
   A (a red video, profile P): choose "from scratch", record "Red", stop the camera, leave the
