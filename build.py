@@ -5,9 +5,11 @@
     python build.py vendor           # Pyodide into .cache/ and dist/site/pyodide/ (sha256-checked),
                                      # the pretrained image backbone into dist/site/web/models/
     python build.py serve [--port N] # build, vendor if needed, serve dist/site on 127.0.0.1
+    python build.py pack [--with-pyodide]  # the site as an npm package: dist/nnpy-VERSION.tgz
     python build.py test [ARGS...]   # install test needs, build, vendor, run pytest (all tiers)
     python build.py bench [ARGS...]  # benchmarks vs TF.js, ConvNetJS, PyTorch (bench/README.md)
     python build.py fuzz [--count N] # N generated/mutated files through every file reader
+    python build.py docs [--out DIR] # the API reference (pdoc) and docs/*.md into dist/site/docs/
 
 Longer than 400 lines because it is the one entry point for every step from source to site (each
 command a section, each on one screen). Standard library only; `pip` and `npm` are run as
@@ -28,6 +30,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +46,9 @@ from typing import ClassVar
 ROOT = Path(__file__).resolve().parent
 DIST = ROOT / "dist"
 SITE = DIST / "site"
+# The distribution is `nnpy-ml` on PyPI (`nnpy` there is another project); its wheel files are
+# named nnpy_ml-VERSION-...whl. The import name is `nnpy`.
+WHEEL_NAME = "nnpy_ml"
 CACHE = ROOT / ".cache"
 
 PYODIDE_VERSION = "0.27.7"
@@ -87,6 +93,13 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def project_version() -> str:
+    """nnpy's version, from its one source (`nnpy.__version__`); the wheel, package.json,
+    nnpy.js, the manifest and CHANGELOG.md must say the same (tests/repository/)."""
+    source = (ROOT / "nnpy" / "__init__.py").read_text()
+    return re.search(r'^__version__ = "([^"]+)"', source, re.MULTILINE).group(1)
+
+
 def log(message: str) -> None:
     print(f"[build] {message}", flush=True)
 
@@ -108,9 +121,8 @@ def sha256_of(path: Path) -> str:
 # build: the wheel and the static site
 
 
-def build_wheel() -> Path:
-    """Build the nnpy wheel with pip (standard tooling) and return its path."""
-    out = DIST / "wheel"
+def build_wheel(out: Path = DIST / "wheel") -> Path:
+    """Build the nnpy wheel with pip (standard tooling) into `out` (emptied first); its path."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)]
@@ -122,7 +134,7 @@ def build_wheel() -> Path:
     except ImportError:
         pass
     run(cmd)
-    (wheel_path,) = out.glob("nnpy-*.whl")
+    (wheel_path,) = out.glob(f"{WHEEL_NAME}-*.whl")
     return wheel_path
 
 
@@ -149,6 +161,10 @@ def build_site() -> Path:
     (SITE / "wheels").mkdir()
     shutil.copy2(wheel, SITE / "wheels" / wheel.name)
     write_manifest()
+    if importlib.util.find_spec("pdoc"):
+        build_docs()
+    else:  # the demo page links to docs/: say there how to make them
+        write_docs_placeholder(SITE / "docs")
     log(f"site ready in {SITE.relative_to(ROOT)} (wheel {wheel.name})")
     return SITE
 
@@ -159,12 +175,13 @@ def write_manifest() -> dict:
     `URL?v=SHA` (so it may be cached for good) and keys its caches by it (README, "Self-hosting").
     Once Pyodide is in the cache, `stdlib`, `numpy` (trimmed) and `nnpy` name the files the
     page loads instead, compiled to bytecode, and `pyodide_files` once it is vendored."""
-    (wheel,) = [p for p in (SITE / "wheels").glob("nnpy-*.whl") if len(p.stem.split("-")) == 5]
+    (wheel,) = [p for p in (SITE / "wheels").glob(f"{WHEEL_NAME}-*.whl") if len(p.stem.split("-")) == 5]
     models_dir = SITE / "web" / "models"
     if _cached_backbone().exists():  # made by `vendor` (not in git: 9 MB)
         shutil.copy2(_cached_backbone(), models_dir / BACKBONE_FILE)
     models = sorted(p.name for p in models_dir.glob("*.safetensors")) if models_dir.is_dir() else []
     manifest = {
+        "version": project_version(),
         "wheel": f"../wheels/{wheel.name}",
         "wheel_sha256": sha256_of(wheel),
         "pyodide_version": PYODIDE_VERSION,
@@ -219,7 +236,7 @@ def trimmed_numpy_wheel() -> Path:
     if target.exists() and stamp.exists() and stamp.read_text() == made_from:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".tmp-trim")
+    partial = target.with_name(target.name + f".tmp-trim-{os.getpid()}")
     record_lines = []
     with zipfile.ZipFile(source) as src, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED,
                                                           compresslevel=9) as dst:
@@ -304,6 +321,9 @@ for i, job in enumerate(JOBS):
 for (const [i, job] of jobs.entries()) fs.writeFileSync(job.target, pyodide.FS.readFile(`/tmp/out${i}.zip`));
 """
 BYTECODE_VERSION = "1"  # bump when BYTECODE_RUNNER changes what it writes
+# Files being compiled are named by this process, so two builds sharing one .cache/ never
+# write, or delete, each other's half-made files.
+PARTIAL = f".tmp-compile-{os.getpid()}"
 
 
 def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
@@ -316,7 +336,7 @@ def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
         stamp = target.with_name(target.name + ".made-from")
         made_from = f"{sha256_of(source)} {prefix} {keep_source} {PYODIDE_VERSION} {BYTECODE_VERSION}"
         if not (target.exists() and stamp.exists() and stamp.read_text() == made_from):
-            todo.append({"source": str(source), "target": str(target) + ".tmp-compile",
+            todo.append({"source": str(source), "target": str(target) + PARTIAL,
                          "prefix": prefix, "keep_source": keep_source, "stamp": str(stamp),
                          "made_from": made_from})
     if not todo:
@@ -324,7 +344,7 @@ def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
     node = shutil.which("node")
     if node is None:
         raise SystemExit("build: Node.js is needed to compile Python files for the browser")
-    jobs_file = CACHE / "bytecode-jobs.json.tmp-compile"
+    jobs_file = CACHE / f"bytecode-jobs.json{PARTIAL}"
     jobs_file.write_text(json.dumps(todo))
     try:
         log(f"compiling {', '.join(Path(job['source']).name for job in todo)} to bytecode (Node)")
@@ -333,7 +353,7 @@ def bytecode_compiled(jobs: list[tuple[Path, Path, str, bool]]) -> None:
     finally:
         jobs_file.unlink()
     for job in todo:
-        target = Path(job["target"].removesuffix(".tmp-compile"))
+        target = Path(job["target"].removesuffix(PARTIAL))
         Path(job["target"]).replace(target)
         Path(job["stamp"]).write_text(job["made_from"])
         log(f"compiled to bytecode: {target.name} ({target.stat().st_size:,} bytes)")
@@ -398,7 +418,7 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
                           STDLIB_LEFT_OUT, BYTECODE_VERSION])
     if target.exists() and stamp.exists() and stamp.read_text() == made_from:
         return target
-    used_file = CACHE / "stdlib-use.json.tmp-compile"
+    used_file = CACHE / f"stdlib-use.json{PARTIAL}"
     log("finding the standard library modules nnpy uses (Node)")
     subprocess.run([shutil.which("node") or "node", "--input-type=module", "-e", STDLIB_USE_RUNNER,
                     str(PYODIDE_CACHE), str(numpy), str(wheel), str(models[0]), str(used_file)],
@@ -408,7 +428,7 @@ def stdlib_core(compiled_stdlib: Path, numpy: Path, wheel: Path) -> Path:
     for name in list(used):  # the packages they are in
         parts = name.split("/")[:-1]
         used |= {"/".join(parts[:i]) + "/__init__.py" for i in range(1, len(parts) + 1)}
-    partial = target.with_name(target.name + ".tmp-core")
+    partial = target.with_name(target.name + f".tmp-core-{os.getpid()}")
     left_out = set()
     with zipfile.ZipFile(compiled_stdlib) as src, zipfile.ZipFile(partial, "w") as dst:
         for info in src.infolist():
@@ -636,6 +656,101 @@ def fetch_test_wheels() -> Path:
 
 
 # --------------------------------------------------------------------------------------------
+# docs: the Python API reference (pdoc, from the docstrings) and the hand-written pages
+
+
+# What pdoc documents: nnpy and the submodules it lists in __all__, plus these (not in __all__
+# because they are imported on their own). nnpy.web is the worker's protocol, not an API.
+DOCS_MODULES = ["nnpy", "nnpy.audio", "nnpy.tasks", "nnpy.applications", "nnpy.testing",
+                "nnpy.torch"]
+DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} — nnpy {version}</title>
+<link rel="icon" href="data:,">
+<style>
+body {{ font: 16px/1.55 system-ui, sans-serif; color: #1d2230; margin: 0; }}
+main, nav {{ max-width: 860px; margin: 0 auto; padding: 0 16px; }}
+nav {{ padding-top: 12px; font-size: .9rem; }} nav a {{ margin-right: 14px; }}
+a {{ color: #3b5bdb; }} code {{ font-size: .9em; }}
+pre {{ background: #f6f8fb; padding: 10px 12px; border-radius: 8px; overflow-x: auto; }}
+table {{ border-collapse: collapse; font-size: .92rem; }}
+th, td {{ border-bottom: 1px solid #dfe3ec; padding: 4px 10px 4px 0; text-align: left; vertical-align: top; }}
+{code_style}
+</style>
+</head>
+<body>
+<nav><a href="index.html">Documentation</a><a href="api/nnpy.html">Python API</a><a
+href="javascript.html">JavaScript API</a><a href="../index.html">Demo</a></nav>
+<main>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def _nnpy_version() -> str:
+    text = (ROOT / "nnpy" / "__init__.py").read_text()
+    return text.split('__version__ = "', 1)[1].split('"', 1)[0]
+
+
+def build_docs(out: Path = SITE / "docs") -> Path:
+    """`out`/api/: the reference pdoc generates from the docstrings (markdown, doctest examples
+    shown as code); `out`/NAME.html for each docs/NAME.md, links between pages kept. Any warning
+    (a module that does not import, a broken reference) stops the build."""
+    import re
+    import warnings
+
+    try:
+        import pdoc
+        import pdoc.render_helpers
+        import pygments.formatters
+    except ImportError:
+        raise SystemExit("docs: pdoc is needed: pip install -e '.[docs]' (in a virtual "
+                         "environment)") from None
+    sys.path.insert(0, str(ROOT))  # document this source tree
+    modules = list(DOCS_MODULES)
+    if importlib.util.find_spec("torch") is None:  # nnpy.torch is the bridge to an installed torch
+        modules.remove("nnpy.torch")
+        log("docs: nnpy.torch left out (torch is not installed)")
+    shutil.rmtree(out, ignore_errors=True)
+    version = _nnpy_version()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pdoc.render.configure(docformat="markdown", footer_text=f"nnpy {version}",
+                              show_source=True, search=True)
+        pdoc.pdoc(*modules, output_directory=out / "api")
+    code_style = pygments.formatters.HtmlFormatter(style="default").get_style_defs(".codehilite")
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        text = page.read_text()
+        title = re.search(r"^#+ (.+)$", text, re.MULTILINE).group(1)  # the first heading
+        body = pdoc.render_helpers.to_html(text)
+        # links between the pages: NAME.md -> NAME.html (the built page)
+        body = re.sub(r'href="(?![a-z]+:)([^"#]+)\.md(#[^"]*)?"', r'href="\1.html\2"', body)
+        (out / f"{page.stem}.html").write_text(DOCS_PAGE.format(
+            title=re.sub(r"<[^>]+>|`", "", title), version=version, code_style=code_style,
+            body=body))
+    log(f"docs: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} "
+        f"({len(list(out.rglob('*.html')))} pages)")
+    return out
+
+
+def write_docs_placeholder(out: Path) -> None:
+    """docs/index.html saying how to build the documentation, where pdoc is not installed."""
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "api").is_dir():  # built before: keep it
+        return
+    (out / "index.html").write_text(DOCS_PAGE.format(
+        title="Documentation", version=_nnpy_version(), code_style="", body=(
+            "<h1>Documentation</h1><p>This site was built without its documentation. Build it "
+            "with <code>pip install -e '.[docs]'</code> and <code>python build.py docs</code>; "
+            "its sources are <code>docs/</code> and the docstrings in <code>nnpy/</code>.</p>")))
+
+
+# --------------------------------------------------------------------------------------------
 # serve: a static server with the right MIME types, also used by the browser tests
 
 
@@ -751,6 +866,87 @@ def serve(port: int) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# pack: the built site as an npm package, which a CDN serves file by file
+
+NPM_STAGE = DIST / "npm"  # the package's folder, as npm pack sees it
+NPM_PACKAGE_FILES = ["index.html", "README.md", "LICENSE", "CHANGELOG.md", "package.json"]
+
+
+def pack(with_pyodide: bool = False, build: bool = True) -> Path:
+    """dist/nnpy-VERSION.tgz, made by `npm pack` from the built site: web/ (nnpy.js, the
+    worker, common/, the elements, kernels, models, the manifest, nnpy.d.ts), wheels/, the demo
+    page and the docs/ it links to. Without Pyodide nnpy.js takes it from the official CDN for
+    the pinned version (the manifest names it as `pyodide_url`, and no `pyodide_files`); `with_pyodide` adds the
+    vendored subset as pyodide/ (dist/nnpy-VERSION-with-pyodide.tgz: needs no other host).
+    `build=False` packs dist/site as it is (the tests build it first)."""
+    if build:
+        build_site()
+        vendor()
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("pack: npm is needed (install Node.js with npm)")
+    shutil.rmtree(NPM_STAGE, ignore_errors=True)
+    NPM_STAGE.mkdir(parents=True)
+    # docs/: the demo page links to them (made when pdoc is installed, see build_docs)
+    docs = ["docs"] if (SITE / "docs").is_dir() else []
+    for folder in ["web", "wheels", *docs, *(["pyodide"] if with_pyodide else [])]:
+        shutil.copytree(SITE / folder, NPM_STAGE / folder)
+    for name in NPM_PACKAGE_FILES:
+        shutil.copy2(SITE / name if name == "index.html" else ROOT / name, NPM_STAGE / name)
+    manifest_path = NPM_STAGE / "web" / "nnpy-manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    if with_pyodide and "pyodide_files" not in manifest:
+        raise SystemExit("pack: --with-pyodide needs the vendored Pyodide (python build.py vendor)")
+    if not with_pyodide:  # nnpy.js then takes Pyodide from its CDN without looking beside itself
+        manifest.pop("pyodide_files", None)
+        manifest["pyodide_url"] = PYODIDE_CDN
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    version = json.loads((NPM_STAGE / "package.json").read_text())["version"]
+    if version != manifest["version"]:
+        raise SystemExit(f"pack: package.json says {version}, nnpy {manifest['version']}")
+    packed = DIST / "npm-packed"  # npm names the tarball by name and version only
+    shutil.rmtree(packed, ignore_errors=True)
+    packed.mkdir()
+    made = json.loads(run([npm, "pack", "--json", "--pack-destination", str(packed)], cwd=NPM_STAGE,
+                          capture_output=True, text=True).stdout)[0]
+    name = made["filename"].replace(".tgz", "-with-pyodide.tgz" if with_pyodide else ".tgz")
+    tarball = (packed / made["filename"]).replace(DIST / name)
+    packed.rmdir()
+    log(f"npm package {tarball.relative_to(ROOT)}: {made['entryCount']} files, "
+        f"{tarball.stat().st_size:,} bytes ({made['unpackedSize']:,} unpacked)")
+    return tarball
+
+
+# TypeScript checks web/nnpy.d.ts in the tests (npm, into the git-ignored cache)
+TYPESCRIPT_VERSION = "5.9.3"
+TYPESCRIPT_NODE = CACHE / "typescript-node"
+
+
+def npm_install(folder: Path, dependencies: dict, description: str, needed_for: str) -> None:
+    """npm packages pinned in `dependencies` installed into `folder` (under .cache/, never the
+    user's own node_modules); `needed_for` says what needs them when npm is missing."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit(f"{needed_for} needs npm (install Node.js with npm)")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "package.json").write_text(json.dumps(
+        {"private": True, "description": description, "dependencies": dependencies},
+        indent=2) + "\n")
+    run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder)
+
+
+def ensure_typescript() -> Path:
+    """The `tsc` of the pinned TypeScript, installed with npm into .cache/ the first time."""
+    tsc = TYPESCRIPT_NODE / "node_modules" / "typescript" / "bin" / "tsc"
+    package_json = tsc.parents[1] / "package.json"
+    if not (package_json.exists() and
+            json.loads(package_json.read_text())["version"] == TYPESCRIPT_VERSION):
+        npm_install(TYPESCRIPT_NODE, {"typescript": TYPESCRIPT_VERSION},
+                    "checks nnpy's type declarations (tests only)", "tests: TypeScript")
+    return tsc
+
+
+# --------------------------------------------------------------------------------------------
 # test: every tier
 
 
@@ -763,14 +959,32 @@ def find_browser() -> str | None:
     return None
 
 
+def install_test_extra(missing: str) -> None:
+    """`pip install -e '.[test]'` into the Python running this, which is the user's own
+    environment: only in CI (`CI` set) or when the user answers yes at a terminal; otherwise stop
+    and say what to run (README, "Install")."""
+    where = sys.prefix if sys.prefix != sys.base_prefix else f"{sys.prefix} (not a virtual environment)"
+    advice = (f"{missing} is missing. Install the test extra yourself, best in a virtual "
+              "environment: python -m venv .venv && . .venv/bin/activate && pip install -e '.[test]'")
+    if not os.environ.get("CI"):
+        if not sys.stdin or not sys.stdin.isatty():
+            raise SystemExit(advice)
+        answer = input(f"{missing} is missing. Install nnpy's test extra (pytest, Playwright, torch, "
+                       f"Keras, ...; about 1.7 GB) into {where}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise SystemExit(advice)
+    run([sys.executable, "-m", "pip", "install", "-e", f"{ROOT}[test]"])
+
+
 def ensure_test_dependencies() -> None:
     try:
         import playwright  # noqa: F401
         import pytest  # noqa: F401
-    except ImportError:
-        run([sys.executable, "-m", "pip", "install", "-e", f"{ROOT}[test]"])
+    except ImportError as error:
+        install_test_extra(error.name)
     if find_browser() is None:  # no system Chromium: let Playwright fetch its own (where it can)
         subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=False)
+    ensure_typescript()  # checks web/nnpy.d.ts (tests/web/test_typescript.py)
 
 
 def test(pytest_args: list[str]) -> int:
@@ -798,19 +1012,13 @@ def ensure_bench_dependencies() -> None:
         if package_json.exists():
             installed[name] = json.loads(package_json.read_text())["version"]
     if installed != BENCH_PACKAGES:
-        npm = shutil.which("npm")
-        if npm is None:
-            raise SystemExit("bench: npm is needed for TF.js and ConvNetJS (install Node.js)")
-        BENCH_NODE.mkdir(parents=True, exist_ok=True)
-        (BENCH_NODE / "package.json").write_text(json.dumps(
-            {"private": True, "description": "nnpy benchmark peers (not part of nnpy)",
-             "dependencies": BENCH_PACKAGES}, indent=2) + "\n")
-        run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BENCH_NODE)
+        npm_install(BENCH_NODE, BENCH_PACKAGES, "nnpy benchmark peers (not part of nnpy)",
+                    "bench: TF.js and ConvNetJS")
     try:
         import playwright  # noqa: F401
         import torch  # noqa: F401
-    except ImportError:
-        run([sys.executable, "-m", "pip", "install", "-e", f"{ROOT}[test]"])
+    except ImportError as error:
+        install_test_extra(error.name)
 
 
 def bench(bench_args: list[str]) -> int:
@@ -888,6 +1096,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("build", help="the wheel and dist/site (the default)")
     sub.add_parser("vendor", help="Pyodide into .cache/ and dist/site/pyodide/")
+    pack_parser = sub.add_parser("pack", help="build, vendor, then npm pack the site into dist/")
+    pack_parser.add_argument("--with-pyodide", action="store_true",
+                             help="put the vendored Pyodide subset in the package too")
     serve_parser = sub.add_parser("serve", help="build, vendor if needed, serve on 127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     sub.add_parser("test", help="run every test tier (extra args go to pytest)")
@@ -898,6 +1109,9 @@ def main(argv: list[str] | None = None) -> int:
     fuzz_parser.add_argument("--chunk", type=int, default=20_000)
     fuzz_parser.add_argument("--seed", default="0")
     fuzz_parser.add_argument("--jobs", type=int, default=1)
+    docs_parser = sub.add_parser("docs", help="the API reference and docs/ pages into "
+                                 "dist/site/docs/ (needs pdoc: the docs extra)")
+    docs_parser.add_argument("--out", type=Path, default=SITE / "docs")
     argv = sys.argv[1:] if argv is None else argv
     # "test" and "bench" hand every further argument, options too, to pytest / bench.py
     if argv and argv[0] == "test" and argv[1:2] not in (["-h"], ["--help"]):
@@ -909,10 +1123,14 @@ def main(argv: list[str] | None = None) -> int:
         build_site()
     elif args.command == "vendor":
         vendor()
+    elif args.command == "pack":
+        pack(with_pyodide=args.with_pyodide)
     elif args.command == "serve":
         serve(args.port)
     elif args.command == "fuzz":
         return fuzz(args.count, args.chunk, args.seed, args.jobs)
+    elif args.command == "docs":
+        build_docs(args.out.resolve())
     return 0
 
 

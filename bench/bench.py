@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
@@ -153,6 +155,8 @@ def run_workload(name, systems, rounds, log):
         except Unsupported as error:
             notes[system.name] = f"unsupported: {error}"
             log(f"  {name}: {system.name} unsupported ({error})")
+    if spec.get("same_input"):
+        agreement(ready, notes, log)
     per_round = {system: [] for system in ready}
     for _ in range(rounds):
         for system in ready.values():
@@ -173,6 +177,27 @@ def run_workload(name, systems, rounds, log):
         if entry["value"] is not None:
             log(f"  {entry['workload']:<22}{entry['system']:<20}{entry['value']:>12.4g} {unit}")
     return rows
+
+
+def agreement(ready, notes, log):
+    """Each browser peer's first prediction against nnpy-pyodide's, as the largest difference in
+    the peer's note: the rows time the same computation on the same weights, or say they do not."""
+    reference = ready.get("nnpy-pyodide")
+    if not isinstance(reference, BrowserSystem):
+        return
+    expected = np.asarray(reference.call("() => system.outputs()"), np.float64)
+    for name, system in ready.items():
+        if system is reference or not isinstance(system, BrowserSystem):
+            continue
+        try:
+            got = np.asarray(system.call("() => system.outputs()"), np.float64)
+        except Unsupported:
+            continue  # the system cannot hand back its outputs (ConvNetJS: another network)
+        difference = (float(np.abs(got - expected).max()) if got.shape == expected.shape
+                      else float("inf"))
+        found = f"outputs vs nnpy-pyodide: max |diff| {difference:.1e}"
+        notes[name] = f"{notes[name]}; {found}" if notes.get(name) else found
+        log(f"  {name}: {found}")
 
 
 def system_note(system):
@@ -236,11 +261,12 @@ def cold_starts(browser, base_url, cold_systems, rounds, log):
 
 def library_files(resources):
     """{file name: bytes} of what the library fetched: the benchmark's own page, harness and
-    data (/bench/, /bench-data/) are left out; a file fetched twice counts twice."""
+    data (/bench/, /bench-data/) are left out, but not TF.js's model files (/bench-data/tfjs/:
+    nnpy's digit model counts too); a file fetched twice counts twice."""
     files = {}
     for entry in resources:
         path = urlsplit(entry["name"]).path
-        if path.startswith(("/bench/", "/bench-data/")):
+        if path.startswith(("/bench/", "/bench-data/")) and not path.startswith("/bench-data/tfjs/"):
             continue
         name = path.rsplit("/", 1)[-1]
         while name in files:

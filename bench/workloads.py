@@ -29,7 +29,8 @@ WEBCAM_SIZE, WEBCAM_CLASSES = 64, 3
 DIGITS_MODEL = ROOT / "web" / "models" / "digits.safetensors"
 
 # name -> what it is; "kind" decides how systems run it, "unit" how it reads (higher is better
-# for rates, lower for times).
+# for rates, lower for times); "same_input": every system feeds the model the same numbers (no
+# system-specific preprocessing), so their outputs must agree (the rows' notes say how closely).
 WORKLOADS = {
     "sgemm-128": {"kind": "sgemm", "n": 128, "unit": "GFLOP/s"},
     "sgemm-256": {"kind": "sgemm", "n": 256, "unit": "GFLOP/s"},
@@ -37,10 +38,10 @@ WORKLOADS = {
     "mlp-train": {"kind": "train", "model": "mlp", "unit": "examples/s"},
     "cnn-train": {"kind": "train", "model": "cnn", "unit": "examples/s"},
     "digits-predict": {"kind": "predict", "model": "digits", "unit": "ms"},
-    "webcam-predict": {"kind": "predict", "model": "webcam", "unit": "ms"},
+    "webcam-predict": {"kind": "predict", "model": "webcam", "unit": "ms", "same_input": True},
     # the pretrained image backbone (EfficientNet-Lite0, 224x224 -> a 1280-d embedding), the
-    # same architecture and weights in every system (TF.js builds it from backbone.f32)
-    "backbone-embed": {"kind": "predict", "model": "backbone", "unit": "ms"},
+    # same architecture and weights in every system (TF.js opens nnpy's export of it)
+    "backbone-embed": {"kind": "predict", "model": "backbone", "unit": "ms", "same_input": True},
 }
 BACKBONE_SIZE = 224
 
@@ -109,17 +110,18 @@ def architecture(model):
             "layers": config["layers"]}
 
 
-def weights_file(model, path):
-    """The model's weights as one float32 file, and where each is: [{layer, key, shape,
-    offset}] (offset in floats), in the layers' order, each layer's keys in its params' order."""
-    index, offset, chunks = [], 0, []
-    for number, layer in enumerate(model.layers):
-        for key, value in layer.params.items():
-            index.append({"layer": number, "key": key, "shape": list(value.shape), "offset": offset})
-            chunks.append(np.asarray(value, "<f4").reshape(-1))
-            offset += value.size
-    Path(path).write_bytes(np.concatenate(chunks).tobytes())
-    return index
+PREDICT_MODELS = ("digits", "webcam", "backbone")
+
+
+def write_models(folder):
+    """The models the prediction rows run, as files every system loads: TF.js opens what
+    `nnpy.export.tfjs` writes (tfjs/NAME/model.json: the very weights nnpy runs), and the webcam
+    network, which has no shipped file, is saved for nnpy too (webcam.safetensors)."""
+    for name in PREDICT_MODELS:
+        model = MODELS[name]()
+        nnpy.export.tfjs(model, folder / "tfjs" / name)
+        if name == "webcam":
+            model.save(folder / "webcam.safetensors")
 
 
 @functools.cache
@@ -132,14 +134,15 @@ def mnist_pool():
 
 
 def write_data(folder):
-    """Files the browser pages fetch: mnist-x.f32, mnist-y.u8 and architectures.json."""
+    """Files the browser pages fetch: mnist-x.f32, mnist-y.u8, architectures.json and the
+    prediction rows' models (`write_models`)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     x, y = mnist_pool()
     (folder / "mnist-x.f32").write_bytes(x.astype("<f4").tobytes())
     (folder / "mnist-y.u8").write_bytes(y.astype(np.uint8).tobytes())
     models = {name: architecture(make()) for name, make in MODELS.items()}
-    models["backbone"]["weights"] = weights_file(backbone(), folder / "backbone.f32")
+    write_models(folder)
     (folder / "architectures.json").write_text(json.dumps(
         {"models": models, "workloads": WORKLOADS, "batch": BATCH,
          "convnetjs_batch": CONVNETJS_BATCH, "learning_rate": LEARNING_RATE,

@@ -1,9 +1,28 @@
 """nnpy: deep learning on the user's own device, in Python and NumPy.
 
-    import nnpy
-    from nnpy import layers, optimizers
-    model = nnpy.Sequential([layers.Input((2,)), layers.Dense(8, activation="tanh"), layers.Dense(1)])
-    model.compile(optimizer=optimizers.Adam(0.05), loss="binary_crossentropy", metrics=["accuracy"])
+A network that learns XOR, saved and loaded back (this example runs in the tests):
+
+>>> import numpy as np
+>>> import nnpy
+>>> from nnpy import layers, optimizers
+>>> model = nnpy.Sequential([layers.Input((2,)), layers.Dense(8, activation="tanh"),
+...                          layers.Dense(1)], seed=0)
+>>> model.compile(optimizer=optimizers.Adam(0.05), loss="binary_crossentropy",
+...               metrics=["accuracy"])    # returns the model, shown as PyTorch shows a module
+Sequential(
+  (0): Dense(units=8, activation='tanh', ...)
+  (1): Dense(units=1, activation=None, ...)
+)
+>>> x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+>>> y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+>>> history = model.fit(x, y, epochs=300, batch_size=4, verbose=0)
+>>> history.history["accuracy"][-1]
+1.0
+>>> model.predict(x).round(1).ravel()    # the probability of "1" for each row
+array([0., 1., 1., 0.], dtype=float32)
+>>> same = nnpy.load_model(model.to_bytes())   # or model.save(path) / load_model(path)
+>>> bool((same.predict(x) == model.predict(x)).all())
+True
 
 The library: `layers`, `losses`, `optimizers`, `callbacks`, `initializers`, `data`, the model
 (`Sequential`, and `Model` for graphs), `saving` (model files), `export` (to TF.js and Keras;
@@ -19,7 +38,7 @@ from .functional import Model
 from .model import Sequential
 from .saving import load_model
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "EarlyStopping",

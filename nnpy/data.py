@@ -23,7 +23,12 @@ MNIST_CENTRE = 14.0  # (row, column) of the centre of mass, in pixel indices
 
 
 def one_hot(labels, num_classes=None, dtype=np.float32):
-    """Integer class ids (any shape) -> the same shape + (num_classes,), a single 1 per row."""
+    """Integer class ids (any shape) -> the same shape + (num_classes,), a single 1 per row.
+
+    >>> one_hot([2, 0], num_classes=3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]], dtype=float32)
+    """
     labels = np.asarray(labels)
     if labels.size and not np.array_equal(labels, np.round(labels)):
         raise ValueError("one_hot needs integer class ids")
@@ -39,7 +44,12 @@ def train_test_split(x, y, test_fraction=0.2, seed=0):
     """Shuffle with `seed`, then hold out round(test_fraction * N) examples.
 
     Returns (x_train, x_test, y_train, y_test). The same seed always holds out the same examples,
-    so a test set stays one the model never trained on."""
+    so a test set stays one the model never trained on.
+
+    >>> x_train, x_test, y_train, y_test = train_test_split(np.arange(10), np.arange(10), 0.2)
+    >>> len(x_train), len(x_test), bool((x_test == y_test).all())
+    (8, 2, True)
+    """
     x, y = np.asarray(x), np.asarray(y)
     if len(x) != len(y):
         raise ValueError(f"{len(x)} inputs but {len(y)} targets")

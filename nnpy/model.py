@@ -18,6 +18,20 @@ from .saving import model_to_bytes, register_model, save_model
 
 @register_model
 class Sequential:
+    """Layers applied one after another, Keras's `Sequential`: `compile`, then `fit` (or
+    `fit_iter`, a generator of per-batch logs), `predict`, `evaluate`, `save`.
+
+    An `Input` first makes the weights at once; `parameters()` names them by layer index:
+
+    >>> import numpy as np
+    >>> from nnpy import Sequential, layers
+    >>> model = Sequential([layers.Input((4,)), layers.Dense(3)], seed=0)
+    >>> sorted(model.parameters())
+    ['0.bias', '0.kernel']
+    >>> model.predict(np.zeros((2, 4), np.float32)).shape
+    (2, 3)
+    """
+
     def __init__(self, layers=None, seed=0, name="sequential"):
         self.name = validation.optional_name(name, "Sequential") or "sequential"
         self.seed = validation.seed(seed, "seed", "Sequential")

@@ -1,4 +1,4 @@
-// nnpy.js — deep learning on the user's own device, from one <script> tag.
+// nnpy.js - deep learning on the user's own device, from one <script> tag.
 //
 //   <script src="https://YOUR-HOST/web/nnpy.js"></script>
 //   const nn = await nnpy.load({ onProgress: (p) => console.log(p.stage, p.file, p.loaded) });
@@ -18,7 +18,7 @@
 (function (root) {
   "use strict";
 
-  const VERSION = "0.1.0";
+  const VERSION = "0.2.0";
   const PYODIDE_VERSION = "0.27.7";
   const PYODIDE_CDN = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
   const SCRIPT_URL = findScriptURL();
@@ -487,10 +487,12 @@
   }
 
   // Where Pyodide comes from: `pyodideURL`, else the copy vendored beside nnpy (the manifest
-  // lists its files with their sha256), else the official CDN.
+  // lists its files with their sha256), else where the manifest says (the npm package names the
+  // official CDN: nothing to probe), else the official CDN.
   async function runtimeOf(manifest, base, pyodideURL) {
     if (pyodideURL) return { url: new URL(pyodideURL, root.location.href).href.replace(/\/?$/, "/"), files: null };
     if (manifest.pyodide_files) return { url: new URL("pyodide/", base).href, files: manifest.pyodide_files };
+    if (manifest.pyodide_url) return { url: new URL(manifest.pyodide_url, base).href.replace(/\/?$/, "/"), files: null };
     return (await hasVendoredPyodide(base)) ? { url: new URL("pyodide/", base).href, files: null }
       : { url: PYODIDE_CDN, files: null };
   }

@@ -398,9 +398,10 @@ const ops = {
       running.clear();
     };
     if (stdlib) {
-      const full = runtime.files ? runtime.files["python_stdlib.zip"] : null;
+      // the whole library's sha256 when the manifest names Pyodide's files (else, from a CDN, None)
+      const full = runtime.files ? JSON.stringify(runtime.files["python_stdlib.zip"]) : "None";
       pyodide.runPython(`STDLIB_URL = ${JSON.stringify(versioned("python_stdlib.zip"))}\n` +
-        `STDLIB_SHA256 = ${JSON.stringify(full)}\n${STDLIB_REST}`);
+        `STDLIB_SHA256 = ${full}\n${STDLIB_REST}`);
     }
     progress("numpy", { message: "Loading NumPy" });
     if (numpy) {

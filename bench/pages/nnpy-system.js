@@ -85,13 +85,18 @@ window.system = {
           `embedding_model(models[${full.handle}], ${w.architecture.input_shape[0]})`);
         this.input = bench.frameCanvas(w.architecture.input_shape[0]);
       } else {
-        this.model = await this.nn.exec(`import nnpy.tasks.image_classifier\n` +
-          `nnpy.tasks.image_classifier.default_model(${w.architecture.input_shape[0]}, ${w.architecture.layers.at(-1).config.units})`);
+        // the webcam trainer's network, with the weights TF.js gets too (bench/workloads.py)
+        this.model = await this.nn.loadModel("/bench-data/webcam.safetensors");
         this.input = bench.frameCanvas(w.architecture.input_shape[0]);
       }
       this.round = async () => ({ samples: await bench.latencies(() => this.predictOnce()) });
     }
     return {};
+  },
+
+  // The first prediction's numbers, to check the systems compute the same thing.
+  async outputs() {
+    return Array.from((await this.predictOnce()).probabilities);
   },
 
   predictOnce() {

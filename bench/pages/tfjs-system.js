@@ -29,40 +29,6 @@ function tfjsModel(architecture) {
   return model;
 }
 
-// A tf.LayersModel from an nnpy graph model's configs (each layer's "inbound": -1 is the input),
-// with its weights from the float32 file bench.py wrote: the same network and numbers as nnpy's.
-async function tfjsGraphModel(architecture) {
-  const floats = new Float32Array(await (await fetch("/bench-data/backbone.f32")).arrayBuffer());
-  const input = tf.input({ shape: architecture.input_shape });
-  const outputs = [];
-  const built = architecture.layers.map((layer, index) => {
-    const c = layer.config;
-    const activation = c.activation || "linear";
-    const make = {
-      Conv2D: () => tf.layers.conv2d({ filters: c.filters, kernelSize: c.kernel_size, strides: c.strides,
-        padding: c.padding, activation, useBias: c.use_bias }),
-      DepthwiseConv2D: () => tf.layers.depthwiseConv2d({ kernelSize: c.kernel_size, strides: c.strides,
-        padding: c.padding, depthMultiplier: c.depth_multiplier, activation, useBias: c.use_bias }),
-      Add: () => tf.layers.add(),
-      GlobalAveragePooling2D: () => tf.layers.globalAveragePooling2d({}),
-      Dense: () => tf.layers.dense({ units: c.units, useBias: c.use_bias, activation }),
-    }[layer.class_name];
-    if (!make) throw new Error(`no TF.js translation for ${layer.class_name}`);
-    const made = make();
-    const given = layer.inbound.map((source) => (source < 0 ? input : outputs[source]));
-    outputs.push(made.apply(given.length > 1 ? given : given[0]));
-    return made;
-  });
-  for (const [index, made] of built.entries()) {
-    const entries = architecture.weights.filter((w) => w.layer === index);
-    if (entries.length) {
-      made.setWeights(entries.map((w) => tf.tensor(
-        floats.subarray(w.offset, w.offset + w.shape.reduce((a, b) => a * b, 1)), w.shape)));
-    }
-  }
-  return tf.model({ inputs: input, outputs: outputs[outputs.length - 1] });
-}
-
 window.system = {
   async init() {
     const backend = bench.params.get("backend") || "wasm";
@@ -123,8 +89,9 @@ window.system = {
       };
       this.round = async (seconds) => ({ value: await bench.rate(seconds, step, this.state) });
     } else {
-      const graph = w.architecture.layers.some((layer) => layer.inbound);
-      this.model = graph ? await tfjsGraphModel(w.architecture) : tfjsModel(w.architecture);
+      // what nnpy.export.tfjs wrote from the model nnpy runs (bench/workloads.py): the same
+      // network and weights, opened the way a TF.js user opens a model
+      this.model = await tf.loadLayersModel(`/bench-data/tfjs/${w.model}/model.json`);
       const [height, width, channels] = w.architecture.input_shape;
       this.input = w.model === "digits" ? bench.digitCanvas() : bench.frameCanvas(width);
       // the backbone's input: (pixel - 127) / 128, as its model file's nnpy.input says
@@ -134,6 +101,11 @@ window.system = {
       this.round = async () => ({ samples: await bench.latencies(() => this.predictOnce()) });
     }
     return {};
+  },
+
+  // The first prediction's numbers, to check the systems compute the same thing.
+  async outputs() {
+    return Array.from(await this.predictOnce());
   },
 
   async predictOnce() {

@@ -56,7 +56,7 @@ class Layer:
         return input_shape
 
     def weight_shapes(self, input_shape):
-        """{key: shape} of every array `build(input_shape)` makes, in `params` and `state`."""
+        """{key: shape} of every array `build(input_shape)` makes, in `self.params` and `self.state`."""
         return {}
 
     def check_weights(self, weights):

@@ -10,7 +10,23 @@ from .base import Layer
 
 
 class Dense(Layer):
-    """(N, in) -> (N, units). kernel (in, units), bias (units,)."""
+    """(N, in) -> (N, units). kernel (in, units), bias (units,).
+
+    The layer contract by hand: `forward` caches what `backward` needs, and `backward` returns
+    dx and fills `self.grads` (the same keys as `self.params`):
+
+    >>> import numpy as np
+    >>> dense = Dense(3)
+    >>> dense.build((4,))
+    >>> {name: value.shape for name, value in dense.params.items()}
+    {'kernel': (4, 3), 'bias': (3,)}
+    >>> dense.forward(np.ones((2, 4), np.float32)).shape
+    (2, 3)
+    >>> dense.backward(np.ones((2, 3), np.float32)).shape
+    (2, 4)
+    >>> dense.grads["bias"]
+    array([2., 2., 2.], dtype=float32)
+    """
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None):

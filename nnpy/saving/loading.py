@@ -17,6 +17,14 @@ def load_model(source):
 
     Raises ModelFormatError naming the file, tensor or layer when the file does not describe a
     complete, consistent model nnpy can run.
+
+    >>> import nnpy
+    >>> model = nnpy.Sequential([nnpy.layers.Input((2,)), nnpy.layers.Dense(1)])
+    >>> nnpy.load_model(model.to_bytes()).count_params()
+    3
+    >>> nnpy.load_model(b"not a model")
+    Traceback (most recent call last):
+    nnpy.errors.ModelFormatError: not a safetensors file: its header claims 8029109312199880558 bytes, over the 100000000-byte size cap (is this really a .safetensors file?)
     """
     if isinstance(source, (str, os.PathLike)) and os.fspath(source).endswith(".json"):
         with errors_name_the_file(source):

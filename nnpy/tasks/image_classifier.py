@@ -179,7 +179,7 @@ class ImageClassifierProject(ClassifierProject):
 
     # ---- pretrained features -----------------------------------------------------------------
     def set_backbone(self, model, key=None):
-        """Use `model` (an nnpy.applications backbone, e.g. EfficientNet-Lite0) for pretrained
+        """Use *model* (an nnpy.applications backbone, e.g. EfficientNet-Lite0) for pretrained
         mode, run at the samples' size. Cached embeddings from the same `key` are kept."""
         self.backbone = model  # kept to run at another size (set_mode before any sample)
         self.embedded_backbone = False

@@ -19,6 +19,7 @@ Flatten, stands for a whole window of weights; its weight is their sum.
 import numpy as np
 
 from .. import data, layers, optimizers
+from ..errors import ModelFormatError
 from ..saving import read_safetensors
 from .inputs import as_array, input_to_image, scale_range
 from .session import Job, operation
@@ -178,6 +179,28 @@ def finetune_data(x, y, replay_x=None, replay_y=None, share=0.4):
 AUGMENTATIONS = {"digits": data.augment_digits}  # what `augment` may name
 
 
+def replay_sample(raw, input_shape, classes):
+    """(images uint8 (N, *input_shape), labels int64 (N,)) from a replay file's bytes, or a
+    ModelFormatError saying what the file lacks: a replay file made for another model must not
+    end as a KeyError or a reshape error halfway through starting the job."""
+    tensors, _ = read_safetensors(raw)
+    missing = {"images", "labels"} - set(tensors)
+    if missing:
+        raise ModelFormatError(f"the replay file has no {' or '.join(sorted(missing))} tensor; "
+                               "it needs uint8 'images' and integer 'labels' (as "
+                               "digits-replay.safetensors has)")
+    images, labels = tensors["images"], np.asarray(tensors["labels"]).reshape(-1)
+    size = int(np.prod(input_shape))
+    if images.dtype != np.uint8 or images.size != len(labels) * size or not len(labels):
+        raise ModelFormatError(f"the replay file's images ({images.dtype}, shape "
+                               f"{list(images.shape)}) are not {len(labels)} uint8 images of the "
+                               f"model's input shape {list(input_shape)}; use a replay file made "
+                               "for this model")
+    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= classes:
+        raise ModelFormatError(f"the replay file's labels must be class numbers 0..{classes - 1}")
+    return images.reshape(-1, *input_shape), labels.astype(np.int64)
+
+
 @operation
 def op_finetune_start(session, model, images, labels, replay=None, augment=None, epochs=3,
                       batch_size=32, learning_rate=5e-4, seed=0):
@@ -202,9 +225,8 @@ def op_finetune_start(session, model, images, labels, replay=None, augment=None,
         raise ValueError(f"unknown augmentation {augment!r}; use one of {sorted(AUGMENTATIONS)}")
     replay_x = replay_y = None
     if replay is not None:
-        tensors, _ = read_safetensors(bytes(replay))
-        replay_x = as_input(tensors["images"])
-        replay_y = np.asarray(tensors["labels"], dtype=np.int64).reshape(-1)
+        images_kept, replay_y = replay_sample(bytes(replay), shape, classes)
+        replay_x = as_input(images_kept)
     x, y = finetune_data(as_input(as_array(images, dtype="uint8")), labels, replay_x, replay_y)
     net.card = None  # what the card says of the model before fine-tuning no longer holds
     # a fresh optimizer: a shipped model's learning-rate schedule may have decayed to almost nothing

@@ -75,3 +75,11 @@ def test_the_rows_say_which_engine_ran(results):
     assert results["sgemm-128", "nnpy-pyodide-numpy"]["note"] == "gemm numpy"
     assert "tfjs-backend-wasm-simd.wasm" in results["sgemm-128", "tfjs-wasm"]["note"]
     assert "BatchNormalization" in results["webcam-predict-p50", "convnetjs"]["note"]
+
+
+def test_tfjs_predicts_with_nnpys_own_weights(results):
+    # TF.js opens what nnpy.export.tfjs wrote from the model nnpy runs: the same numbers out
+    for system in ("tfjs-wasm", "tfjs-cpu"):
+        note = results["webcam-predict-p50", system]["note"]
+        difference = float(note.split("outputs vs nnpy-pyodide: max |diff| ")[1].split(";")[0])
+        assert difference <= 1e-5, note

@@ -2,6 +2,8 @@
 
 import pytest
 
+import build  # the repository root is on sys.path (conftest.py)
+
 XOR_MODEL = """
 from nnpy import layers, optimizers
 model = nnpy.Sequential([layers.Input((2,)), layers.Dense(8, activation="tanh"), layers.Dense(1)],
@@ -18,7 +20,8 @@ def test_load_reports_named_stages_and_bytes(nn_page):
     assert stages == ["manifest", "runtime", "numpy", "nnpy", "ready"]
     downloads = {p["file"]: p for p in progress if p["stage"] == "download"}
     assert "pyodide.asm.wasm" in downloads
-    assert any(name.startswith("nnpy-0.1.0-") and name.endswith(".whl") for name in downloads)
+    assert any(name.startswith(f"nnpy_ml-{build.project_version()}-") and name.endswith(".whl")
+               for name in downloads)
     assert any(name.startswith("python_stdlib") for name in downloads)
     assert any(name.startswith("numpy-2.0.2") for name in downloads)
     wasm = downloads["pyodide.asm.wasm"]

@@ -15,6 +15,8 @@ from test_browser_pyodide_suite import run_unit_suite
 
 import build
 
+VERSION = build.project_version()
+
 LOAD = """async (options) => {
     window.nn = await nnpy.load(options || {});
     return nn.info;
@@ -89,7 +91,7 @@ def test_a_first_visit_boots_cold_and_a_repeat_visit_restores_the_snapshot(visit
     assert first["numpyWheel"] == "trimmed" and first["numpy"] == "2.0.2"
     assert page.evaluate(BROWSER_FROM_PYTHON) == [True] * 4
     key = wait_for_snapshot(page)
-    assert key.startswith("pyodide-0.27.7/nnpy-0.1.0/"), key
+    assert key.startswith(f"pyodide-0.27.7/nnpy-{VERSION}/"), key
     page, second = visit(page)
     assert second["boot"] == "snapshot"
     assert (second["python"], second["numpy"], second["gemm"]) == (
@@ -119,15 +121,15 @@ def test_random_numbers_differ_between_restored_sessions(visit):
 
 def test_a_new_version_ignores_and_replaces_the_stored_snapshot(visit):
     page, _ = visit()
-    old_key = wait_for_snapshot(page, "nnpy-0.1.0/")
+    old_key = wait_for_snapshot(page, f"nnpy-{VERSION}/")
     # the site upgrades nnpy: the next visit gets a nnpy.js of another version
     page.context.route("**/web/nnpy.js", lambda route: route.fulfill(
         response=route.fetch(),
-        body=route.fetch().text().replace('const VERSION = "0.1.0"', 'const VERSION = "0.1.1"')))
+        body=route.fetch().text().replace(f'const VERSION = "{VERSION}"', 'const VERSION = "99.0.0"')))
     page, info = visit(page)
     assert info["boot"] == "cold", "a snapshot of another version must not be restored"
-    new_key = wait_for_snapshot(page, "nnpy-0.1.1/")  # the old one is gone: one entry
-    assert new_key != old_key and "nnpy-0.1.1/" in new_key
+    new_key = wait_for_snapshot(page, "nnpy-99.0.0/")  # the old one is gone: one entry
+    assert new_key != old_key and "nnpy-99.0.0/" in new_key
     page, info = visit(page)
     assert info["boot"] == "snapshot"
     assert page.evaluate(PREDICT) == "7"

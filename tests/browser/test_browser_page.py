@@ -43,6 +43,11 @@ def test_demo_loads_offline_and_is_fast_enough_cold_and_cached(new_page, site_ur
     print(f"\nnavigation -> nnpy.load resolved: cold {cold:.0f} ms, cached {cached:.0f} ms")
 
 
+# The probabilities in the XOR table's "network says" column, as numbers.
+XOR_TABLE_ANSWERS = ("Array.from(document.querySelectorAll('#xor-table td.p'), "
+                     "(td) => parseFloat(td.lastChild.textContent))")
+
+
 def test_xor_panel_trains_and_cancels(new_page, site_url):
     page = new_page()
     open_demo(page, site_url)
@@ -53,13 +58,26 @@ def test_xor_panel_trains_and_cancels(new_page, site_url):
     answers = [float(td.split("\n")[-1] if "\n" in td else td)
                for td in page.locator("#xor-table td.p").all_text_contents()]
     assert [round(a) for a in answers] == [0, 1, 1, 0]
-    # a long run, cancelled from its button
+    # a long run, cancelled from its button; while it trains, the table shows what the network
+    # answers now (within 0.1 of every target once it has learnt), not what it answered before
     page.evaluate("xorDemo.settings.epochs = 1000000")
     page.click("#xor-train")
+    page.wait_for_function(f"""() => {{
+        const answers = {XOR_TABLE_ANSWERS};
+        return !document.querySelector('#xor-cancel').disabled && answers.length === 4
+            && answers.every((p, i) => Math.abs(p - [0, 1, 1, 0][i]) < 0.1);
+    }}""", timeout=60_000)
+    assert page.text_content("#xor-accuracy") == "100%"
+    assert not page.is_disabled("#xor-cancel")  # still training
     page.wait_for_function("document.querySelector('#xor-epoch').textContent.startsWith('5')")
     page.click("#xor-cancel")
     assert "Cancelled" in wait_for_message(page, "Cancelled", "Error")
     assert not page.is_disabled("#xor-train")
+    # the table is the network's answer for its final weights
+    shown = page.evaluate(f"{XOR_TABLE_ANSWERS}.map((p) => p.toFixed(3))")
+    asked = page.evaluate("""async () => Array.from((await xorDemo.model.predict(
+        [[0, 0], [0, 1], [1, 0], [1, 1]])).probabilities, (p) => p.toFixed(3))""")
+    assert shown == asked
     assert page.errors == []
 
 
@@ -124,7 +142,7 @@ def test_cross_origin_embed_page_works(new_page, embed_url, site_url):
     page.goto(embed_url)
     assert embed_url.split(":")[2] != site_url.split(":")[2], "two origins"
     answer = page.evaluate("window.answer")
-    assert answer == "nnpy 0.1.0 on Python 3.12.7: 42"
+    assert answer == f"nnpy {build.project_version()} on Python 3.12.7: 42"
     assert page.text_content("#answer") == answer
     assert page.blocked == [] and page.errors == []
 

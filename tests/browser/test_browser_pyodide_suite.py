@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNS_PROGRAMS = re.compile(r"^import subprocess\b[\s\S]*subprocess\.run\(", re.MULTILINE)
 UNIT_FOLDERS = ("", "applications/", "saving/", "tasks/", "web/")  # under tests/
 # not: browser, kernels and bench (they drive browsers and Node), repository (reads the source
-# tree), audio (speaks its test words with the espeak-ng program)
-NOT_UNIT_FOLDERS = {"browser", "kernels", "bench", "repository", "audio"}
+# tree), audio (speaks its test words with the espeak-ng program), packaging (pip, venv, pdoc)
+NOT_UNIT_FOLDERS = {"browser", "kernels", "bench", "repository", "audio", "packaging"}
 
 
 def suite_files():

@@ -17,14 +17,15 @@ FAKE_DEVICES = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-s
 
 
 @contextmanager
-def device_browser(browser, profile, file_flag, **options):
-    """A Chromium of its own whose fake camera or microphone plays a file (`file_flag`, e.g.
-    --use-file-for-fake-audio-capture=F.wav: the flag is per launch), with the suite's executable
-    and flags, a persistent profile (IndexedDB survives a relaunch) and only 127.0.0.1 reachable.
+def device_browser(browser, profile, *flags, **options):
+    """A Chromium of its own with a fake camera and microphone, which play a file when `flags`
+    say so (e.g. --use-file-for-fake-audio-capture=F.wav: the flag is per launch; without one,
+    Chromium's test pattern and beep), with the suite's executable and flags, a persistent
+    profile (IndexedDB survives a relaunch) and only 127.0.0.1 reachable.
     Yields a page with `page.errors`."""
     context = browser.browser_type.launch_persistent_context(
         str(profile), executable_path=build.find_browser(), accept_downloads=True,
-        args=[*build.CHROMIUM_FLAGS, *FAKE_DEVICES, file_flag],
+        args=[*build.CHROMIUM_FLAGS, *FAKE_DEVICES, *flags],
         **{"viewport": {"width": 1280, "height": 900}, **options})
     blocked = []
 

@@ -49,12 +49,11 @@ def ensure_node():
     if not _installed():
         if shutil.which("npm") is None:
             pytest.skip("npm is needed to install TF.js and nsfwjs")
-        NODE_DIR.mkdir(parents=True, exist_ok=True)
-        (NODE_DIR / "package.json").write_text(json.dumps(
-            {"private": True, "description": "nnpy interop test peers (not part of nnpy)",
-             "dependencies": PACKAGES}, indent=2) + "\n")
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=NODE_DIR, check=True)
+        sys.path.insert(0, str(ROOT))
+        import build  # here, not above: the in-Pyodide suite collects this file too
+
+        build.npm_install(NODE_DIR, PACKAGES, "nnpy interop test peers (not part of nnpy)",
+                          "the TF.js oracle")
     return {**os.environ, "NODE_PATH": str(NODE_DIR / "node_modules")}
 
 

@@ -8,6 +8,7 @@ import pytest
 
 import nnpy
 from nnpy.data import prepare_digit
+from nnpy.saving import encode_safetensors
 from nnpy.web import Session
 from nnpy.web.operations import finetune_data
 
@@ -144,6 +145,24 @@ def test_fine_tuning_learns_a_new_class_and_mixes_in_the_replay(session):
                                             "shape": [4, 28, 28]}, "labels": [1] * 4,
         "augment": "mirror"})
     assert reply["error"]["type"] == "ValueError" and "'digits'" in reply["error"]["message"]
+
+
+@pytest.mark.parametrize("tensors, says", [
+    ({"labels": np.array([1], np.int64)}, "no images tensor"),
+    ({"images": np.zeros((1, 28, 28), np.uint8)}, "no labels tensor"),
+    ({"images": np.zeros((2, 14, 14), np.uint8), "labels": np.array([1, 2], np.int64)},
+     "input shape [28, 28, 1]"),
+    ({"images": np.zeros((1, 28, 28), np.float32), "labels": np.array([1], np.int64)}, "uint8"),
+    ({"images": np.zeros((1, 28, 28), np.uint8), "labels": np.array([400], np.int64)}, "class numbers 0.."),
+])
+def test_a_replay_file_for_another_model_is_refused_by_name(session, tensors, says):
+    replay = encode_safetensors(tensors)
+    reply = session.dispatch("finetune_start", {
+        "model": session.handle, "images": {"data": bytes(28 * 28), "dtype": "uint8",
+                                            "shape": [1, 28, 28]}, "labels": [1],
+        "replay": replay})
+    assert reply["error"]["type"] == "ModelFormatError", reply
+    assert says in reply["error"]["message"]
 
 
 def test_finetune_data_without_replay_and_with_nothing():

@@ -31,12 +31,24 @@ function drawLoss() {
     { min: 0, unit: "epoch" });
 }
 
-// The truth table with the network's answer for each row: a bar and the probability of "1".
+// The truth table with the network's answer for each row: a bar and the probability of "1",
+// asked of the network as it is now (all four rows in one request).
 async function showAnswers() {
+  const model = xor.model;
+  let probabilities = null;
+  if (model) {
+    try {
+      probabilities = (await model.predict(XOR_INPUTS)).probabilities;
+    } catch (error) {
+      if (model === xor.model) throw error;
+      return; // the model was replaced (and disposed) while it answered: the new one shows
+    }
+    if (model !== xor.model) return;
+  }
   const rows = [];
   for (let i = 0; i < XOR_INPUTS.length; i++) {
     const [a, b] = XOR_INPUTS[i];
-    const p = xor.model ? (await xor.model.predict(new Float32Array([a, b]))).probabilities[0] : null;
+    const p = probabilities ? probabilities[i] : null;
     const row = document.createElement("tr");
     for (const value of [a, b, XOR_TARGETS[i][0]]) row.append(Object.assign(document.createElement("td"), { textContent: value }));
     const answer = Object.assign(document.createElement("td"), { className: "p", textContent: "–" });
@@ -49,6 +61,29 @@ async function showAnswers() {
     rows.push(row);
   }
   $("xor-table").replaceChildren(...rows);
+}
+
+// While training, the table follows the weights: after each epoch it is asked again, with at most
+// one request in flight (epochs come faster than answers; the newest weights answer next).
+// Resolves when the table shows the network as it was at the last call.
+let answering = null;
+let answerAgain = false;
+function showAnswersSoon() {
+  if (answering) {
+    answerAgain = true;
+    return answering;
+  }
+  answering = (async () => {
+    try {
+      do {
+        answerAgain = false;
+        await showAnswers();
+      } while (answerAgain);
+    } finally {
+      answering = null;
+    }
+  })();
+  return answering;
 }
 
 function setMessage(text, kind = "") {
@@ -65,7 +100,7 @@ function setBusy(busy) {
 async function useModel(model) {
   if (xor.model) await xor.model.dispose();
   xor.model = model;
-  await showAnswers();
+  await showAnswersSoon();
 }
 
 $("xor-train").onclick = async () => {
@@ -85,6 +120,7 @@ $("xor-train").onclick = async () => {
         $("xor-accuracy").textContent = percent(logs.accuracy);
         appendToHistory(xor.history, logs);
         drawLoss();
+        showAnswersSoon().catch(() => {}); // a failure shows in the answer asked for at the end
       },
     });
     outcome = ["Trained. The network now answers XOR.", "ok"];
@@ -94,7 +130,7 @@ $("xor-train").onclick = async () => {
       : [`${error.name}: ${error.message}`, "error"];
   }
   setBusy(false);
-  await showAnswers();
+  await showAnswersSoon();
   setMessage(...outcome);
 };
 $("xor-cancel").onclick = () => xor.controller && xor.controller.abort();
@@ -127,5 +163,5 @@ $("xor-upload").onchange = async (event) => {
   }
 };
 
-showAnswers();
+showAnswersSoon();
 nnpy.shared().then(() => setBusy(false), () => {});

@@ -5,10 +5,13 @@
 `compile_kernels(out_dir)` writes the two builds the page chooses between (see gemm.js):
 `gemm.wasm` (SIMD128, every engine with WebAssembly SIMD) and `gemm-relaxed.wasm` (fused
 multiply-add through relaxed SIMD: Chrome 114+, about 20% faster). Both are build outputs, never
-committed. `ziglang` is installed with pip on first use when missing.
+committed. When this Python has no `ziglang`, pip installs a pinned one once into
+`.cache/tools/` (a 100 MB download, 400 MB unpacked) and it runs from there: nothing is added
+to the environment that runs the build.
 """
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +19,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "gemm.c"
 DEFAULT_OUT_DIR = HERE.parent.parent / ".cache" / "kernels"
+TOOLS_DIR = HERE.parent.parent / ".cache" / "tools"
+ZIGLANG = "ziglang==0.17.1"   # the compiler the kernels are checked with (tests/kernels/)
 KERNEL_FILES = {False: "gemm.wasm", True: "gemm-relaxed.wasm"}   # relaxed SIMD? -> file name
 
 FLAGS = [
@@ -30,11 +35,21 @@ FLAGS = [
 
 
 def zig_command() -> list[str]:
-    """`python -m ziglang`, installing the ziglang wheel first if this Python lacks it."""
-    if importlib.util.find_spec("ziglang") is None:
-        print("build_kernel: installing ziglang (pip install ziglang)", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "ziglang"], check=True)
-    return [sys.executable, "-m", "ziglang"]
+    """`python -m ziglang` when this Python has it; else the pinned ziglang from .cache/tools/,
+    installed there first with `pip install --target` (the user's environment stays as it was)."""
+    if importlib.util.find_spec("ziglang") is not None:
+        return [sys.executable, "-m", "ziglang"]
+    target = TOOLS_DIR / ZIGLANG.replace("==", "-")
+    main = target / "ziglang" / "__main__.py"   # runs the zig binary beside it
+    if not main.exists():
+        partial = target.with_name(target.name + ".tmp-install")
+        shutil.rmtree(partial, ignore_errors=True)
+        print(f"build_kernel: installing {ZIGLANG} into {target} (once, about 100 MB; "
+              "not into this Python's environment)", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                        "--target", str(partial), ZIGLANG], check=True)
+        partial.replace(target)
+    return [sys.executable, str(main)]
 
 
 def compile_kernel(out_path, relaxed: bool = False, defines: dict | None = None) -> Path:
