@@ -283,7 +283,9 @@ def test_a_plain_page_runs_the_readme_snippet_and_the_elements_from_the_cdn(brow
         # the elements' own text on a page that names no charset
         statuses = page.evaluate("window.statusTexts")
         assert "Loading…" in statuses and "Starting Python…" in statuses, statuses
-        assert "64×64" in page.text_content(f"{webcam} figcaption")
+        # (a new project learns on pretrained features: the backbone came from the CDN too)
+        assert page.evaluate(f"document.querySelector('{webcam}').mode") == "pretrained"
+        assert "160×160" in page.text_content(f"{webcam} figcaption")
         assert page.locator(f"{webcam} .delete-class").first.text_content() == "×"
         page.locator("nnpy-network").scroll_into_view_if_needed()
         network = "document.querySelector('nnpy-network').view"
