@@ -333,8 +333,43 @@ export interface TrainerStats {
   displayFps: number;
 }
 
+/** The "prediction" event's detail: every live answer of a trainer element. */
+export interface TrainerPredictionDetail {
+  label: string;
+  index: number;
+  /** One per class. */
+  probabilities: number[];
+  /** <nnpy-sound-classifier> only: whether the answer reached the threshold the user set. */
+  sure?: boolean;
+}
+
+/** The "trained" event's detail: a training run ended (finished or cancelled) with a network. */
+export interface TrainerTrainedDetail {
+  history: Partial<History>;
+  /** Validation samples: rows are the true classes, columns what the network said. */
+  confusion: number[][] | null;
+  classNames: string[];
+  /** Whether it was cancelled (it keeps its best weights so far). */
+  stopped: boolean;
+}
+
+/** The "saved" event's detail: the project was saved in this browser. */
+export interface TrainerSavedDetail {
+  /** The project file's size. */
+  bytes: number;
+  /** When, in ms since 1970. */
+  savedAt: number;
+}
+
+export interface TrainerEventMap extends HTMLElementEventMap {
+  prediction: CustomEvent<TrainerPredictionDetail>;
+  trained: CustomEvent<TrainerTrainedDetail>;
+  saved: CustomEvent<TrainerSavedDetail>;
+}
+
 /** What the two trainer elements share. Attributes: project-name (the IndexedDB key the project
- *  autosaves under), permission-timeout (seconds to wait for the device prompt, default 10). */
+ *  autosaves under), permission-timeout (seconds to wait for the device prompt, default 10).
+ *  Events: "prediction", "trained", "saved". */
 export interface NnpyTrainerElement extends HTMLElement {
   /** A client (or a promise of one) to use instead of nnpy.shared(); reads back the one in use. */
   get nn(): Client | Promise<Client> | null;
@@ -346,10 +381,19 @@ export interface NnpyTrainerElement extends HTMLElement {
   readonly projectName: string;
   stats(): TrainerStats;
   resetStats(): void;
+  addEventListener<K extends keyof TrainerEventMap>(type: K, listener: (this: NnpyTrainerElement, event: TrainerEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof TrainerEventMap>(type: K, listener: (this: NnpyTrainerElement, event: TrainerEventMap[K]) => void, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions): void;
 }
 
-/** <nnpy-webcam-classifier project-name="webcam" permission-timeout="10">. */
-export interface NnpyWebcamClassifierElement extends NnpyTrainerElement {}
+/** <nnpy-webcam-classifier project-name="webcam" permission-timeout="10" mode="pretrained"
+ *  backbone="URL">: mode is how a new project learns ("pretrained", the default, on
+ *  EfficientNet-Lite0's features, or "scratch"); backbone the URL of that network's file. */
+export interface NnpyWebcamClassifierElement extends NnpyTrainerElement {
+  /** How the current project learns. */
+  readonly mode: "pretrained" | "scratch" | null;
+}
 
 /** A live answer of <nnpy-sound-classifier>. */
 export interface SoundDecision {

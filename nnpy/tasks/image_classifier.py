@@ -24,18 +24,20 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .. import layers, validation
+from .. import layers, optimizers, validation
 from ..applications.efficientnet_lite import embedding_model
 from ..data import resize
 from ..errors import ModelFormatError, ShapeError
 from ..model import Sequential
+from ..saving import model_from_state, model_state
 from .classifier_project import ClassifierProject
-from .pretrained_features import PretrainedFeatures, head_model
+from .pretrained_features import PretrainedFeatures, features_up_to, head_model
 
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 16, 512  # the default model pools 16x; 512 is past any webcam use
 MODES = ("pretrained", "scratch")
 SCRATCH_SIZE = 64  # the CNN's largest input: bigger samples (pretrained mode's) shrink to it
 PRETRAINED_SIZE = 160  # samples and backbone input in pretrained mode (224 costs twice as much)
+BACKBONE_PREFIX = "backbone."  # a project's own backbone in its file
 
 
 def square_crop(image):
@@ -115,6 +117,7 @@ class ImageClassifierProject(ClassifierProject):
         if mode not in MODES:
             raise ValueError(f"ImageClassifierProject: mode must be one of {MODES}, not {mode!r}")
         self.mode = mode
+        self.size_follows_mode = image_size is None  # until a sample is recorded
         if image_size is None:
             image_size = PRETRAINED_SIZE if mode == "pretrained" else SCRATCH_SIZE
         size = image_size
@@ -129,7 +132,9 @@ class ImageClassifierProject(ClassifierProject):
         self.dropout = float(dropout)
         if not 0 <= self.dropout < 1:
             raise ValueError(f"ImageClassifierProject: dropout must be in [0, 1), got {dropout!r}")
-        self.features = None  # PretrainedFeatures, once set_backbone is called
+        self.backbone = None  # the backbone model given to set_backbone
+        self.embedded_backbone = False  # whether the file keeps it (from_classifier)
+        self.features = None  # PretrainedFeatures of it at image_size, once set_backbone is called
         self.embedding_key = None  # the backbone the cached embeddings came from
         self.embeddings = [[] for _ in self.class_names]  # per sample: a vector or None
 
@@ -176,6 +181,8 @@ class ImageClassifierProject(ClassifierProject):
     def set_backbone(self, model, key=None):
         """Use *model* (an nnpy.applications backbone, e.g. EfficientNet-Lite0) for pretrained
         mode, run at the samples' size. Cached embeddings from the same `key` are kept."""
+        self.backbone = model  # kept to run at another size (set_mode before any sample)
+        self.embedded_backbone = False
         self.features = PretrainedFeatures(embedding_model(model, self.image_size), key)
         if self.embedding_key != self.features.key:
             self.embedding_key = self.features.key
@@ -189,6 +196,10 @@ class ImageClassifierProject(ClassifierProject):
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         if mode != self.mode:
             self.mode, self.model, self.history, self.confusion = mode, None, {}, None
+            if self.size_follows_mode and not any(self.counts()):  # samples at the mode's size
+                self.image_size = PRETRAINED_SIZE if mode == "pretrained" else SCRATCH_SIZE
+                if self.backbone is not None:
+                    self.set_backbone(self.backbone, self.features.key)
 
     def _require_features(self):
         if self.features is None:
@@ -232,15 +243,30 @@ class ImageClassifierProject(ClassifierProject):
         return x, y.astype(np.int64)
 
     def write_extra(self):
-        """Cached embeddings (float16) with the backbone's key, when every sample has one."""
+        """Cached embeddings (float16) with the backbone's key, when every sample has one; and
+        the backbone itself when the project brought its own (`from_classifier`): the page can
+        load EfficientNet-Lite0 again, not a model someone opened from their disk."""
+        tensors, info = {}, {}
+        if self.embedded_backbone:
+            tensors, metadata = model_state(self.features.backbone, prefix=BACKBONE_PREFIX)
+            info["backbone"] = {"key": self.features.key, "metadata": metadata}
         if self.embedding_key is None or any(v is None for e in self.embeddings for v in e):
-            return {}, {}
+            return tensors, info
         width = self.features.size if self.features else len(
             next(v for e in self.embeddings for v in e))
-        return ({f"embeddings.{i}": (np.stack(e) if e else np.zeros((0, width))).astype(np.float16)
-                 for i, e in enumerate(self.embeddings)}, {"embedding_key": self.embedding_key})
+        tensors.update({f"embeddings.{i}": (np.stack(e) if e else np.zeros((0, width)))
+                        .astype(np.float16) for i, e in enumerate(self.embeddings)})
+        return tensors, {**info, "embedding_key": self.embedding_key}
 
     def read_extra(self, tensors, info):
+        own = info.get("backbone")
+        if own is not None:  # the project's own backbone (an opened Teachable Machine model)
+            if not isinstance(own, dict) or not isinstance(own.get("metadata"), dict):
+                raise ModelFormatError("the project file is damaged: its 'backbone' must be "
+                                       "{key, metadata}")
+            backbone = model_from_state(tensors, own["metadata"], prefix=BACKBONE_PREFIX)
+            self.features = PretrainedFeatures(backbone, str(own.get("key")))
+            self.embedded_backbone = True
         key = info.get("embedding_key")
         self.embeddings = [[None] * n for n in self.counts()]
         if not key:
@@ -252,3 +278,41 @@ class ImageClassifierProject(ClassifierProject):
                                        f"one vector per sample ({count})")
             self.embeddings[i] = list(vectors.astype(np.float32))
         self.embedding_key = str(key)
+
+    # ---- a trained image classifier to fine-tune ------------------------------------------------
+    @classmethod
+    def from_classifier(cls, model, key=None):
+        """A project from a trained image classifier (a Teachable Machine export: MobileNet up
+        to a global average, then Dense layers): its labels become the classes, everything up
+        to the global average becomes the project's own backbone (saved in the project file)
+        and its Dense layers the head, so new samples fine-tune it. No samples yet: it
+        classifies at once, and Train more continues from its weights. `key` names the backbone
+        (default: the model's name and size)."""
+        pools = [i for i, layer in enumerate(model.layers)
+                 if isinstance(layer, layers.GlobalAveragePooling2D)]
+        dense = model.layers[pools[-1] + 1:] if pools else []
+        if not pools or not dense or not all(isinstance(layer, layers.Dense) for layer in dense):
+            raise ModelFormatError("this model is not an image classifier this trainer can "
+                                   "fine-tune: it must end in a global average pooling and Dense "
+                                   "layers (as a Teachable Machine image model does)")
+        size, labels = model.input_shape[0], list(model.labels or [])
+        if len(labels) != dense[-1].units:
+            labels = [f"Class {i + 1}" for i in range(dense[-1].units)]
+        hidden = dense[0].units if len(dense) == 2 else 0
+        project = cls(labels, image_size=size, flip=False, mode="pretrained", hidden=hidden)
+        key = key or f"{model.name}-{model.count_params()}"
+        backbone = features_up_to(model, model.layers[pools[-1]].name, size)
+        project.features = PretrainedFeatures(backbone, key)
+        project.embedding_key, project.embedded_backbone = key, True
+        head = project.default_model()
+        for mine, theirs in zip([each for each in head.layers if isinstance(each, layers.Dense)],
+                                dense):
+            mine.params["kernel"][...] = theirs.params["kernel"]
+            if "bias" in theirs.params:
+                mine.params["bias"][...] = theirs.params["bias"]
+            elif "bias" in mine.params:  # the last layer of a Teachable Machine head has none
+                mine.params["bias"][...] = 0
+        head.compile(optimizer=optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                     metrics=["accuracy"])
+        project.model, project.trained_classes = head, list(project.class_names)
+        return project

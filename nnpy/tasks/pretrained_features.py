@@ -11,6 +11,7 @@ does not learn to see, only to tell apart what an ImageNet network already sees.
 import numpy as np
 
 from .. import layers
+from ..functional import Model
 from ..model import Sequential
 
 
@@ -42,6 +43,22 @@ class PretrainedFeatures:
             return np.zeros((0, self.size), np.float32)
         return np.concatenate([self.backbone.forward(self.inputs(samples[i:i + batch_size]))
                                for i in range(0, len(samples), batch_size)]).astype(np.float32)
+
+
+def features_up_to(model, layer, image_size):
+    """The part of graph model `model` up to its layer named `layer` (a global average), sharing
+    its weights, for images of `image_size`: a trained classifier's features (a Teachable
+    Machine export's MobileNet). (nnpy.applications' embedding_model does the same for
+    EfficientNet-Lite0.)"""
+    config = model.get_config()
+    names = [each.name for each in model.layers]
+    end = names.index(layer) + 1  # layers are in evaluation order: all it needs is before
+    features = Model.from_config({**config, "layers": config["layers"][:end], "compile": None,
+                                  "input_shape": [image_size, image_size, 3]})
+    for part, whole in zip(features.layers, model.layers):
+        part.params, part.state = whole.params, whole.state
+    features.input_spec = dict(model.input_spec or {}, height=image_size, width=image_size)
+    return features
 
 
 def head_model(features, num_classes, hidden=0, dropout=0.0, seed=0):

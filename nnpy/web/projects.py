@@ -8,6 +8,7 @@ training as a Job of short time-boxed steps. Only the browser worker uses them (
     project_set_backbone(project, model)     an image project's pretrained backbone (a model handle)
     project_set_mode(project, mode)          "pretrained" or "scratch" (image projects)
     project_open(data, kind)                 a project from .safetensors bytes (ModelFormatError)
+    project_from_model(model)                an image project that fine-tunes a loaded classifier
     project_add_samples(project, class_index, pixels, width, height, count, burst)   RGBA frames
     project_add_sound(project, class_index, samples, clips, rate)   a recording -> clips
     project_train_start(project, epochs, learning_rate, restart)   -> {"job", "state"}
@@ -45,8 +46,13 @@ def state(project):
         "confusion": None if confusion is None else confusion.tolist(),  # rows: true class
         "last_training": project.last_training,
         "validation": "whole recording bursts",
+        "last_burst": _last_burst(project),  # the page numbers new recordings after it
         **_backbone_state(project),
     }
+
+
+def _last_burst(project):
+    return max((b for bursts in project.bursts for b in bursts), default=0)
 
 
 def _backbone_state(project):
@@ -73,9 +79,10 @@ def _kind(kind):
 
 
 @operation
-def op_project_new(session, class_names=("Class 1", "Class 2"), kind="image", mode="scratch"):
-    """A new project; an image project in "pretrained" mode then needs project_set_backbone
-    (the webcam element still starts from scratch: it does not load the backbone yet)."""
+def op_project_new(session, class_names=("Class 1", "Class 2"), kind="image", mode="pretrained"):
+    """A new project. An image project learns on pretrained features by default and then needs
+    project_set_backbone (the page loads EfficientNet-Lite0 for it; when it cannot, it switches
+    the project to "scratch" with project_set_mode and says why)."""
     if kind == "image":  # no mirror flips: a webcam's classes may be directional (a hand
         return _open(session, ImageClassifierProject(list(class_names), flip=False,  # pointing)
                                                      mode=mode))
@@ -102,6 +109,14 @@ def op_project_set_mode(session, project, mode):
 @operation
 def op_project_open(session, data, kind="image"):
     return _open(session, _kind(kind).from_bytes(bytes(data)))
+
+
+@operation
+def op_project_from_model(session, model):
+    """An image project from a loaded image classifier (a handle from load_model or load_tfjs,
+    e.g. a Teachable Machine export): its classes, its features as the backbone, its head to
+    fine-tune on new samples (ModelFormatError if it is not such a classifier)."""
+    return _open(session, ImageClassifierProject.from_classifier(session.model(model)))
 
 
 @operation
@@ -161,7 +176,7 @@ def op_project_add_sound(session, project, class_index, samples, clips=1, rate=S
     loudest non-overlapping seconds (a word said four times in five seconds: clips=4); returns
     the class's new count."""
     found = session.project(project)
-    burst = 1 + max((b for bursts in found.bursts for b in bursts), default=0)
+    burst = 1 + _last_burst(found)
     for clip in to_clips(_sound(samples, rate), count=max(1, int(clips))):
         found.add_sample(class_index, clip, burst)  # one recording: validated as a whole
     return found.counts()[class_index]

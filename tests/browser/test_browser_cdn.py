@@ -285,7 +285,9 @@ def test_a_plain_page_runs_the_readme_snippet_and_the_elements_from_the_cdn(brow
         for sign in ("…", "·", "—"):  # "Starting Python…", "Finding nnpy · 0.1 s — you can draw"
             assert any(sign in status for status in statuses), (sign, statuses)
         assert not any("â€" in status or "Â" in status for status in statuses), statuses
-        assert "64×64" in page.text_content(f"{webcam} figcaption")
+        # (a new project learns on pretrained features: the backbone came from the CDN too)
+        assert page.evaluate(f"document.querySelector('{webcam}').mode") == "pretrained"
+        assert "160×160" in page.text_content(f"{webcam} figcaption")
         assert page.locator(f"{webcam} .delete-class").first.text_content() == "×"
         page.locator("nnpy-network").scroll_into_view_if_needed()
         network = "document.querySelector('nnpy-network').view"

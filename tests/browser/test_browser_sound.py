@@ -4,7 +4,8 @@ tests/audio/sounds.py) and room noise. Real sounds, not tones.
 
 One browser launch plays one file, so the story is told over launches sharing one profile:
   1-4 (a file per class, looping): the project comes back from IndexedDB each time; record 12
-      clips of the room's noise (and 2 more by holding the button), of "yes", of "no", of "stop"
+      clips of the room's noise (and 2 more by holding the button; then one of "yes" held
+      right after, deleted again), of "yes", of "no", of "stop"
       through the UI ("Record 12 clips"); after the last one, train through the UI (curves,
       confusion matrix).
   5 (a file played once): words said by voices training never heard, at other speeds and
@@ -138,7 +139,8 @@ def hold_to_record(page, index, seconds):
     page.mouse.down()
     page.wait_for_timeout(seconds * 1000)
     page.mouse.up()
-    expect(card(page, index).locator(".count")).to_have_text(f"{before + int(seconds)} samples")
+    after = before + int(seconds)
+    expect(card(page, index).locator(".count")).to_have_text(f"{after} sample{'' if after == 1 else 's'}")
 
 
 def record_clips(page, index):
@@ -191,6 +193,12 @@ def test_record_through_the_microphone_train_and_recognise_voices_never_heard(
             record_clips(page, index)
             if index == 0:
                 hold_to_record(page, 0, 2.5)
+                # a mouse hold on another class's button right after records too (the
+                # previous button's blur used to end it); that clip is deleted again
+                hold_to_record(page, 1, 1.5)
+                card(page, 1).locator(".thumb").first.hover()
+                card(page, 1).locator(".delete-sample").first.click()
+                expect(card(page, 1).locator(".count")).to_have_text("0 samples")
             if index == len(CLASSES) - 1:
                 page.fill(f"{APP} .epochs", "40")
                 page.fill(f"{APP} .learning-rate", "0.003")

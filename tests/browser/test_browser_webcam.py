@@ -1,11 +1,16 @@
 """The webcam trainer (<nnpy-webcam-classifier> on the demo page) in Chromium, through the real
-getUserMedia path: Chromium's fake camera plays a Y4M video this file writes.
+getUserMedia path: Chromium's fake camera plays a Y4M video this file writes. This story learns
+from scratch (a small CNN on flat colours); test_browser_webcam_pretrained.py tells the default,
+pretrained features on real photographs. Longer than 400 lines because the story, the camera
+failures, the missing backbone, the Teachable Machine model and the embedding share its video
+and page helpers.
 
 One browser launch plays one video, so the story is told over three launches:
-  A (a red video, profile P): record "Red", stop the camera, leave the page; the project is
-     autosaved in IndexedDB and downloaded.
+  A (a red video, profile P): choose "from scratch", record "Red", stop the camera, leave the
+     page; the project is autosaved in IndexedDB and downloaded.
   B (a blue video, profile P again): the project comes back from IndexedDB; record "Blue", train
-     (timed), cancel a longer run and resume it, see the camera classified as Blue; download.
+     (timed; then the status says it is trained, not "Ready"), cancel a longer run (its live line
+     never reads "NaN ms") and resume it, see the camera classified as Blue; download.
   C (the red video, a fresh profile): a bad file is refused; B's file opens and round-trips
      byte for byte; the camera is classified as Red; images upload as samples.
 Plus every getUserMedia failure, each shown by name with what to do, and the element embedded
@@ -14,6 +19,7 @@ on another origin with one script tag.
 
 import json
 import struct
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -43,8 +49,8 @@ RED, BLUE = (205, 45, 40), (40, 65, 205)
 
 # ---- the fake camera's videos ------------------------------------------------------------------
 
-def write_y4m(path, frames):
-    """(N, H, W, 3) uint8 RGB frames -> a Y4M file, 30 fps, C420jpeg (full-range BT.601 YCbCr,
+def write_y4m(path, frames, fps=30):
+    """(N, H, W, 3) uint8 RGB frames -> a Y4M file at `fps`, C420jpeg (full-range BT.601 YCbCr,
     chroma averaged over 2x2 blocks): what --use-file-for-fake-video-capture plays in a loop."""
     _, height, width, _ = frames.shape
 
@@ -52,7 +58,7 @@ def write_y4m(path, frames):
         return chroma.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
 
     with open(path, "wb") as file:
-        file.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        file.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
         for frame in frames.astype(np.float32):
             r, g, b = frame[..., 0], frame[..., 1], frame[..., 2]
             y = 0.299 * r + 0.587 * g + 0.114 * b
@@ -183,6 +189,9 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
     with camera_browser(browser, videos["red"], profile) as page:
         assert open_trainer(page, site_url).startswith("Ready")
         assert page.is_disabled(f"{APP} .train")  # nothing recorded yet
+        assert page.evaluate(f"{ELEMENT}.mode") == "pretrained"  # a new project's default
+        page.select_option(f"{APP} .mode", "scratch")
+        page.wait_for_function(f"{ELEMENT}.mode === 'scratch'")
         rename(page, 0, "Red")
         start_camera(page)
         red, green, blue = centre_pixel(page)
@@ -229,6 +238,8 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
         figures["train_2x50x10_s"] = round(train(page, 10), 2)
         assert epochs_done(page) == 10
         assert "Trained: 10 epochs" in page.text_content(f"{APP} .train-message")
+        status = page.text_content(f"{APP} .status")  # the camera is on: it is classified
+        assert status.startswith("Trained: the camera is classified live"), status
         verdicts = live_verdicts(page)
         assert verdicts.count("Blue") >= len(verdicts) - 1, verdicts
         rows = page.locator(f"{APP} table.confusion tbody tr").all_text_contents()
@@ -245,10 +256,14 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
         assert stats["classifiedPerSecond"] >= 10 and stats["displayFps"] >= 30, stats
         assert "frames classified/s" in page.text_content(f"{APP} .perf")
         screenshot(page, "webcam-trained-desktop")
-        # a long run cancelled, then resumed: the epochs go on from where they were
+        # a long run cancelled, then resumed: the epochs go on from where they were; while it
+        # trains, answers are not timed (they wait for training steps) and the live line says so
         page.fill(f"{APP} .epochs", "500")
         page.click(f"{APP} .train")
         page.wait_for_function(f"({ELEMENT}.history.loss || []).length >= 11")
+        page.evaluate(f"{ELEMENT}.resetStats()")  # no timing kept from here until training ends
+        expect(page.locator(f"{APP} .perf")).to_contain_text("between training steps")
+        assert "NaN" not in page.text_content(f"{APP} .perf")
         page.click(f"{APP} .cancel")
         expect(page.locator(f"{APP} .train-message")).to_contain_text("Cancelled")
         cancelled_at = epochs_done(page)
@@ -309,6 +324,71 @@ def test_every_camera_failure_is_named_with_what_to_do(new_page, site_url):
     page.goto(site_url)
     page.wait_for_function(f"!!customElements.get('{APP}')")
     check_every_failure_is_named(page, APP, ".start-camera", failures("camera", "a webcam"))
+    assert page.errors == []
+
+
+def test_without_its_pretrained_network_a_new_project_learns_from_scratch_and_says_why(
+        new_page, site_url):
+    """A site without the backbone file (or a failed download): no crash, a new project in
+    scratch mode, the reason under "Learn with"; choosing pretrained again tries again."""
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    asked = []
+
+    def missing(route):
+        asked.append(route.request.url)
+        route.fulfill(status=404, body="not here")
+
+    page.route("**/efficientnet-lite0.safetensors*", missing)
+    assert open_trainer(page, site_url).startswith("Ready")
+    assert asked, "the element did not ask for its pretrained network"
+    assert page.evaluate(f"[{ELEMENT}.mode, {ELEMENT}.size, {ELEMENT}.needsBackbone]") == [
+        "scratch", 64, False]
+    message = page.locator(f"{APP} .mode-message")
+    expect(message).to_contain_text("could not be loaded")
+    assert "HTTP 404" in message.text_content() and "learns from scratch" in message.text_content()
+    assert page.input_value(f"{APP} .mode") == "scratch"
+    page.select_option(f"{APP} .mode", "pretrained")  # tries again, and falls back again
+    page.wait_for_function(f"{ELEMENT}.mode === 'scratch' && {ELEMENT}.backboneProblem")
+    assert len(asked) >= 2
+    assert page.errors == []
+
+
+def test_a_teachable_machine_model_opens_fine_tunes_and_comes_back(new_page, site_url, tmp_path):
+    """Its export's three files chosen together become a project of its classes, trained at
+    once; images uploaded as samples fine-tune it; after a reload it is still there (its
+    MobileNet is kept in the project). A wrong choice of files is refused by name."""
+    sys.path.insert(0, str(ROOT / "tests" / "tasks"))
+    from test_pretrained_mode import teachable_machine_like
+
+    model_json, _ = teachable_machine_like(tmp_path)
+    export = sorted(str(path) for path in Path(model_json).parent.iterdir())
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    open_trainer(page, site_url)
+    message = page.locator(f"{APP} .project-message")
+    page.set_input_files(f"{APP} .open-teachable", [p for p in export if p.endswith(".bin")])
+    expect(message).to_contain_text("model.json, weights.bin and metadata.json")
+    page.set_input_files(f"{APP} .open-teachable", export)
+    expect(message).to_contain_text("Opened the Teachable Machine model: 3 classes "
+                                    "(thumbs up, thumbs down, nothing)")
+    assert page.evaluate(f"[{ELEMENT}.trained, {ELEMENT}.mode, {ELEMENT}.size]") == [
+        True, "pretrained", 32]
+    assert page.text_content(f"{APP} .train").strip() == "Train more"
+    for index, colour in enumerate([(220, 30, 30), (30, 200, 40), (40, 40, 210)]):
+        images = [tmp_path / f"{index}-{n}.png" for n in range(2)]
+        for n, image in enumerate(images):
+            image.write_bytes(png(colour, size=(40 + 10 * n, 30)))
+        page.set_input_files(f"{APP} .class-card >> nth={index} >> .upload input",
+                             [str(image) for image in images])
+        expect(card(page, index).locator(".count")).to_have_text("2 samples")
+    train(page, 5)
+    assert epochs_done(page) == 5
+    wait_saved(page)
+    page.reload()
+    status = open_trainer(page, site_url)
+    assert status == "Restored your project from this browser: 3 classes, 6 samples, trained.", status
+    assert page.evaluate(f"[{ELEMENT}.needsBackbone, {ELEMENT}.backboneProblem]") == [False, None]
     assert page.errors == []
 
 

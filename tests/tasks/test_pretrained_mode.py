@@ -123,3 +123,75 @@ def test_real_objects_are_told_apart_after_20_samples_each_in_well_under_a_secon
     right = [project.predict(view).argmax() == label for label, name in enumerate(names)
              for view in views(photo(name), test_rng, 10, zoom=(0.35, 1.0), brightness=(0.5, 1.5))]
     assert np.mean(right) >= 0.95
+
+
+def test_before_any_sample_the_image_size_follows_the_mode():
+    """The page switches a new project to "scratch" (or back) before recording: its frames then
+    come at the CNN's 64x64, not at the backbone's 160 (resizing each in Python costs time)."""
+    project = ImageClassifierProject(["a", "b"])
+    project.set_backbone(efficientnet_lite0(), key="random-lite0")
+    assert (project.mode, project.image_size, project.features.image_size) == ("pretrained", 160, 160)
+    project.set_mode("scratch")
+    assert project.image_size == 64
+    project.set_mode("pretrained")
+    assert (project.image_size, project.features.image_size, project.features.key) == (
+        160, 160, "random-lite0")
+    project.add_sample(0, np.zeros((160, 160, 3), np.uint8))
+    project.set_mode("scratch")
+    assert project.image_size == 160  # the samples keep their size; the CNN shrinks them
+    chosen = ImageClassifierProject(["a", "b"], image_size=32, mode="scratch")
+    chosen.set_mode("pretrained")
+    assert chosen.image_size == 32
+
+
+def teachable_machine_like(tmp_path, labels=("thumbs up", "thumbs down", "nothing")):
+    """A TF.js export shaped like Teachable Machine's image model (a small convolutional graph up
+    to a global average, then Dense(relu) and Dense(softmax, no bias)), with its metadata.json."""
+    from nnpy import layers
+    from nnpy.saving.tfjs_writer import save_tfjs
+
+    inputs = layers.Input((32, 32, 3))
+    x = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inputs)
+    x = layers.DepthwiseConv2D(3, padding="same")(x)
+    x = layers.Conv2D(16, 1, activation="relu")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(10, activation="relu")(x)
+    outputs = layers.Dense(len(labels), activation="softmax", use_bias=False)(x)
+    model = nnpy.Model(inputs, outputs, seed=3)
+    model.labels = list(labels)
+    model.input_spec = {"height": 32, "width": 32, "channels": 3, "scale": [-1.0, 1.0]}
+    return save_tfjs(model, tmp_path / "teachable"), model
+
+
+def test_a_teachable_machine_model_opens_as_a_project_that_classifies_and_fine_tunes(tmp_path):
+    path, _ = teachable_machine_like(tmp_path)
+    opened = nnpy.load_model(path)
+    project = ImageClassifierProject.from_classifier(opened, key="tm")
+    assert project.class_names == ["thumbs up", "thumbs down", "nothing"]
+    assert project.trained and project.image_size == 32 and project.counts() == [0, 0, 0]
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (32, 32, 3), np.uint8)
+    low, high = opened.input_spec["scale"]  # Teachable Machine's pixels / 127 - 1
+    pixels = np.float32(low) + frame[None].astype(np.float32) * np.float32((high - low) / 255)
+    np.testing.assert_allclose(project.predict(frame), opened.forward(pixels)[0], atol=1e-6)
+    for label in range(3):  # new samples: Train more continues from its weights
+        for burst in (1, 2):
+            for _ in range(3):
+                image = rng.integers(0, 60, (32, 32, 3)).astype(np.uint8)
+                image[..., label] += 190
+                project.add_sample(label, image, burst=10 * label + burst)
+    list(project.train_iter(epochs=30, learning_rate=1e-2))
+    assert project.trained and len(project.history["loss"]) >= 1
+
+    again = ImageClassifierProject.from_bytes(project.to_bytes())  # its backbone in the file
+    assert again.features is not None and again.features.key == "tm"
+    np.testing.assert_allclose(again.predict(frame), project.predict(frame), atol=1e-5)
+    assert not any(log["kind"] == "embed" for log in again.train_iter(epochs=1))  # cached
+
+
+def test_a_model_that_is_not_a_pooled_image_classifier_is_refused(tmp_path):
+    from nnpy import layers
+
+    model = nnpy.Sequential([layers.Input((8, 8, 3)), layers.Flatten(), layers.Dense(2)])
+    with pytest.raises(nnpy.ModelFormatError, match="global average pooling and Dense"):
+        ImageClassifierProject.from_classifier(model)

@@ -126,3 +126,65 @@ def test_sound_page_operations_record_clips_train_listen_and_save():
     assert "record at least 512 samples" in error["message"]
     error = session.dispatch("project_new", {"kind": "smell"})["error"]
     assert "the kinds are image, sound" in error["message"]
+
+
+def test_a_new_image_project_learns_on_pretrained_features_and_can_fall_back_to_scratch():
+    """project_new's default is pretrained mode, which waits for a backbone (the page loads
+    EfficientNet-Lite0 for it); a page that cannot load one switches the project to scratch.
+    The state names the last recording (burst) so the page numbers new ones after it."""
+    from nnpy.applications import efficientnet_lite0
+
+    session, rng = Session(), np.random.default_rng(0)
+    opened = call(session, "project_new", class_names=["red", "blue"])
+    project = opened["project"]
+    assert opened["mode"] == "pretrained" and opened["image_size"] == 160
+    assert opened["needs_backbone"] and opened["last_burst"] == 0
+    for burst, index in ((1, 0), (2, 1), (3, 0), (4, 1)):
+        call(session, "project_add_samples", project=project, class_index=index, burst=burst,
+             pixels=b"".join(rgba(rng, 2 * index, 32) for _ in range(3)), width=32, height=32,
+             count=3)
+    assert call(session, "project_state", project=project)["last_burst"] == 4
+    error = session.dispatch("project_train_start", {"project": project})["error"]
+    assert error["type"] == "RuntimeError" and "backbone" in error["message"]
+
+    fallback = call(session, "project_set_mode", project=project, mode="scratch")
+    assert fallback["mode"] == "scratch" and not fallback["needs_backbone"]
+    call(session, "project_set_mode", project=project, mode="pretrained")
+    backbone = session.new_handle()
+    session.models[backbone] = efficientnet_lite0()  # random weights: the mechanics only
+    ready = call(session, "project_set_backbone", project=project, model=backbone, key="random")
+    assert ready["backbone"] == "random" and not ready["needs_backbone"]
+    job = call(session, "project_train_start", project=project, epochs=2)["job"]
+    logs = []
+    while not (step := call(session, "job_step", job=job, budget_ms=0))["done"]:
+        logs.append(step["batch"])
+    assert logs[0]["kind"] == "embed" and step["state"]["trained"]
+    assert step["state"]["history"]["loss"] and len(step["state"]["history"]["loss"]) <= 2
+
+
+def test_a_teachable_machine_model_becomes_a_project_through_the_page_operations(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
+    from test_pretrained_mode import teachable_machine_like
+
+    path, _ = teachable_machine_like(tmp_path, labels=("left", "right"))
+    folder = Path(path).parent
+    session = Session()
+    loaded = call(session, "load_tfjs", model_json=(folder / "model.json").read_bytes(),
+                  shards={"weights.bin": (folder / "weights.bin").read_bytes()},
+                  metadata=(folder / "metadata.json").read_bytes())
+    opened = call(session, "project_from_model", model=loaded["__model__"])
+    assert opened["class_names"] == ["left", "right"] and opened["trained"]
+    assert opened["mode"] == "pretrained" and not opened["needs_backbone"]
+    assert opened["image_size"] == 32 and opened["counts"] == [0, 0]
+    answer = call(session, "project_predict", project=opened["project"],
+                  pixels=bytes(32 * 32 * 4), width=32, height=32)
+    assert answer["label"] in ("left", "right")
+    from nnpy import Sequential, layers
+
+    flat = session.new_handle()  # a classifier without a global average: no features to keep
+    session.models[flat] = Sequential([layers.Input((8, 8, 3)), layers.Flatten(), layers.Dense(2)])
+    error = session.dispatch("project_from_model", {"model": flat})["error"]
+    assert error["type"] == "ModelFormatError" and "global average" in error["message"]

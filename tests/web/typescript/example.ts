@@ -109,18 +109,31 @@ model`);
     await webcam.ready;
     const stats: TrainerStats = webcam.stats();
     webcam.resetStats();
-    console.log(stats.roundTripMs.median, webcam.history.loss, webcam.projectName);
+    console.log(stats.roundTripMs.median, webcam.history.loss, webcam.projectName, webcam.mode);
+    webcam.addEventListener("prediction", (event) => {
+      const sureOf: number = event.detail.probabilities[event.detail.index];
+      console.log(event.detail.label, sureOf);
+    });
+    webcam.addEventListener("trained", (event) => {
+      const rows: number[][] | null = event.detail.confusion;
+      console.log(event.detail.classNames, event.detail.history.valAccuracy, event.detail.stopped, rows);
+    });
+    webcam.addEventListener("saved", (event) => console.log(event.detail.bytes, new Date(event.detail.savedAt)));
   }
   const sound = document.querySelector("nnpy-sound-classifier");
   if (sound) {
     const latest: SoundDecision | undefined = sound.decisions[sound.decisions.length - 1];
     console.log(latest?.label, sound.stats().latencyMs.p90);
+    sound.addEventListener("prediction", (event) => console.log(event.detail.sure));
   }
   console.log(stages, doubled, lastLoss, accuracy, firstProbability, shape, label, index, labels,
     indices, table, saved, outline, image, scratch, keys, model, size);
 }
 
 async function mistakes(nn: Client, model: Model): Promise<void> {
+  const trainer = document.querySelector("nnpy-webcam-classifier");
+  // @ts-expect-error: a trainer's prediction has no such field
+  trainer?.addEventListener("prediction", (event) => console.log(event.detail.confidence));
   // @ts-expect-error: there is no such option
   await nnpy.load({ pyodideUrl: "https://example.org/" });
   // @ts-expect-error: numpy is "trimmed" or "full"

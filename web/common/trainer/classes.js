@@ -16,6 +16,7 @@ export const classMethods = {
     this.history = historyFromWorker(state.history);
     this.confusion = state.confusion;
     this.lastTraining = state.last_training;
+    this.applyOwnState(state);
   },
 
   async classChange(op, args) {

@@ -85,7 +85,7 @@ export class TrainerElement extends HTMLElement {
       if (!this.givenClient) { // if the page's Python crashes, reopen the autosaved project in a new one
         this.client.addEventListener("crash", () => this.start(), { once: true });
       }
-      await this.restoreOrStart(this.readyText);
+      await this.restoreOrStart();
     } catch (error) {
       this.setStatus(`Could not start Python: ${error.name}: ${error.message}`, "error");
     }
@@ -95,6 +95,18 @@ export class TrainerElement extends HTMLElement {
   request(op, args) {
     return this.client.request(op, args);
   }
+
+  /** Tell the host page: a CustomEvent `type` with `detail` (see the events above). */
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  // What an element with settings of its own overrides (see the top of this file).
+  newProjectOptions() { return {}; }
+
+  applyOwnState() {}
+
+  async prepareProject() {}
 
   wireTrainer() {
     const $ = this.$;
@@ -122,6 +134,20 @@ export class TrainerElement extends HTMLElement {
 
   setStatus(text, kind = "") {
     showMessage(this.$(".status"), text, kind);
+    this.statusIsHint = false;
+  }
+
+  /** The status line as a hint of what to do now (`trainedText` or `readyText`, which may
+   *  depend on whether the device is on); it follows the device while nothing else was said. */
+  showHint() {
+    this.setStatus(this.trained ? this.trainedText : this.readyText);
+    this.statusIsHint = true;
+  }
+
+  // The device started or stopped, or training ended: a hint on the status line must not go
+  // stale (updateTrainerButtons calls this whenever the buttons change).
+  refreshHint() {
+    if (this.statusIsHint) this.showHint();
   }
 
   setMessage(selector, text, kind = "") {

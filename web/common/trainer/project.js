@@ -1,8 +1,9 @@
 // project.js — a trainer element's project file: a new one, one opened from bytes or a file, the
 // download, and the autosave into this browser a while after the last change. The element says
 // what is its own: `kind` ("image", "sound"), `firstClasses` (a new project's class names),
-// `storePlace` (its IndexedDB database) and `thumbnailsOf(samples)` (an element per sample of the
-// array project_samples gives).
+// `storePlace` (its IndexedDB database), `thumbnailsOf(samples)` (an element per sample of the
+// array project_samples gives), and what a project needs before use (`newProjectOptions()`,
+// `prepareProject()`).
 
 import nnpy from "../library.js";
 import { takeFiles } from "../files.js";
@@ -12,7 +13,8 @@ const AUTOSAVE_DELAY_MS = 1200;
 
 export const projectMethods = {
   async newProject() {
-    this.adoptProject(await this.request("project_new", { class_names: this.firstClasses, kind: this.kind }));
+    this.adoptProject(await this.request("project_new", { class_names: this.firstClasses, kind: this.kind, ...this.newProjectOptions() }));
+    await this.prepareProject();
   },
 
   // Open .safetensors bytes as the current project; on failure the current project stays.
@@ -21,6 +23,7 @@ export const projectMethods = {
     const samples = await Promise.all(opened.class_names.map((_, i) =>
       this.request("project_samples", { project: opened.project, class_index: i })));
     this.adoptProject(opened, samples);
+    await this.prepareProject();
   },
 
   // The project `opened` in Python becomes the current one (the previous one is closed), with
@@ -35,11 +38,11 @@ export const projectMethods = {
   },
 
   // Restore the project this browser saved, or start a new one; says which in the status line.
-  async restoreOrStart(readyText) {
+  async restoreOrStart() {
     const saved = await loadSavedProject(this.storePlace, this.projectName).catch(() => null);
     if (!saved) {
       await this.newProject();
-      this.setStatus(readyText);
+      this.showHint();
       return;
     }
     try {
@@ -77,8 +80,10 @@ export const projectMethods = {
     this.unsaved = false; // changes from now on need another save
     try {
       const bytes = await this.request("project_to_bytes", { project: this.handle });
-      await saveProject(this.storePlace, this.projectName, bytes);
-      if (!this.unsaved) this.setSaveState(`Saved in this browser at ${new Date().toLocaleTimeString()} (${(bytes.byteLength / 1e6).toFixed(1)} MB)`, "ok");
+      const savedAt = Date.now();
+      await saveProject(this.storePlace, this.projectName, bytes, savedAt);
+      if (!this.unsaved) this.setSaveState(`Saved in this browser at ${new Date(savedAt).toLocaleTimeString()} (${(bytes.byteLength / 1e6).toFixed(1)} MB)`, "ok");
+      this.emit("saved", { bytes: bytes.byteLength, savedAt });
     } catch (error) {
       this.unsaved = true;
       this.setSaveState(`Not saved in this browser: ${error.message}. Download the project to keep it.`, "error");

@@ -18,21 +18,32 @@ export const renderingMethods = {
   },
 
   // A button that records while it is held: by pointer (captured, so sliding off still ends it)
-  // or by keyboard (Space or Enter down ... up).
+  // or by keyboard (Space or Enter down ... up). Only the button whose press began the recording
+  // ends it: a mouse press on another class's button first starts that one's recording, and only
+  // then does the previously pressed button lose focus (its blur must not end the new recording).
   wireHoldButton(button, begin) {
-    button.onpointerdown = (event) => {
-      button.setPointerCapture(event.pointerId);
+    const press = () => {
+      this.heldButton = button;
       begin();
     };
-    button.onpointerup = button.onpointercancel = button.onlostpointercapture = () => this.endRecording();
+    const release = () => {
+      if (this.heldButton !== button) return;
+      this.heldButton = null;
+      this.endRecording();
+    };
+    button.onpointerdown = (event) => {
+      button.setPointerCapture(event.pointerId);
+      press();
+    };
+    button.onpointerup = button.onpointercancel = button.onlostpointercapture = release;
     button.oncontextmenu = (event) => event.preventDefault(); // a long press is recording, not a menu
     button.onkeydown = (event) => {
       if ((event.key === " " || event.key === "Enter") && !event.repeat) {
         event.preventDefault();
-        begin();
+        press();
       }
     };
-    button.onkeyup = button.onblur = () => this.endRecording();
+    button.onkeyup = button.onblur = release;
   },
 
   // A class card's name field, delete button and thumbnails, wired (`li` holds the card markup).
@@ -76,8 +87,9 @@ export const renderingMethods = {
     $(".train").textContent = this.trained ? "Train more" : "Train";
     $(".restart").disabled = training || !ready || !this.trained;
     $(".cancel").disabled = !training;
-    for (const selector of [".new-project", ".open-file", ".download"]) $(selector).disabled = !loaded || training;
+    this.shadowRoot.querySelectorAll(".new-project, .open-file, .download, .mode").forEach((b) => { b.disabled = !loaded || training; });
     this.shadowRoot.querySelectorAll(recordButtons).forEach((b) => { b.disabled = !loaded; });
+    this.refreshHint();
     if (!training) { // a hint replaces an earlier hint, not the outcome of a training run
       const missing = this.classes.filter((c) => c.count < 2).map((c) => c.name);
       const stale = !this.trained && this.epochsDone() > 0;

@@ -9,8 +9,9 @@ export function loadSavedProject(place, name) {
   return nnpy.withStore("readonly", (store) => store.get(name), place);
 }
 
-/** Keep `bytes` (a project file) under `name`; the previous copy stays if this fails. */
-export function saveProject(place, name, bytes) {
+/** Keep `bytes` (a project file) under `name`, saved at `savedAt` (ms since 1970); the previous
+ *  copy stays if this fails. */
+export function saveProject(place, name, bytes, savedAt = Date.now()) {
   const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  return nnpy.withStore("readwrite", (store) => store.put({ bytes: copy, savedAt: Date.now() }, name), place);
+  return nnpy.withStore("readwrite", (store) => store.put({ bytes: copy, savedAt }, name), place);
 }

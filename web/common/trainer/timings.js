@@ -12,6 +12,12 @@ export function spread(values) {
   return { median: at(0.5), p90: at(0.9), count: sorted.length };
 }
 
+/** A median in milliseconds for the readout, or null when there is none yet (no answer timed
+ *  since the timings were reset, or all of them came during training, when none are kept). */
+export function medianMs({ median }, digits = 1) {
+  return Number.isFinite(median) ? `${median.toFixed(digits)} ms` : null;
+}
+
 export const timingMethods = {
   remember(kind, value) {
     const list = this.timings[kind];

@@ -42,12 +42,14 @@ const DEVICE_MESSAGE = html`
         <span class="device-error-advice"></span>
       </div>`;
 
-// The Training and Project sections, the same in every trainer element.
-const TRAINING_AND_PROJECT = html`
+// The Training and Project sections, the same in every trainer element but for the element's
+// `trainingNote` (how it learns), `trainControls` (its own settings, before Epochs) and
+// `projectActions` (its own ways to open a project).
+const trainingAndProject = (trainingNote, trainControls, projectActions) => html`
   <section class="training" aria-label="Training">
-    <h3>Training</h3>
-    <div class="train-controls">
-      <label>Epochs <input type="number" class="epochs" min="1" max="1000" step="1" value="20"></label>
+    <h3>Training</h3>${trainingNote}
+    <div class="train-controls">${trainControls}
+      <label>Epochs <input type="number" class="epochs" min="1" max="1000" step="1" placeholder="auto" title="empty: as many as suit the network (early stopping ends sooner)"></label>
       <label>Learning rate <input type="number" class="learning-rate" min="0.00001" max="1" step="0.0005" value="0.001"></label>
       <button type="button" class="train">Train</button>
       <button type="button" class="cancel secondary" disabled>Cancel</button>
@@ -74,7 +76,7 @@ const TRAINING_AND_PROJECT = html`
     <div class="toolbar">
       <button type="button" class="download secondary">Download project</button>
       <label class="button secondary">Open project file
-        <input type="file" class="open-file" accept=".safetensors,application/octet-stream"></label>
+        <input type="file" class="open-file" accept=".safetensors,application/octet-stream"></label>${projectActions}
       <button type="button" class="new-project secondary">New project</button>
     </div>
     <p class="project-message message"></p>
@@ -84,8 +86,10 @@ const TRAINING_AND_PROJECT = html`
 /** A trainer element's whole markup: its device (`device`: the markup of the picture and the
  *  start/stop buttons, in a section of class `deviceClass`), the box that names the device's
  *  failures, the live answer (with `live`: what the element shows beside the bars), the classes
- *  (`classesHint` in the heading, `classesExtra` above the cards), training and the project. */
-export function trainerTemplate({ deviceClass, deviceLabel, device, live, classesHint, classesExtra = "" }) {
+ *  (`classesHint` in the heading, `classesExtra` above the cards), training (`trainingNote` and
+ *  `trainControls`: the element's own) and the project (`projectActions`: the element's own). */
+export function trainerTemplate({ deviceClass, deviceLabel, device, live, classesHint, classesExtra = "",
+  trainingNote = "", trainControls = "", projectActions = "" }) {
   return html`
 <div class="app">
   <p class="status" role="status" aria-live="polite">Starting Python…</p>
@@ -102,7 +106,7 @@ export function trainerTemplate({ deviceClass, deviceLabel, device, live, classe
       <ol class="class-list"></ol>
       <button type="button" class="add-class secondary">+ Add a class</button>
     </section>
-  </div>${TRAINING_AND_PROJECT}
+  </div>${trainingAndProject(trainingNote, trainControls, projectActions)}
 </div>`;
 }
 
@@ -147,6 +151,7 @@ export function fillConfusion(table, matrix, names) {
     table.innerHTML = html`<tbody><tr><td class="empty">Train to see which classes get confused.</td></tr></tbody>`;
     return;
   }
+  table.closest("figure")?.classList.toggle("wide", names.length > 4); // a row of its own
   const head = document.createElement("tr");
   head.append(document.createElement("th"));
   for (const name of names) head.append(Object.assign(document.createElement("th"), { textContent: name, scope: "col" }));

@@ -12,6 +12,7 @@
 // resetStats() (live-listening timings); `ready`, a promise; `history`, {loss, accuracy, valLoss,
 // valAccuracy} per epoch; `decisions`, the latest live answers ({label, index, p, sure; at and
 // sent, performance.now() of the answer and its request; heard, the samples heard by then}).
+// Events: "prediction" (its detail adds `sure`), "trained", "saved" (web/common/trainer/element.js).
 //
 // The microphone is heard at 16 kHz by an AudioWorklet in the audio thread; the main thread keeps
 // the last 40 seconds in a ring. All Python runs in nnpy's worker (nnpy/web/projects.py):
@@ -57,6 +58,11 @@ class SoundClassifier extends TrainerElement {
   stopDevice() { this.stopMicrophone(); }
 
   get deviceOn() { return Boolean(this.mic); }
+
+  get trainedText() {
+    return this.mic ? "Trained: the network listens live. Record more or train again to improve it."
+      : "Trained. Start the microphone to hear it listen live.";
+  }
 
   get clipCount() {
     return Math.max(1, Math.min(30, Math.round(Number(this.$(".clip-count").value) || 8)));

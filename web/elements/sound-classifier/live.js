@@ -6,6 +6,7 @@
 
 import { showBars } from "../../common/bars.js";
 import { percent } from "../../common/format.js";
+import { medianMs } from "../../common/trainer/timings.js";
 
 const DECISIONS_KEPT = 2000;
 const ANSWERS_AVERAGED = 2; // half a second of overlapping windows
@@ -51,6 +52,7 @@ export const liveMethods = {
     this.decisions.push({ ...when, label, index, p, sure });
     if (this.decisions.length > DECISIONS_KEPT) this.decisions.shift();
     this.showPrediction({ probabilities, index, label }, sure);
+    this.emit("prediction", { label, index, probabilities: Array.from(probabilities), sure });
   },
 
   showPrediction(result, sure = true) {
@@ -63,6 +65,12 @@ export const liveMethods = {
     }
     verdict.textContent = sure ? `${result.label} · ${percent(result.probabilities[result.index])}` : "not sure";
     verdict.classList.toggle("unsure", !sure);
-    this.showPerf((s) => `${s.classifiedPerSecond} answers/s, each on the last second · ${s.pythonMs.median.toFixed(1)} ms in Python, ${s.latencyMs.median.toFixed(0)} ms from sound to answer (median) · page ${s.displayFps} fps · capture ${this.mic && this.mic.offMainThread ? "off the main thread" : "on the main thread"}`);
+    this.showPerf((s) => {
+      const python = medianMs(s.pythonMs);
+      const latency = medianMs(s.latencyMs, 0);
+      const times = python && latency ? `${python} in Python, ${latency} from sound to answer (median)`
+        : this.training ? "between training steps (not timed)" : "timing…";
+      return `${s.classifiedPerSecond} answers/s, each on the last second · ${times} · page ${s.displayFps} fps · capture ${this.mic && this.mic.offMainThread ? "off the main thread" : "on the main thread"}`;
+    });
   },
 };

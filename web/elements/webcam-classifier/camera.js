@@ -3,7 +3,6 @@
 
 import nnpy from "../../common/library.js";
 import * as camera from "../../common/camera.js"; // camera.startCamera is the function, this.startCamera the method
-import { SIZE } from "./constants.js";
 
 const RECORD_INTERVAL_MS = 90; // recording keeps about 10 frames a second (of a 30 fps camera: every 3rd)
 
@@ -34,6 +33,7 @@ export const cameraMethods = {
     this.endRecording();
     if (this.stopFrames) this.stopFrames();
     this.stopFrames = null;
+    this.frameWaiting = false;
     camera.stopCamera(this.stream, this.$("video"));
     this.stream = null;
     this.$(".viewport").classList.remove("on");
@@ -42,22 +42,30 @@ export const cameraMethods = {
   },
 
   // Every new video frame: record it if a record button is held, classify it if no prediction is
-  // in flight. Nothing here waits for Python.
+  // in flight (else the answer's arrival classifies the newest frame at once, see live.js).
+  // Nothing here waits for Python.
   onFrame(now) {
-    const video = this.$("video");
     const record = this.recording !== null && now - this.lastRecordedAt >= RECORD_INTERVAL_MS;
-    const classify = this.trained && !this.predicting && this.handle !== null;
+    const live = this.trained && this.handle !== null;
+    if (live && this.predicting) this.frameWaiting = true;
+    const classify = live && !this.predicting;
     if (!record && !classify) return;
-    let pixels;
-    try {
-      pixels = nnpy.readImage(video, SIZE, SIZE, this.canvas);
-    } catch {
-      return; // no frame yet
-    }
+    const pixels = this.readFrame();
+    if (!pixels) return;
     if (classify) this.classify(pixels); // first: it copies the pixels that addSample hands over
     if (record) {
       this.lastRecordedAt = now;
-      this.addSample(this.recording, pixels);
+      this.addSample(this.recording, pixels, this.burst);
+    }
+  },
+
+  /** The centre square of the video now at the project's size (ImageData), or null before the
+   *  first frame. */
+  readFrame() {
+    try {
+      return nnpy.readImage(this.$("video"), this.size, this.size, this.canvas);
+    } catch {
+      return null; // no frame yet
     }
   },
 };

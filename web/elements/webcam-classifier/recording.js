@@ -5,11 +5,12 @@
 import nnpy from "../../common/library.js";
 import { takeFiles } from "../../common/files.js";
 import { thumbnail } from "./view.js";
-import { SIZE } from "./constants.js";
 
 export const recordingMethods = {
-  // One frame (ImageData, SIZE x SIZE) into class `index`: a thumbnail now, the count from Python.
-  async addSample(index, image) {
+  // One frame (ImageData, this.size square) into class `index`, recorded in `burst` (one press of
+  // a record button, or one upload; validation holds out whole bursts): a thumbnail now, the
+  // count from Python.
+  async addSample(index, image, burst) {
     const entry = this.classes[index];
     const thumb = thumbnail(image);
     entry.thumbnails.push(thumb);
@@ -18,7 +19,7 @@ export const recordingMethods = {
     try {
       entry.count = await this.request("project_add_samples", {
         project: this.handle, class_index: index, pixels: new Uint8Array(image.data.buffer),
-        width: image.width, height: image.height, count: 1,
+        width: image.width, height: image.height, count: 1, burst,
       });
       this.showClassSamples(index);
       this.scheduleSave();
@@ -30,12 +31,13 @@ export const recordingMethods = {
   async uploadSamples(index, input) {
     const files = takeFiles(input);
     const refused = [];
+    const burst = ++this.burst; // one upload: one burst
     for (const file of files) {
       try {
         const bitmap = await createImageBitmap(file);
-        const pixels = nnpy.readImage(bitmap, SIZE, SIZE, this.canvas);
+        const pixels = nnpy.readImage(bitmap, this.size, this.size, this.canvas);
         bitmap.close();
-        await this.addSample(index, pixels);
+        await this.addSample(index, pixels, burst);
       } catch {
         refused.push(file.name);
       }
@@ -50,6 +52,7 @@ export const recordingMethods = {
       return;
     }
     this.recording = index;
+    this.burst += 1; // the frames of one press are near copies: they are validated together
     this.lastRecordedAt = 0;
     button.classList.add("active");
     const badge = this.$(".recording-badge");

@@ -20,10 +20,26 @@ export const TEMPLATE = trainerTemplate({
       </div>`,
   live: html`
         <figure class="seen">
-          <canvas class="seen-frame" width="${SIZE}" height="${SIZE}" aria-label="the ${SIZE} by ${SIZE} image the network gets"></canvas>
-          <figcaption>What the network gets: the centre square, ${SIZE}×${SIZE} pixels</figcaption>
+          <canvas class="seen-frame" width="${SIZE}" height="${SIZE}" aria-label="the image the network gets"></canvas>
+          <figcaption class="seen-caption">What the network gets: the centre square</figcaption>
         </figure>`,
   classesHint: "hold a button to record ~10 frames a second",
+  trainingNote: html`
+    <p class="training-note">Pretrained features (the default): an ImageNet network, EfficientNet-Lite0,
+      describes every sample once, and only a small last layer learns your classes, in about a second;
+      it holds up in other light, farther away and partly covered. From scratch: a small network learns
+      from the pixels alone (weaker on real objects). Validation holds out whole recordings (one press of
+      a record button), never frames next to ones the network trained on: record each class in two or
+      more presses, in different positions.</p>
+    <p class="mode-message message"></p>`,
+  trainControls: html`
+      <label>Learn with <select class="mode">
+        <option value="pretrained">pretrained features (EfficientNet-Lite0)</option>
+        <option value="scratch">a small network from scratch</option>
+      </select></label>`,
+  projectActions: html`
+      <label class="button secondary" title="Choose its model.json, weights.bin and metadata.json together">Open a Teachable Machine model
+        <input type="file" class="open-teachable" multiple accept=".json,.bin,application/json,application/octet-stream"></label>`,
 });
 
 export const CLASS_CARD = classCard(html`
