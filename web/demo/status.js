@@ -11,7 +11,8 @@ const $ = (id) => document.getElementById(id);
 function showProgress({ text, seconds, fraction, loaded, total, ready }) {
   if (ready) return;
   $("status-text").textContent = `${text} · ${seconds.toFixed(1)} s`;
-  $("status-bytes").textContent = total ? `${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB` : "";
+  // the files' own sizes: what arrives over the network is smaller (brotli or gzip), so say so
+  $("status-bytes").textContent = total ? `${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB unpacked` : "";
   if (fraction === null) $("status-progress").removeAttribute("value");
   else $("status-progress").value = fraction;
 }
