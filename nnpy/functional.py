@@ -13,6 +13,7 @@ earlier layers feed it (`inbound`; -1 is the model's input), and its config stor
 
 import numpy as np
 
+from . import initializers
 from . import layers as layers_module
 from .layers.base import Input, Node
 from .model import Sequential
@@ -69,11 +70,11 @@ class Model(Sequential):
     def add(self, layer):
         raise TypeError("a Model's layers come from its graph: call the layer on a node instead")
 
-    def build(self, input_shape=None):
+    def build(self, input_shape=None, initialise=True):
         """Create every layer's weights, following the graph from the input shape (every shape
-        is checked first, as `shape_plan` does)."""
+        is checked first, as `shape_plan` does); `initialise=False` as Sequential's."""
         self.shape_plan(input_shape)
-        rng = np.random.default_rng(self.seed)
+        rng = initializers.generator(self.seed, initialise)
         outputs = []
         for layer, sources in zip(self.layers, self.inbound):
             given = [self.input_shape if source < 0 else outputs[source] for source in sources]

@@ -9,8 +9,8 @@ arguments and data, training, inference, description) best read in one place."""
 import numpy as np
 
 from . import callbacks as callbacks_module
+from . import initializers, losses, optimizers, validation
 from . import layers as layers_module
-from . import losses, optimizers, validation
 from .errors import ShapeError, TrainingDivergedError
 from .layers.base import Input, Layer
 from .saving import model_to_bytes, register_model, save_model
@@ -74,11 +74,13 @@ class Sequential:
     def built(self):
         return bool(self.layers) and all(layer.built for layer in self.layers)
 
-    def build(self, input_shape=None):
-        """Create every layer's weights from the input shape (batch axis excluded)."""
+    def build(self, input_shape=None, initialise=True):
+        """Create every layer's weights from the input shape (batch axis excluded).
+        `initialise=False`: the weights are placeholders (zeros) that `load_state_dict` is about
+        to replace, as a model file's loading does; no random number is drawn."""
         self.weight_shapes(input_shape)  # every shape checked before any weight is made
         shape = self.input_shape
-        rng = np.random.default_rng(self.seed)
+        rng = initializers.generator(self.seed, initialise)
         for layer in self.layers:
             layer.build(shape, rng)
             shape = layer.output_shape

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .. import validation
+from .. import initializers, validation
 from ..errors import ShapeError
 from .base import Layer
 
@@ -100,12 +100,28 @@ class Dropout(Layer):
         super().__init__(name)
         self.rate = validation.number(rate, "rate", "Dropout", low=0, high=1, high_open=True)
         self.seed = validation.seed(seed, "seed", "Dropout")
-        self.rng = np.random.default_rng(seed)
+        # the generator is made on first use: a loaded model that only predicts never imports
+        # numpy.random (nine extension modules, a noticeable part of a page's start)
+        self._rng = None
+        self._built_seed = None  # when built without a seed: one drawn from the model's generator
+
+    @property
+    def rng(self):
+        """The generator of the masks, from `seed` (or, built without one, from the model's
+        generator), made when first drawn from."""
+        if self._rng is None:
+            seed = self.seed if self._built_seed is None else self._built_seed
+            self._rng = np.random.default_rng(initializers.seed_value(seed))
+        return self._rng
+
+    @rng.setter
+    def rng(self, generator):
+        self._rng = generator
 
     def build(self, input_shape, rng=None):
         super().build(input_shape, rng)
         if self.seed is None and rng is not None:
-            self.rng = np.random.default_rng(rng.integers(2**63))
+            self._rng, self._built_seed = None, initializers.derived_seed(rng)
 
     def forward(self, x, training=False):
         if not training or self.rate == 0:

@@ -75,7 +75,7 @@ def model_from_state(tensors, metadata, prefix=""):
     weights = _matched_state(model, expected, weights)
     labels = _labels(metadata, output_shape[-1])
     input_spec = _input_spec(metadata, model.input_shape)
-    model.build()  # no bigger than the file's own tensors, now that their shapes match
+    model.build(initialise=False)  # no bigger than the file's tensors, which replace its zeros
     model.load_state_dict(weights)
     model.labels, model.input_spec, model.card = labels, input_spec, _card(metadata)
     optimizer_state = {name.removeprefix(OPTIMIZER_PREFIX): value for name, value in tensors.items()
