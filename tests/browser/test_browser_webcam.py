@@ -18,6 +18,7 @@ on another origin with one script tag.
 """
 
 import json
+import re
 import struct
 import sys
 import time
@@ -179,6 +180,31 @@ def test_the_fake_camera_reads_back_its_colour(browser, site_url, videos, tmp_pa
         start_camera(page)
         red, green, blue = centre_pixel(page)
         assert red >= 240 and green <= 15 and blue <= 15, (red, green, blue)
+
+
+def test_the_camera_starts_while_python_starts_and_records_once_it_is_ready(browser, site_url, videos, tmp_path):
+    """NumPy's download is held back: the camera starts and shows its video meanwhile, the status
+    says Python is starting and the camera works already, and nothing that needs Python can be
+    pressed; once Python is in, the same running camera records."""
+    with camera_browser(browser, videos["red"], tmp_path / "profile") as page:
+        held = []
+        page.context.route(re.compile(r"/wheels/numpy-"), lambda route: held.append(route))
+        page.goto(site_url)
+        status = f"{ELEMENT}.shadowRoot.querySelector('.status').textContent"
+        page.wait_for_function(f"customElements.get('{APP}') && {status}.includes('you can start the camera already')")
+        start_camera(page)
+        page.wait_for_function(f"{status}.includes('the camera works already')")
+        assert held, "NumPy's download was not held back"
+        assert page.evaluate(f"{ELEMENT}.handle") is None  # Python is still starting
+        for button in (".add-class", ".train", ".download", ".new-project"):
+            assert page.is_disabled(f"{APP} {button}"), button
+        assert page.evaluate(f"{ELEMENT}.shadowRoot.querySelectorAll('.record:not(:disabled)').length") == 0
+        for route in held:
+            route.continue_()
+        page.evaluate(f"{ELEMENT}.ready")
+        assert page.evaluate(f"{ELEMENT}.stream") is not None and page.text_content(f"{APP} .status").startswith("Camera on")
+        record(page, 0, 5)
+        assert page.errors == []
 
 
 def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tmp_path):

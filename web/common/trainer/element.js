@@ -4,9 +4,11 @@
 // classes, training and project-file buttons wired. A subclass passes its markup and style sheet
 // and defines its device's methods (see webcam-classifier/ and sound-classifier/): startDevice(),
 // stopDevice() and deviceOn (the device is off while nobody looks at the tab), `readyText` (the
-// status line of a new project) and `thumbnailsOf(samples)`.
+// status line of a new project), `earlyText` (optional: what works while Python starts) and
+// `thumbnailsOf(samples)`.
 
 import nnpy from "../library.js";
+import { loadingProgress } from "../loading.js";
 import { showMessage } from "../message.js";
 import { classMethods } from "./classes.js";
 import { projectMethods } from "./project.js";
@@ -78,10 +80,18 @@ export class TrainerElement extends HTMLElement {
     this.started = false;
   }
 
-  /** Start Python (the page's worker), then restore the saved project or start a new one. */
+  /** Start Python (the page's worker), then restore the saved project or start a new one.
+   *  Meanwhile the status line tells how far Python has got and, if the element says so
+   *  (`earlyText`), what already works: the device needs no Python, only its samples do. */
   async start() {
+    this.updateButtons(); // what needs Python (no project yet) is disabled until it is ready
+    const progress = loadingProgress(({ text, seconds, ready }) => {
+      if (!ready && this.handle === null) {
+        this.setStatus(`${text} · ${seconds.toFixed(1)} s${this.earlyText ? ` — ${this.earlyText}` : ""}`);
+      }
+    });
     try {
-      this.client = await (this.givenClient || nnpy.shared());
+      this.client = await Promise.resolve(this.givenClient || nnpy.shared({ onProgress: progress })).finally(progress.stop);
       if (!this.givenClient) { // if the page's Python crashes, reopen the autosaved project in a new one
         this.client.addEventListener("crash", () => this.start(), { once: true });
       }

@@ -62,6 +62,11 @@ class WebcamClassifier extends TrainerElement {
       : "Ready. Start the camera, record a few dozen frames for each class, then train.";
   }
 
+  // While Python starts (after its progress on the status line): the camera needs no Python.
+  get earlyText() {
+    return this.stream ? "the camera works already; recording waits for Python" : "you can start the camera already";
+  }
+
   get trainedText() {
     return this.stream ? "Trained: the camera is classified live. Record more or train again to improve it."
       : "Trained. Start the camera to classify it live.";
