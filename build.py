@@ -712,11 +712,6 @@ href="javascript.html">JavaScript API</a><a href="../index.html">Demo</a></nav>
 """
 
 
-def _nnpy_version() -> str:
-    text = (ROOT / "nnpy" / "__init__.py").read_text()
-    return text.split('__version__ = "', 1)[1].split('"', 1)[0]
-
-
 def build_docs(out: Path = SITE / "docs") -> Path:
     """`out`/api/: the reference pdoc generates from the docstrings (markdown, doctest examples
     shown as code); `out`/NAME.html for each docs/NAME.md, links between pages kept. Any warning
@@ -737,7 +732,7 @@ def build_docs(out: Path = SITE / "docs") -> Path:
         modules.remove("nnpy.torch")
         log("docs: nnpy.torch left out (torch is not installed)")
     shutil.rmtree(out, ignore_errors=True)
-    version = _nnpy_version()
+    version = project_version()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pdoc.render.configure(docformat="markdown", footer_text=f"nnpy {version}",
@@ -764,7 +759,7 @@ def write_docs_placeholder(out: Path) -> None:
     if (out / "api").is_dir():  # built before: keep it
         return
     (out / "index.html").write_text(DOCS_PAGE.format(
-        title="Documentation", version=_nnpy_version(), code_style="", body=(
+        title="Documentation", version=project_version(), code_style="", body=(
             "<h1>Documentation</h1><p>This site was built without its documentation. Build it "
             "with <code>pip install -e '.[docs]'</code> and <code>python build.py docs</code>; "
             "its sources are <code>docs/</code> and the docstrings in <code>nnpy/</code>.</p>")))
