@@ -123,6 +123,8 @@ export interface ClientInfo {
   gemm: "wasm-simd-relaxed" | "wasm-simd" | "numpy";
   /** How Python started: from scratch, or from a stored snapshot. */
   boot: "cold" | "snapshot";
+  /** After a restore: the modules the snapshot held imported ("numpy", "nnpy.web"); else null. */
+  snapshotHolds: string[] | null;
   numpyWheel: "trimmed" | "full";
   cacheStorage: boolean;
   /** Milestones of the start (wall-clock ms). */

@@ -525,8 +525,8 @@
    *  {exec, loadModel, savedModels, terminate, info}; info.gemm names the matrix-product engine:
    *  "wasm-simd-relaxed" | "wasm-simd" (web/kernels/, or `kernelsURL`) | "numpy" (`kernelsURL:
    *  false`, or no WebAssembly SIMD); info.boot says how Python started: "cold", or "snapshot"
-   *  (restored from the snapshot a previous visit stored; `snapshot: false` never uses or
-   *  makes one). `numpy: "full"` loads all of Pyodide's NumPy instead of the trimmed wheel
+   *  (restored from the snapshot a previous visit stored, with NumPy and nnpy imported in it:
+   *  info.snapshotHolds; `snapshot: false` never uses or makes one). `numpy: "full"` loads all of Pyodide's NumPy instead of the trimmed wheel
    *  (which leaves out numpy.polynomial). `preload: [url, ...]`: model files to download while
    *  Python starts; `nn.loadModel(url)` then uses them. Progress:
    *  onProgress({stage, message}) for the stages "manifest", "runtime", "numpy", "nnpy",

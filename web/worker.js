@@ -133,14 +133,15 @@ function refuseWithoutWebAssembly() {
 
 // ---- starting: files by sha256, the interpreter from a snapshot when one is stored ----------
 //
-// A first visit boots Python cold (with `_makeSnapshot`), snapshots the interpreter before
-// anything is imported into it, and stores the snapshot; a repeat visit restores it
-// (`_loadSnapshot`: no Python start-up). Pyodide 0.27 cannot snapshot loaded extension modules,
-// so NumPy is always loaded after: unpacked from the trimmed wheel and imported, which loads only
-// the extension modules nnpy imports. Files are kept in Cache Storage under URLs that carry their
-// sha256 and checked against it when read; the snapshot is kept under a key naming the Pyodide
-// and nnpy versions and the sha256 of every file it depends on, with its own sha256. Any
-// mismatch, unreadable entry or missing Cache Storage means a cold start; nothing else changes.
+// A first visit boots Python cold (with `_makeSnapshot`), imports NumPy and nnpy, snapshots the
+// interpreter and stores the snapshot; a repeat visit restores it (`_loadSnapshot`: no Python
+// start-up, no imports). Pyodide 0.27 cannot snapshot loaded extension modules by itself: NumPy's
+// are loaded before the interpreter starts, at the same addresses every time (see "NumPy inside
+// the snapshot" below). Files are kept in Cache Storage under URLs that carry their sha256 and
+// checked against it when read; the snapshot is kept under a key naming the Pyodide and nnpy
+// versions and the sha256 of every file it depends on, with its own sha256 and a record of the
+// extension modules it holds. Any mismatch, unreadable entry or missing Cache Storage means a
+// cold start; nothing else changes.
 
 const FILES_CACHE = "nnpy-files";
 const SNAPSHOT_CACHE = "nnpy-snapshot";
@@ -194,8 +195,8 @@ async function fileBytes(cache, url, sha256) {
   return bytes;
 }
 
-// The stored snapshot for `key` ({bytes}) or null; entries for other keys are removed (an
-// upgrade never reuses a snapshot, and only one is kept).
+// The stored snapshot for `key` ({bytes, intact: Promise<boolean>, dynlibs}) or null; entries
+// for other keys are removed (an upgrade never reuses a snapshot, and only one is kept).
 async function storedSnapshot(cache, key) {
   if (!cache) return null;
   try {
@@ -206,12 +207,14 @@ async function storedSnapshot(cache, key) {
         continue;
       }
       const response = await cache.match(request);
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      if ((await sha256Hex(bytes)) === response.headers.get("x-nnpy-sha256")) found = { bytes };
-      else {
-        console.warn("nnpy: the stored Python snapshot is damaged; starting Python from scratch");
-        await cache.delete(request);
-      }
+      const packed = new Uint8Array(await response.arrayBuffer());
+      // checked while it restores (the digest copies the bytes first): startPython waits for
+      // the answer before Python runs anything of the page's
+      const expected = response.headers.get("x-nnpy-sha256");
+      const intact = sha256Hex(packed).then((sha256) => sha256 === expected, () => false);
+      const bytes = unpackPages(packed, Number(response.headers.get("x-nnpy-length")),
+        response.headers.get("x-nnpy-pages"));
+      found = { bytes, intact, dynlibs: JSON.parse(response.headers.get("x-nnpy-dynlibs") || "null") };
     }
     return found;
   } catch (error) {
@@ -220,14 +223,73 @@ async function storedSnapshot(cache, key) {
   }
 }
 
-async function storeSnapshot(cache, key, bytes) {
-  const sha256 = await sha256Hex(bytes);
-  await cache.put(snapshotURL(key), new Response(bytes, {
-    headers: { "content-type": "application/octet-stream", "x-nnpy-sha256": sha256 },
+async function storeSnapshot(cache, key, { bytes, dynlibs }) {
+  const { packed, pages } = packPages(bytes);
+  const sha256 = await sha256Hex(packed);
+  await cache.put(snapshotURL(key), new Response(packed, {
+    headers: { "content-type": "application/octet-stream", "x-nnpy-sha256": sha256,
+      "x-nnpy-length": String(bytes.length), "x-nnpy-pages": pages,
+      "x-nnpy-dynlibs": JSON.stringify(dynlibs) },
   }));
 }
 
+// A third of a snapshot is pages of zeros (memory Python has not used yet): it is stored
+// without them, and reading fewer bytes is most of what a repeat visit saves by it.
+const SNAPSHOT_PAGE = 4096;
+
+// bytes -> {packed: the pages holding anything but zeros, one after another; pages: which
+// those are, a bitmap in base64}.
+function packPages(bytes) {
+  const count = Math.ceil(bytes.length / SNAPSHOT_PAGE);
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 4));
+  const map = new Uint8Array(Math.ceil(count / 8));
+  const kept = [];
+  for (let page = 0; page < count; page++) {
+    const start = page * SNAPSHOT_PAGE;
+    const end = Math.min(start + SNAPSHOT_PAGE, bytes.length);
+    let used = false;
+    for (let i = start / 4; i < Math.floor(end / 4) && !used; i++) used = words[i] !== 0;
+    for (let i = Math.floor(end / 4) * 4; i < end && !used; i++) used = bytes[i] !== 0;
+    if (used) {
+      map[page >> 3] |= 1 << (page & 7);
+      kept.push(bytes.subarray(start, end));
+    }
+  }
+  const packed = new Uint8Array(kept.reduce((total, page) => total + page.length, 0));
+  let at = 0;
+  for (const page of kept) {
+    packed.set(page, at);
+    at += page.length;
+  }
+  return { packed, pages: btoa(String.fromCharCode(...map)) };
+}
+
+// packPages undone: `length` bytes, zeros but for the stored pages. A header that does not
+// match the body throws (the caller starts Python from scratch).
+function unpackPages(packed, length, pages) {
+  if (!pages || !Number.isSafeInteger(length) || length <= 0) throw new Error("the snapshot's page map is missing");
+  const map = Uint8Array.from(atob(pages), (c) => c.charCodeAt(0));
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (let page = 0; page * SNAPSHOT_PAGE < length; page++) {
+    if (!(map[page >> 3] & (1 << (page & 7)))) continue;
+    const start = page * SNAPSHOT_PAGE;
+    const size = Math.min(SNAPSHOT_PAGE, length - start);
+    if (at + size > packed.length) throw new Error("the snapshot is shorter than its page map");
+    bytes.set(packed.subarray(at, at + size), start);
+    at += size;
+  }
+  if (at !== packed.length) throw new Error("the snapshot is longer than its page map");
+  return bytes;
+}
+
 const snapshotURL = (key) => `${self.location.origin}/nnpy-snapshot?key=${encodeURIComponent(key)}`;
+
+// What a restored interpreter holds imported already (before anything is imported into it).
+const HELD_MODULES = `
+import sys
+[name for name in ("numpy", "nnpy.web") if name in sys.modules]
+`;
 
 // After a restore every session would start from the same random state: draw new seeds from
 // the browser (os.urandom is crypto.getRandomValues). The hash seed cannot change once strings
@@ -265,26 +327,122 @@ for name in [name for name in sys.modules if name == "js" or name.startswith("js
     del sys.modules[name]
 `;
 
+// ---- NumPy inside the snapshot ----------------------------------------------------------------
+//
+// A snapshot is the interpreter's linear memory; an extension module (a side module: NumPy's .so
+// files) also has code and a function-table range outside it. So the extension modules `import
+// numpy` opens are loaded *before* the interpreter starts, in emscripten's preRun, in a fixed
+// order: their data then lands at the bottom of the heap and their functions at the start of
+// the table, the same addresses on every start. A first visit starts Python, imports NumPy
+// (which finds them loaded) and snapshots that; a repeat visit loads the same modules the same
+// way and then lays the snapshot's memory over them, NumPy's state included. The snapshot's
+// record says which modules, in which order, where the table ended and the dlopen handles; any
+// difference means a cold start. (Compiling them also overlaps the runtime's download.)
+const NUMPY_STARTUP_DYNLIBS = ["numpy/_core/_multiarray_umath", "numpy/_core/_multiarray_tests",
+  "numpy/linalg/_umath_linalg"];
+
+// [{path, module: Promise<WebAssembly.Module>}] for the startup extension modules in the
+// trimmed wheel's members (each compiled off this thread as soon as the wheel is here).
+function startupDynlibs(members, sitePackages) {
+  const libs = [];
+  for (const stem of NUMPY_STARTUP_DYNLIBS) {
+    const found = members.find(([name]) => name.startsWith(stem + ".") && name.endsWith(".so"));
+    if (!found) return []; // another NumPy: it loads its modules itself
+    libs.push({ path: `${sitePackages}/${found[0]}`, module: WebAssembly.compile(found[1]) });
+  }
+  return libs;
+}
+
+// Have the next loadPyodide load `libs` ([{path, module: Promise<WebAssembly.Module>}]) in its
+// preRun, before the interpreter starts; the runtime waits for them there (a run dependency), so
+// its own compilation is not held up by theirs. Returns what happened: {tableEnd, error} once
+// Python is up.
+function preloadDynlibs(libs) {
+  const outcome = { tableEnd: null, error: null };
+  const create = self._createPyodideModule;
+  self._createPyodideModule = (config) => {
+    self._createPyodideModule = create; // this start only
+    config.preRun = [...[].concat(config.preRun || []), (Module) => {
+      Module.addRunDependency("nnpy-numpy-modules");
+      Promise.all(libs.map((lib) => lib.module)).then((modules) => {
+        libs.forEach(({ path }, i) => {
+          const dso = Module.newDSO(path, undefined, "loading");
+          dso.global = false;
+          dso.exports = Module.loadWebAssemblyModule(modules[i], { loadAsync: false, nodelete: true }, path, {});
+        });
+        outcome.tableEnd = Module.wasmTable.length;
+      }).catch((error) => {
+        outcome.error = error; // reported once Python is up (thrown here, it would stop the start)
+      }).finally(() => Module.removeRunDependency("nnpy-numpy-modules"));
+    }];
+    return create(config);
+  };
+  return outcome;
+}
+
+// What a snapshot holding `libs` must record to be restored: their order, where the function
+// table ended after them and the dlopen handles Python holds on them.
+function dynlibRecord(libs, tableEnd) {
+  const paths = libs.map((lib) => lib.path);
+  const handles = {};
+  for (const [handle, dso] of Object.entries(pyodide._module.LDSO.loadedLibsByHandle)) {
+    if (paths.includes(dso.name)) handles[handle] = dso.name;
+  }
+  return { order: paths, tableEnd, handles };
+}
+
 // Start Python: from `snapshot` (storedSnapshot's) when there is one and it restores, else cold
 // (making a snapshot if `cache` can keep it; `preimport`: of the interpreter with the modules
-// PREIMPORT names). Returns how it started: "snapshot" | "cold" (+ the snapshot to store).
-async function startPython(options, cache, key, snapshot, preimport) {
+// PREIMPORT names). `startup`: {dynlibs (startupDynlibs'), prepare()}, NumPy's extension modules
+// to load first and what imports NumPy and nnpy before the snapshot (or null: the snapshot holds
+// Python alone). Returns how it started: "snapshot" | "cold" (+ the snapshot to store).
+async function startPython(options, cache, key, snapshot, preimport, startup) {
+  const dynlibs = startup ? startup.dynlibs : [];
   if (snapshot) {
     try {
+      const record = snapshot.dynlibs || { order: [], tableEnd: null, handles: {} };
+      const libs = record.order.map((path) => {
+        const lib = dynlibs.find((candidate) => candidate.path === path);
+        if (!lib) throw new Error(`it holds ${path}, which this NumPy does not have`);
+        return lib;
+      });
+      const loaded = libs.length ? preloadDynlibs(libs) : null;
       pyodide = await self.loadPyodide({ ...options, _loadSnapshot: snapshot.bytes });
+      if (!(await snapshot.intact)) throw new Error("it is damaged (its sha256 differs)");
+      if (loaded && loaded.error) throw loaded.error;
+      if (loaded && loaded.tableEnd !== record.tableEnd) {
+        throw new Error(`NumPy's modules ended the function table at ${loaded.tableEnd}, not ${record.tableEnd}`);
+      }
+      const { LDSO } = pyodide._module;
+      for (const [handle, path] of Object.entries(record.handles)) LDSO.loadedLibsByHandle[handle] = LDSO.loadedLibsByName[path];
       pyodide.runPython(RESEED);
-      return { boot: "snapshot" };
+      const held = pyodide.runPython(HELD_MODULES);
+      const snapshotHolds = held.toJs();
+      held.destroy();
+      return { boot: "snapshot", numpy: libs.length > 0, snapshotHolds };
     } catch (error) {
       console.warn(`nnpy: the Python snapshot did not restore (${error.message}); starting from scratch`);
       await cache.delete(snapshotURL(key)).catch(() => {});
     }
   }
+  const libs = dynlibs;
+  const loaded = libs.length ? preloadDynlibs(libs) : null;
   pyodide = await self.loadPyodide({ ...options, _makeSnapshot: Boolean(cache) });
+  const preloaded = Boolean(loaded && !loaded.error);
+  if (loaded && loaded.error) console.warn(`nnpy: NumPy's modules did not load ahead (${loaded.error.message})`);
   let made = null;
   if (cache) {
     try {
       if (preimport) pyodide.runPython(PREIMPORT);
-      made = pyodide.makeMemorySnapshot(); // before NumPy: Python's core and standard modules only
+      let record = { order: [], tableEnd: null, handles: {} };
+      if (preloaded) {
+        const before = Object.keys(pyodide._module.LDSO.loadedLibsByName).length;
+        startup.prepare(); // imports NumPy (it finds its modules loaded) and nnpy
+        const opened = Object.keys(pyodide._module.LDSO.loadedLibsByName).length - before;
+        if (opened) throw new Error(`importing NumPy and nnpy opened ${opened} more extension module(s)`);
+        record = dynlibRecord(libs, loaded.tableEnd);
+      }
+      made = { bytes: pyodide.makeMemorySnapshot(), dynlibs: record };
     } catch (error) {
       console.warn(`nnpy: no Python snapshot (${error.message})`);
     }
@@ -340,7 +498,16 @@ class _StandardLibraryRest(importlib.abc.MetaPathFinder):
         sys.path.append(self.path)
         self.mounted = True
 
-sys.meta_path.append(_StandardLibraryRest(STDLIB_URL, STDLIB_SHA256, "/lib/python_stdlib_full.zip"))
+# once: a snapshot may hold the finder already; it then takes this visit's URL
+_held = [finder for finder in sys.meta_path if type(finder).__name__ == "_StandardLibraryRest"]
+if _held:
+    _held[0].url, _held[0].sha256 = STDLIB_URL, STDLIB_SHA256
+    if _held[0].mounted and not __import__("os").path.exists(_held[0].path):  # files are not in a snapshot
+        _held[0].mounted = False
+        sys.path_importer_cache.pop(_held[0].path, None)
+else:
+    sys.meta_path.append(_StandardLibraryRest(STDLIB_URL, STDLIB_SHA256, "/lib/python_stdlib_full.zip"))
+del _held
 del STDLIB_URL, STDLIB_SHA256
 `;
 
@@ -380,17 +547,19 @@ for _finder in list(sys.path_importer_cache.values()):
 del _finder
 `;
 
-// A wheel into site-packages. The build's wheels are stored zips: their files are written
+// A wheel (its bytes, or storedZipMembers' list) into site-packages, but for the members named
+// in `skip`. The build's wheels are stored zips: their files are written
 // straight from the downloaded bytes (no trip through Python's zipfile, which took a third of a
 // second for NumPy); any other wheel goes through Pyodide's unpacker.
-function unpackWheel(bytes) {
-  const members = storedZipMembers(bytes);
+function unpackWheel(bytes, skip = null) {
+  const members = Array.isArray(bytes) ? bytes : storedZipMembers(bytes);
   if (!members) {
     pyodide.unpackArchive(bytes, "wheel", { extractDir: pyodide._api.sitepackages });
     return;
   }
   const folders = new Set();
   for (const [name, content] of members) {
+    if (skip && skip.has(name)) continue;
     const path = `${pyodide._api.sitepackages}/${name}`;
     const folder = path.slice(0, path.lastIndexOf("/"));
     if (!folders.has(folder)) pyodide.FS.mkdirTree(folder);
@@ -399,6 +568,14 @@ function unpackWheel(bytes) {
   }
   pyodide.runPython(FORGET_FOLDER_LISTINGS);
 }
+
+// The files (relative to site-packages) of the modules imported from there.
+const IMPORTED_FILES = `
+import sys
+_site = sys.modules["numpy"].__file__.rsplit("/numpy/", 1)[0] + "/"
+[module.__file__[len(_site):] for module in list(sys.modules.values())
+ if (getattr(module, "__file__", None) or "").startswith(_site)]
+`;
 
 // NumPy's submodules the trimmed wheel leaves out: importing one says how to get them.
 const TRIMMED_NUMPY_HINT = `
@@ -410,6 +587,7 @@ class _TrimmedNumPy(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(
                 f"{name} is not in the NumPy nnpy loads (it keeps what nnpy uses); "
                 'start nnpy with nnpy.load({numpy: "full"}) for all of NumPy', name=name)
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "_TrimmedNumPy"]
 sys.meta_path.append(_TrimmedNumPy())
 `;
 
@@ -460,7 +638,54 @@ const ops = {
     if (runtime.files) importScripts(versioned("pyodide.asm.js")); // else pyodide.js loads it
     const options = { indexURL: runtime.url, stdLibURL: stdlib ? stdlib.url : versioned("python_stdlib.zip"),
       lockFileURL: versioned("pyodide-lock.json") };
-    const { boot, made } = await startPython(options, snapshots, snapshotKey, await snapshot, Boolean(stdlib));
+    // The trimmed NumPy's startup extension modules, compiled while the runtime downloads: loaded
+    // before Python starts, so a snapshot can hold NumPy imported (see NUMPY_STARTUP_DYNLIBS).
+    let numpyMembers = null;
+    let startup = null;
+    const nnpyWheel = await wheelBytes; // small; here long before the runtime
+    if (numpy) {
+      const bytes = await numpyBytes;
+      mark("numpy-fetched");
+      numpyMembers = storedZipMembers(bytes) || bytes;
+      const python = /-cp(\d)(\d+)-/.exec(numpy.url);
+      const dynlibs = python && Array.isArray(numpyMembers)
+        ? startupDynlibs(numpyMembers, `/lib/python${python[1]}.${python[2]}/site-packages`) : [];
+      for (const lib of dynlibs) lib.module.catch(() => {}); // awaited when Python starts
+      startup = { dynlibs, prepare: () => prepareNnpy() };
+    }
+    // What Python needs before `import numpy`, then the import; each step once (a cold start
+    // takes them before its snapshot, a restored one finds NumPy imported and only unpacks its
+    // files, which the snapshot cannot hold).
+    let stdlibReady = false;
+    let numpyUnpacked = false;
+    const prepareStdlib = () => {
+      if (stdlibReady || !stdlib) return;
+      // the whole library's sha256 when the manifest names Pyodide's files (else, from a CDN, None)
+      const full = runtime.files ? JSON.stringify(runtime.files["python_stdlib.zip"]) : "None";
+      pyodide.runPython(`STDLIB_URL = ${JSON.stringify(versioned("python_stdlib.zip"))}\n` +
+        `STDLIB_SHA256 = ${full}\n${STDLIB_REST}`);
+      stdlibReady = true;
+    };
+    const prepareNumpy = () => {
+      prepareStdlib();
+      if (!numpyUnpacked) {
+        unpackWheel(numpyMembers);
+        numpyUnpacked = true;
+        pyodide.runPython(TRIMMED_NUMPY_HINT);
+      }
+      pyodide.runPython("import numpy");
+    };
+    let nnpyUnpacked = false;
+    const prepareNnpy = () => {
+      prepareNumpy();
+      if (!nnpyUnpacked) {
+        unpackWheel(nnpyWheel);
+        nnpyUnpacked = true;
+      }
+      pyodide.runPython("import nnpy.web");
+    };
+    const restored = await startPython(options, snapshots, snapshotKey, await snapshot, Boolean(stdlib), startup);
+    const { boot, made } = restored;
     mark("python-started");
     if (made) storeSnapshot(snapshots, snapshotKey, made).catch((error) =>
       console.warn(`nnpy: the Python snapshot was not stored (${error.message})`));
@@ -471,27 +696,26 @@ const ops = {
       for (const openId of running) post({ id: openId, ok: false, error: { type: "FatalError", message: fatal } });
       running.clear();
     };
-    if (stdlib) {
-      // the whole library's sha256 when the manifest names Pyodide's files (else, from a CDN, None)
-      const full = runtime.files ? JSON.stringify(runtime.files["python_stdlib.zip"]) : "None";
-      pyodide.runPython(`STDLIB_URL = ${JSON.stringify(versioned("python_stdlib.zip"))}\n` +
-        `STDLIB_SHA256 = ${full}\n${STDLIB_REST}`);
-    }
+    prepareStdlib();
     mark("stdlib-mounted");
     progress("numpy", { message: "Loading NumPy" });
     if (numpy) {
-      const bytes = await numpyBytes;
-      mark("numpy-fetched");
-      unpackWheel(bytes);
+      if (!numpyUnpacked) {
+        // restored with NumPy imported: its modules are in memory, and only the files of those
+        // it has not imported yet (numpy.random, ...) are needed
+        const imported = restored.numpy ? new Set(pyodide.runPython(IMPORTED_FILES).toJs()) : null;
+        unpackWheel(numpyMembers, imported);
+        numpyUnpacked = true;
+        pyodide.runPython(TRIMMED_NUMPY_HINT);
+      }
       mark("numpy-unpacked");
-      pyodide.runPython(TRIMMED_NUMPY_HINT);
     } else {
       await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: console.warn });
     }
     pyodide.runPython("import numpy");
     mark("numpy-imported");
     progress("nnpy", { message: "Loading nnpy" });
-    unpackWheel(await wheelBytes);
+    if (!nnpyUnpacked) unpackWheel(nnpyWheel);
     const module = pyodide.pyimport("nnpy.web");
     session = module.Session();
     module.destroy();
@@ -503,7 +727,8 @@ const ops = {
       "'nnpy': getattr(nnpy, '__version__', None)}"
     ).toJs({ dict_converter: Object.fromEntries });
     progress("ready", { message: "Ready" });
-    return { pyodide: pyodide.version, ...versions, gemm, boot, numpyWheel: numpy ? "trimmed" : "full",
+    return { pyodide: pyodide.version, ...versions, gemm, boot, snapshotHolds: restored.snapshotHolds || null,
+      numpyWheel: numpy ? "trimmed" : "full",
       cacheStorage: Boolean(files), timings: { ...marks } };
   },
 

@@ -5,6 +5,7 @@ says which path ran. No timings here: the bench (bench/README.md) measures them.
 """
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -54,6 +55,23 @@ await asyncio.sleep(0.01)
 [len(js.performance.getEntriesByType("resource")) > 0, js.performance.now() > 0,
  "wheel" in manifest, js.self.location.origin.startswith("http")]`)"""
 
+# NumPy at work after a restore: ufuncs, reductions, linalg (a module the snapshot holds), a
+# large allocation, NumPy's own exceptions, and numpy.random and numpy.fft (opened afterwards).
+NUMPY_AT_WORK = """nn.exec(`import numpy as np
+x = np.arange(12, dtype=np.float32).reshape(3, 4)
+big = np.ones((2048, 2048), dtype=np.float32)
+try:
+    np.zeros(3) + np.zeros(4)
+    broadcast = None
+except ValueError as error:
+    broadcast = type(error).__name__
+rng = np.random.default_rng(7)
+[round(float(np.exp(x).sum())), np.linalg.inv(np.array([[2.0, 0.0], [0.0, 4.0]])).tolist(),
+ float(big.sum()), broadcast, np.einsum("ij,kj->ik", x, x).tolist()[0],
+ round(float(np.abs(np.fft.fft(np.ones(8))).max()), 6), len(rng.integers(0, 10, 5))]`)"""
+NUMPY_RESULTS = [round(sum(math.exp(i) for i in range(12))), [[0.5, 0.0], [0.0, 0.25]],
+                 2048.0 * 2048, "ValueError", [14.0, 38.0, 62.0], 8.0, 5]
+
 SNAPSHOT_KEYS = """async () => {
     const cache = await caches.open("nnpy-snapshot");
     return (await cache.keys()).map((request) => new URL(request.url).searchParams.get("key"));
@@ -95,9 +113,14 @@ def test_a_first_visit_boots_cold_and_a_repeat_visit_restores_the_snapshot(visit
     assert key.startswith(f"pyodide-0.27.7/nnpy-{VERSION}/"), key
     page, second = visit(page)
     assert second["boot"] == "snapshot"
+    assert first["snapshotHolds"] is None
+    # NumPy (its extension modules' state included) and nnpy came imported with the snapshot
+    assert second["snapshotHolds"] == ["numpy", "nnpy.web"]
     assert (second["python"], second["numpy"], second["gemm"]) == (
         first["python"], first["numpy"], first["gemm"])
     assert page.evaluate(PREDICT) == "7"
+    # the restored NumPy computes, allocates, raises its own errors and loads the rest of itself
+    assert page.evaluate(NUMPY_AT_WORK) == NUMPY_RESULTS
     assert page.evaluate(BROWSER_FROM_PYTHON) == [True] * 4
     # the files came from Cache Storage, checked against their sha256: nothing refetched
     wheel_fetches = page.evaluate("""nn.exec(`import js
@@ -184,6 +207,35 @@ def test_a_damaged_snapshot_means_a_cold_start_and_is_replaced(visit, damage):
     assert page.errors == []
 
 
+@pytest.mark.parametrize("record", ["table end", "unknown module", "no page map"])
+def test_a_snapshot_whose_record_does_not_match_means_a_cold_start_and_is_replaced(visit, record):
+    """The record stored with a snapshot says which of NumPy's extension modules it holds, in
+    which order, where the function table ended after them, and which pages of memory it
+    kept; a restore that would not lay out the same means a cold start."""
+    page, _ = visit()
+    key = wait_for_snapshot(page)
+    page.evaluate("""async (record) => {
+        const cache = await caches.open("nnpy-snapshot");
+        const [request] = await cache.keys();
+        const response = await cache.match(request);
+        const headers = new Headers(response.headers);
+        const dynlibs = JSON.parse(headers.get("x-nnpy-dynlibs"));
+        if (record === "table end") dynlibs.tableEnd += 1;
+        if (record === "unknown module") dynlibs.order.push(dynlibs.order[0].replace(".cpython", "_x.cpython"));
+        if (record === "no page map") headers.delete("x-nnpy-pages");
+        headers.set("x-nnpy-dynlibs", JSON.stringify(dynlibs));
+        await cache.put(request, new Response(await response.arrayBuffer(), { headers }));
+    }""", record)
+    page, info = visit(page)
+    assert info["boot"] == "cold"
+    assert page.evaluate(PREDICT) == "7"
+    assert wait_for_snapshot(page) == key
+    page, info = visit(page)
+    assert info["boot"] == "snapshot" and info["snapshotHolds"] == ["numpy", "nnpy.web"]
+    assert page.evaluate(NUMPY_AT_WORK) == NUMPY_RESULTS
+    assert page.errors == []
+
+
 def test_a_damaged_cached_wheel_is_downloaded_again(visit):
     page, _ = visit()
     wait_for_snapshot(page)
@@ -195,7 +247,7 @@ def test_a_damaged_cached_wheel_is_downloaded_again(visit):
     }""")
     assert len(damaged) == 1, damaged
     page, info = visit(page)
-    assert info["boot"] == "snapshot"  # the snapshot does not hold nnpy: it stays sound
+    assert info["boot"] == "snapshot"  # the snapshot holds the nnpy of the manifest's sha256
     assert page.evaluate("nn.exec('import nnpy.web; 6 * 7')") == 42
     assert page.evaluate(PREDICT) == "7"
     # downloaded again, and the cache holds the real wheel again
