@@ -12,6 +12,8 @@ A network trained on MNIST has only ever seen digits of that size and position; 
 skipped these steps (small, off-centre, thin) looks like nothing it knows.
 """
 
+import functools
+
 import numpy as np
 
 MNIST_SIZE = 28  # side of an MNIST image
@@ -81,6 +83,10 @@ def to_grayscale(image, invert=False):
                          f"got shape {image.shape}")
     if image.size == 0:
         raise ValueError(f"the image is empty (shape {image.shape})")
+    if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 4:
+        alpha = image[:, :, 3]
+        if alpha.min() < 255:  # a drawing on a transparent canvas (what a page sends): its alpha
+            return alpha.astype(np.float32) / 255  # the same numbers as the general path below
     grey = image.astype(np.float32)
     if image.dtype == np.uint8 or grey.max() > 1:
         grey /= 255
@@ -101,8 +107,16 @@ def light_background(grey):
     return bool(np.median(border) > 0.5)
 
 
+@functools.lru_cache(maxsize=128)
 def _resize_weights(size_in, size_out):
-    """(size_out, size_in) matrix: row i holds how much each input pixel gives output pixel i."""
+    """(size_out, size_in) matrix: row i holds how much each input pixel gives output pixel i.
+    Kept per size pair (read-only): a page resizes every drawing to the same few sizes."""
+    weights = _make_resize_weights(size_in, size_out)
+    weights.setflags(write=False)
+    return weights
+
+
+def _make_resize_weights(size_in, size_out):
     scale = size_in / size_out
     if size_out < size_in:
         # shrinking: output pixel i covers input interval [i * scale, (i + 1) * scale); it is the
@@ -138,8 +152,10 @@ def resize(image, height, width):
         raise ValueError(f"cannot resize to {height}x{width}")
     rows = _resize_weights(image.shape[0], height)  # (height, H)
     cols = _resize_weights(image.shape[1], width)  # (width, W)
-    resized = np.tensordot(rows, image, axes=(1, 0))  # (height, W[, C])
-    resized = np.moveaxis(np.tensordot(cols, resized, axes=(1, 1)), 0, 1)  # (height, width[, C])
+    if image.ndim == 2:
+        return (rows @ image @ cols.T).astype(np.float32)
+    resized = np.tensordot(rows, image, axes=(1, 0))  # (height, W, C)
+    resized = np.moveaxis(np.tensordot(cols, resized, axes=(1, 1)), 0, 1)  # (height, width, C)
     return resized.astype(np.float32)
 
 

@@ -8,8 +8,8 @@ arguments and data, training, inference, description) best read in one place."""
 
 import numpy as np
 
+from . import backend, initializers, losses, optimizers, validation
 from . import callbacks as callbacks_module
-from . import initializers, losses, optimizers, validation
 from . import layers as layers_module
 from .errors import ShapeError, TrainingDivergedError
 from .layers.base import Input, Layer
@@ -366,10 +366,16 @@ class Sequential:
         """Outputs for x; probabilities (softmax/sigmoid applied) for a classification loss."""
         batch_size = validation.integer(batch_size, "batch_size", "predict", example=256)
         x = self._as_input(x, allow_empty=True)
-        outputs = np.concatenate([self.forward(x[i:i + batch_size]) for i in
+        outputs = np.concatenate([self._predict_batch(x[i:i + batch_size]) for i in
                                   range(0, max(len(x), 1), batch_size)]) if len(x) else \
             np.zeros((0, *self.output_shape), dtype=self.dtype)
         return self.loss.output_activation(outputs) if self.loss is not None else outputs
+
+    def _predict_batch(self, x):
+        """forward(x) at inference: through a page's whole-model kernel where one is installed
+        and runs this model (nnpy.backend.wasm_inference), else layer by layer."""
+        outputs = backend.infer(self, x)
+        return self.forward(x) if outputs is None else outputs
 
     def evaluate(self, x, y, batch_size=256):
         """{"loss": ..., metrics...} averaged over all of x."""

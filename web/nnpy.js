@@ -148,6 +148,20 @@
     return context.getImageData(0, 0, width, height);
   }
 
+  // One canvas per size to draw predictions' images on, kept: making a canvas and its context
+  // for every frame cost about as much as reading its pixels (getImageData copies them out).
+  const scratchCanvases = new Map();
+  function scratchCanvas(width, height) {
+    const key = `${width}x${height}`;
+    let canvas = scratchCanvases.get(key);
+    if (!canvas) {
+      if (scratchCanvases.size >= 4) scratchCanvases.clear();
+      canvas = newCanvas(width, height);
+      scratchCanvases.set(key, canvas);
+    }
+    return canvas;
+  }
+
   // One image source, a list of them, or numbers -> what the worker's `inputs` argument expects.
   function toInputs(value, spec, overrides) {
     const list = Array.isArray(value) && value.length && isImageSource(value[0]) ? value : null;
@@ -155,7 +169,7 @@
     const images = list || [value];
     const [width, height] = targetSize(images[0], spec);
     if (images.length === 1) { // the canvas's own pixels cross to the worker (transferred, no copy)
-      const { data } = readImage(images[0], width, height);
+      const { data } = readImage(images[0], width, height, scratchCanvas(width, height));
       return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, count: 1, spec: overrides };
     }
     const pixels = new Uint8Array(width * height * 4 * images.length);

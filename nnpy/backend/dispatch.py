@@ -51,3 +51,20 @@ def set_gemm(function):
     """Install a GEMM `function(a, b) -> a @ b`; `None` restores the platform default."""
     global _gemm
     _gemm = function or (_matmul_einsum if IN_BROWSER else _matmul_blas)
+
+
+_inference = None  # a page's whole-model inference runner (wasm_inference.WasmInference), or None
+
+
+def infer(model, x):
+    """model.forward(x) for a prediction through the installed inference runner, or None when
+    there is none or it cannot run this model (the caller runs the layers' own forward)."""
+    if _inference is None:
+        return None
+    return _inference(model, x)
+
+
+def set_inference(runner):
+    """Install a runner `runner(model, x) -> outputs or None`; None removes it."""
+    global _inference
+    _inference = runner

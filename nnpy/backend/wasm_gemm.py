@@ -147,9 +147,15 @@ def install(kernel, float32_array=None, small_problem=SMALL_PROBLEM):
     if kernel is None:
         dispatch.set_gemm(None)
         dispatch.set_depthwise(None)
+        dispatch.set_inference(None)
         return None
     gemm = WasmGemm(kernel, float32_array, small_problem)
     dispatch.set_gemm(gemm)
     has_depthwise = getattr(kernel, "depthwise", None) is not None  # older kernel builds lack it
     dispatch.set_depthwise(gemm.depthwise if has_depthwise else None)
+    if getattr(kernel, "conv2d", None) is not None:    # builds with the inference layers
+        from .wasm_inference import WasmInference
+        dispatch.set_inference(WasmInference(gemm))
+    else:
+        dispatch.set_inference(None)
     return gemm

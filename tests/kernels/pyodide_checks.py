@@ -106,13 +106,96 @@ def check_training_agrees(kernel):
     assert gemm.calls["kernel"] > 0
 
 
+def inference_models():
+    """Sequential models covering every layer the whole-model kernel runs (and NumPy steps in
+    between), with non-trivial weights and BatchNormalization statistics."""
+    from nnpy.tasks.image_classifier import default_model
+    rng = np.random.default_rng(4)
+    digits = nnpy.Sequential([
+        layers.Input((28, 28, 1)), layers.Conv2D(16, 5, padding="same", activation="relu"),
+        layers.MaxPool2D(2), layers.Conv2D(32, 5, padding="same", activation="relu"),
+        layers.MaxPool2D(2), layers.Flatten(), layers.Dense(64, activation="relu"),
+        layers.Dropout(0.5), layers.Dense(10)], seed=1)
+    webcam = default_model(64, 3)
+    mixed = nnpy.Sequential([
+        layers.Input((17, 15, 3)), layers.Conv2D(6, 3, strides=2, padding="same", activation="relu6"),
+        layers.BatchNormalization(), layers.LeakyReLU(0.2),
+        layers.AvgPool2D(3, strides=1, padding="same"), layers.Conv2D(5, 1, activation="tanh"),
+        layers.MaxPool2D(3, strides=2, padding="same"), layers.Conv2D(4, (2, 3), padding="valid"),
+        layers.ReLU(), layers.GlobalAveragePooling2D(), layers.Dense(7, activation="sigmoid"),
+        layers.Reshape((7, 1)), layers.Flatten(), layers.Dense(3, activation="softmax")], seed=2)
+    vectors = nnpy.Sequential([layers.Input((12,)), layers.Dense(9, activation="gelu"),
+                               layers.Dense(4), layers.Softmax()], seed=3)
+    models = {"digits": digits, "webcam": webcam, "mixed": mixed, "vectors": vectors}
+    for model in models.values():
+        model.build()
+        for layer in model.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                channels = layer.params["gamma"].shape
+                layer.params["gamma"][...] = rng.uniform(0.5, 2, channels)
+                layer.params["beta"][...] = rng.normal(0, 0.5, channels)
+                layer.state["running_mean"][...] = rng.normal(0, 0.5, channels)
+                layer.state["running_var"][...] = rng.uniform(0.2, 3, channels)
+    return models
+
+
+def check_inference_matches_numpy(kernel):
+    """model.predict through the whole-model kernel equals the layers' own NumPy forward."""
+    from nnpy.backend import wasm_inference
+    rng = np.random.default_rng(5)
+    for name, model in inference_models().items():
+        for batch in (1, 3):
+            x = rng.uniform(0, 1, (batch, *model.input_shape)).astype(np.float32)
+            wasm_gemm.install(None)
+            expected = model.predict(x)
+            wasm_gemm.install(kernel)
+            runner = dispatch._inference
+            assert isinstance(runner, wasm_inference.WasmInference)
+            got = model.predict(x)
+            assert runner.calls == {"kernel": 1, "declined": 0}, (name, runner.calls)
+            assert got.shape == expected.shape and got.dtype == np.float32
+            np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=f"{name} x{batch}")
+
+
+def check_inference_declines_what_it_cannot_run(kernel):
+    """A layer without kernel code (ZeroPadding2D, DepthwiseConv2D) or a float64 input: predict
+    runs the layers as before, with the same numbers."""
+    rng = np.random.default_rng(6)
+    model = nnpy.Sequential([layers.Input((9, 9, 2)), layers.ZeroPadding2D(1),
+                             layers.DepthwiseConv2D(3), layers.Flatten(), layers.Dense(2)], seed=4)
+    x = rng.uniform(0, 1, (2, 9, 9, 2)).astype(np.float32)
+    wasm_gemm.install(None)
+    expected = model.predict(x)
+    wasm_gemm.install(kernel)
+    runner = dispatch._inference
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
+    assert runner.calls == {"kernel": 0, "declined": 1}, runner.calls
+    assert runner(model, x.astype(np.float64)) is None
+
+
+def check_inference_follows_changed_weights(kernel):
+    """Weights are read on every call: training between two predictions changes the second."""
+    model = inference_models()["webcam"]
+    model.compile(optimizer=nnpy.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0, 1, (4, 64, 64, 3)).astype(np.float32)
+    wasm_gemm.install(kernel)
+    before = model.predict(x)
+    model.fit(x, np.array([0, 1, 2, 0]), epochs=3, batch_size=4, verbose=0)
+    after = model.predict(x)
+    wasm_gemm.install(None)
+    np.testing.assert_allclose(after, model.predict(x), rtol=1e-4, atol=1e-5)
+    assert np.abs(after - before).max() > 1e-3
+
+
 CHECKS = [check_matmul_matches_numpy, check_routing, check_memory_growth, check_layers_agree,
-          check_training_agrees]
+          check_training_agrees, check_inference_matches_numpy,
+          check_inference_declines_what_it_cannot_run, check_inference_follows_changed_weights]
 
 
 def run_checks(kernel):
     """Run every check; the GEMM installed before (e.g. by the worker) is back afterwards."""
-    installed = dispatch._gemm
+    installed = dispatch._gemm, dispatch._depthwise, dispatch._inference
     results = {}
     for check in CHECKS:
         try:
@@ -120,5 +203,7 @@ def run_checks(kernel):
             results[check.__name__] = "ok"
         except Exception:  # noqa: BLE001 -- every failure is reported, with its traceback
             results[check.__name__] = traceback.format_exc()
-    dispatch.set_gemm(installed)
+    dispatch.set_gemm(installed[0])
+    dispatch.set_depthwise(installed[1])
+    dispatch.set_inference(installed[2])
     return results

@@ -297,3 +297,146 @@ EXPORT(depthwise) void depthwise(const float *x, int height, int width, int chan
         }
     }
 }
+
+// ---- inference: a network's layers on NHWC images that stay in this memory ----------------------
+//
+// nnpy.backend.wasm_inference runs a model's prediction as a sequence of these calls on buffers in
+// this memory, so nothing crosses back to Python between layers (each crossing copies the
+// activations twice and costs several microseconds). Training keeps to the GEMM above.
+
+// One image's patches, zero-padded: row p = (oy, ox) holds x[oy*sh+i-top, ox*sw+j-left, :] for
+// every tap (i, j), in the kernel's (kh, kw, C) order: (out_h*out_w, kh*kw*C).
+static void im2col(const float *x, int height, int width, int channels, int kh, int kw, int sh,
+                   int sw, int top, int left, int out_h, int out_w, float *cols) {
+    int row_length = kh * kw * channels;
+    for (int oy = 0; oy < out_h; oy++) {
+        for (int ox = 0; ox < out_w; ox++) {
+            float *row = cols + ((long)oy * out_w + ox) * row_length;
+            for (int i = 0; i < kh; i++) {
+                int iy = oy * sh + i - top;
+                for (int j = 0; j < kw; j++) {
+                    int ix = ox * sw + j - left;
+                    float *dst = row + (i * kw + j) * channels;
+                    if (iy < 0 || iy >= height || ix < 0 || ix >= width) {
+                        for (int c = 0; c < channels; c++) dst[c] = 0.0f;
+                    } else {
+                        const float *src = x + ((long)iy * width + ix) * channels;
+                        for (int c = 0; c < channels; c++) dst[c] = src[c];
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Conv2D of n images: out (n, out_h, out_w, filters) = patches @ kernel (kh*kw*C, filters) + bias.
+// `cols` holds one image's patches (out_h*out_w*kh*kw*C floats); a 1x1 stride-1 unpadded
+// convolution reads the image itself.
+EXPORT(conv2d) void conv2d(const float *x, int n, int height, int width, int channels,
+                           const float *kernel, int kh, int kw, int filters, int sh, int sw,
+                           int top, int left, int out_h, int out_w, const float *bias, float *out,
+                           float *cols) {
+    int depth = kh * kw * channels;
+    int pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && top == 0 && left == 0 &&
+                    out_h == height && out_w == width;
+    for (int image = 0; image < n; image++) {
+        const float *xi = x + (long)image * height * width * channels;
+        float *oi = out + (long)image * out_h * out_w * filters;
+        const float *a = xi;
+        if (!pointwise) {
+            im2col(xi, height, width, channels, kh, kw, sh, sw, top, left, out_h, out_w, cols);
+            a = cols;
+        }
+        sgemm(0, 0, out_h * out_w, filters, depth, 1.0f, a, depth, kernel, filters, 0.0f, oi,
+              filters, bias);
+    }
+}
+
+// Dense: out (n, units) = x (n, features) @ kernel (features, units) + bias.
+EXPORT(dense) void dense(const float *x, int n, int features, const float *kernel, int units,
+                         const float *bias, float *out) {
+    sgemm(0, 0, n, units, features, 1.0f, x, features, kernel, units, 0.0f, out, units, bias);
+}
+
+// In place over `count` values: kind 1 max(x, 0); 2 min(max(x, 0), a) (ReLU6: a = 6);
+// 3 x where x > 0, else a * x (LeakyReLU). NaN stays NaN (the SIMD min/max keep it too).
+EXPORT(activate) void activate(float *x, int count, int kind, float a) {
+    int i = 0;
+    v128_t zero = wasm_f32x4_splat(0.0f), cap = wasm_f32x4_splat(a);
+    if (kind == 1) {
+        for (; i + 4 <= count; i += 4) wasm_v128_store(x + i, wasm_f32x4_max(wasm_v128_load(x + i), zero));
+        for (; i < count; i++) x[i] = x[i] < 0.0f ? 0.0f : x[i];  // NaN stays NaN, as in NumPy
+    } else if (kind == 2) {
+        for (; i + 4 <= count; i += 4) {
+            v128_t v = wasm_f32x4_min(wasm_f32x4_max(wasm_v128_load(x + i), zero), cap);
+            wasm_v128_store(x + i, v);
+        }
+        for (; i < count; i++) x[i] = x[i] < 0.0f ? 0.0f : (x[i] > a ? a : x[i]);
+    } else if (kind == 3) {
+        for (; i < count; i++) x[i] = x[i] > 0.0f ? x[i] : a * x[i];
+    }
+}
+
+// In place: x (rows, channels) = x * scale + shift, per channel (BatchNormalization at inference).
+EXPORT(affine) void affine(float *x, int rows, int channels, const float *scale,
+                           const float *shift) {
+    for (int r = 0; r < rows; r++) {
+        float *row = x + (long)r * channels;
+        for (int c = 0; c < channels; c++) row[c] = row[c] * scale[c] + shift[c];
+    }
+}
+
+// Max (average = 0) or mean (average = 1) over each window of n images (N, H, W, C); positions
+// outside the image are left out (max: never chosen; mean: not counted), as nnpy's layers do.
+EXPORT(pool2d) void pool2d(const float *x, int n, int height, int width, int channels, int ph,
+                           int pw, int sh, int sw, int top, int left, int out_h, int out_w,
+                           int average, float *out) {
+    for (int image = 0; image < n; image++) {
+        const float *xi = x + (long)image * height * width * channels;
+        float *oi = out + (long)image * out_h * out_w * channels;
+        for (int oy = 0; oy < out_h; oy++) {
+            for (int ox = 0; ox < out_w; ox++) {
+                float *o = oi + ((long)oy * out_w + ox) * channels;
+                int taps = 0;
+                for (int i = 0; i < ph; i++) {
+                    int iy = oy * sh + i - top;
+                    if (iy < 0 || iy >= height) continue;
+                    for (int j = 0; j < pw; j++) {
+                        int ix = ox * sw + j - left;
+                        if (ix < 0 || ix >= width) continue;
+                        const float *p = xi + ((long)iy * width + ix) * channels;
+                        if (taps == 0) {
+                            for (int c = 0; c < channels; c++) o[c] = p[c];
+                        } else if (average) {
+                            for (int c = 0; c < channels; c++) o[c] += p[c];
+                        } else {
+                            for (int c = 0; c < channels; c++)  // a NaN wins, as in NumPy
+                                o[c] = (p[c] > o[c] || p[c] != p[c]) ? p[c] : o[c];
+                        }
+                        taps++;
+                    }
+                }
+                if (average && taps > 0) {
+                    float share = 1.0f / (float)taps;
+                    for (int c = 0; c < channels; c++) o[c] *= share;
+                }
+            }
+        }
+    }
+}
+
+// The mean over all `pixels` positions of each of n images (N, pixels, C) -> (N, C).
+EXPORT(global_average) void global_average(const float *x, int n, int pixels, int channels,
+                                           float *out) {
+    for (int image = 0; image < n; image++) {
+        const float *xi = x + (long)image * pixels * channels;
+        float *o = out + (long)image * channels;
+        for (int c = 0; c < channels; c++) o[c] = 0.0f;
+        for (int p = 0; p < pixels; p++) {
+            const float *row = xi + (long)p * channels;
+            for (int c = 0; c < channels; c++) o[c] += row[c];
+        }
+        float share = 1.0f / (float)pixels;
+        for (int c = 0; c < channels; c++) o[c] *= share;
+    }
+}

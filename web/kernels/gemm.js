@@ -70,6 +70,14 @@
       // Depthwise convolution of one NHWC image (depth multiplier 1; see gemm.c), or undefined
       // in a build without it.
       depthwise: exports.depthwise,
+      // Inference layers on NHWC buffers in this memory (see gemm.c), for
+      // nnpy.backend.wasm_inference; undefined in a build without them.
+      conv2d: exports.conv2d,
+      dense: exports.dense,
+      pool2d: exports.pool2d,
+      activate: exports.activate,
+      affine: exports.affine,
+      global_average: exports.global_average,
     };
   }
 
