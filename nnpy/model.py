@@ -366,9 +366,13 @@ class Sequential:
         """Outputs for x; probabilities (softmax/sigmoid applied) for a classification loss."""
         batch_size = validation.integer(batch_size, "batch_size", "predict", example=256)
         x = self._as_input(x, allow_empty=True)
-        outputs = np.concatenate([self._predict_batch(x[i:i + batch_size]) for i in
-                                  range(0, max(len(x), 1), batch_size)]) if len(x) else \
-            np.zeros((0, *self.output_shape), dtype=self.dtype)
+        if not len(x):
+            outputs = np.zeros((0, *self.output_shape), dtype=self.dtype)
+        elif len(x) <= batch_size:
+            outputs = self._predict_batch(x)
+        else:
+            outputs = np.concatenate([self._predict_batch(x[i:i + batch_size])
+                                      for i in range(0, len(x), batch_size)])
         return self.loss.output_activation(outputs) if self.loss is not None else outputs
 
     def _predict_batch(self, x):

@@ -60,9 +60,14 @@ def pixels_to_input(pixels, spec):
         image = data.prepare_digit(pixels, invert=spec.get("invert", "auto"))[..., None]  # (28, 28, 1)
     elif spec.get("channels", 1) == 1:
         image = data.to_grayscale(pixels, invert=spec.get("invert", False))[..., None]
-    else:
-        image = pixels[..., :3].astype(np.float32) / 255  # (H, W, 3) in [0, 1]
-        image = 1 - image if spec.get("invert", False) else image
+    else:  # (H, W, 3): 0..255 -> [low, high] in one scaling (inverted: [high, low])
+        low, high = scale_range(spec)
+        if spec.get("invert", False):
+            low, high = high, low
+        image = pixels[..., :3].astype(np.float32)
+        image *= np.float32((high - low) / 255)
+        image += np.float32(low)
+        return image
     low, high = scale_range(spec)
     return (low + (high - low) * image).astype(np.float32)
 
@@ -94,6 +99,8 @@ def model_inputs(model, inputs):
         spec = {**(input_spec(model) or {}), **(inputs.get("spec") or {})}
         frames = rgba_frames(inputs["pixels"], inputs["width"], inputs["height"],
                              inputs.get("count", 1))
+        if len(frames) == 1:
+            return pixels_to_input(frames[0], spec)[None]
         return np.stack([pixels_to_input(frame, spec) for frame in frames])
     x = as_array(inputs).astype(np.float32, copy=False)
     shape = tuple(model.input_shape or ())

@@ -153,6 +153,7 @@ def check_inference_matches_numpy(kernel):
             assert isinstance(runner, wasm_inference.WasmInference)
             got = model.predict(x)
             assert runner.calls == {"kernel": 1, "declined": 0}, (name, runner.calls)
+            np.testing.assert_array_equal(model.predict(x), got)  # the kept plan, again
             assert got.shape == expected.shape and got.dtype == np.float32
             np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=f"{name} x{batch}")
 

@@ -132,4 +132,4 @@ def test_kernel_imports_nothing(node, kernel_files):
         imports, exports = json.loads(out)
         assert imports == []
         assert set(exports) == {"memory", "alloc", "reset", "relaxed", "gemm", "sgemm", "depthwise",
-                                "conv2d", "dense", "pool2d", "activate", "affine", "global_average"}
+                                "conv2d", "dense", "pool2d", "activate", "batch_norm", "global_average"}

@@ -377,9 +377,16 @@ EXPORT(activate) void activate(float *x, int count, int kind, float a) {
     }
 }
 
-// In place: x (rows, channels) = x * scale + shift, per channel (BatchNormalization at inference).
-EXPORT(affine) void affine(float *x, int rows, int channels, const float *scale,
-                           const float *shift) {
+// BatchNormalization at inference, in place over x (rows, channels): per channel
+// gamma * (x - mean) / sqrt(var + epsilon) + beta, as x * scale + shift. `scratch` holds 2 * channels floats.
+EXPORT(batch_norm) void batch_norm(float *x, int rows, int channels, const float *gamma,
+                                   const float *beta, const float *mean, const float *var,
+                                   float epsilon, float *scratch) {
+    float *scale = scratch, *shift = scratch + channels;
+    for (int c = 0; c < channels; c++) {
+        scale[c] = gamma[c] / __builtin_sqrtf(var[c] + epsilon);
+        shift[c] = beta[c] - mean[c] * scale[c];
+    }
     for (int r = 0; r < rows; r++) {
         float *row = x + (long)r * channels;
         for (int c = 0; c < channels; c++) row[c] = row[c] * scale[c] + shift[c];

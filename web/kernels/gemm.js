@@ -76,7 +76,7 @@
       dense: exports.dense,
       pool2d: exports.pool2d,
       activate: exports.activate,
-      affine: exports.affine,
+      batch_norm: exports.batch_norm,
       global_average: exports.global_average,
     };
   }
