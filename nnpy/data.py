@@ -83,10 +83,14 @@ def to_grayscale(image, invert=False):
                          f"got shape {image.shape}")
     if image.size == 0:
         raise ValueError(f"the image is empty (shape {image.shape})")
-    if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 4:
-        alpha = image[:, :, 3]
-        if alpha.min() < 255:  # a drawing on a transparent canvas (what a page sends): its alpha
-            return alpha.astype(np.float32) / 255  # the same numbers as the general path below
+    if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] in (3, 4):
+        # what a page sends: read as bytes, in as few passes as possible
+        if image.shape[2] == 4 and image[:, :, 3].min() < 255:  # a transparent canvas's drawing
+            return image[:, :, 3].astype(np.float32) / 255  # the numbers of the general path
+        grey = np.clip(image[:, :, :3] @ _LUMA_OF_BYTES, 0, 1)  # luminance in [0, 1]
+        if invert == "auto":
+            invert = light_background(grey)
+        return 1 - grey if invert else grey
     grey = image.astype(np.float32)
     if image.dtype == np.uint8 or grey.max() > 1:
         grey /= 255
@@ -98,6 +102,10 @@ def to_grayscale(image, invert=False):
     if invert == "auto":
         invert = light_background(grey)
     return 1 - grey if invert else grey
+
+
+# ITU-R 601 luminance weights, for values 0..255
+_LUMA_OF_BYTES = (np.array([0.299, 0.587, 0.114]) / 255).astype(np.float32)
 
 
 def light_background(grey):

@@ -199,6 +199,41 @@ model`);
     assert calls["after"]["kernel"] - calls["before"]["kernel"] >= 2 * 4, calls
 
 
+def test_a_page_prediction_runs_the_whole_model_in_the_kernel(nn_page):
+    """model.predict(canvas) through the page API: one whole-model run in the kernel and no GEMM
+    through WasmGemm; the same canvas predicted layer by layer (the runner taken out) gives the
+    same probabilities."""
+    result = nn_page.evaluate("""async () => {
+        const model = await nn.loadModel("/web/models/digits.safetensors");
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 280;
+        const context = canvas.getContext("2d");
+        context.lineWidth = 24;
+        context.lineCap = "round";
+        context.beginPath();
+        context.moveTo(140, 40);
+        context.lineTo(140, 240);
+        context.stroke();
+        const calls = "[dict(dispatch._inference.calls), dict(dispatch._gemm.calls)]";
+        const before = await nn.exec("from nnpy.backend import dispatch\n" + calls);
+        const whole = await model.predict(canvas);
+        const after = await nn.exec(calls);
+        await nn.exec("runner = dispatch._inference\ndispatch.set_inference(None)");
+        const layered = await model.predict(canvas);
+        const afterLayers = await nn.exec("dispatch._gemm.calls['kernel']");
+        await nn.exec("dispatch.set_inference(runner)");
+        return { before, after, afterLayers, label: whole.label,
+                 whole: Array.from(whole.probabilities), layered: Array.from(layered.probabilities) };
+    }""")
+    (runs_before, gemm_before), (runs_after, gemm_after) = result["before"], result["after"]
+    assert runs_after["kernel"] == runs_before["kernel"] + 1
+    assert gemm_after == gemm_before  # no matrix product went through WasmGemm
+    assert result["afterLayers"] > gemm_after["kernel"]  # layer by layer it does
+    assert result["label"] == "1"
+    for got, expected in zip(result["whole"], result["layered"], strict=True):
+        assert abs(got - expected) < 1e-5
+
+
 def test_kernels_url_false_keeps_numpy(new_page, site_url):
     page = new_page()
     page.set_default_timeout(120_000)
