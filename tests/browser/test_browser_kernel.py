@@ -215,10 +215,10 @@ def test_a_page_prediction_runs_the_whole_model_in_the_kernel(nn_page):
         context.lineTo(140, 240);
         context.stroke();
         const calls = "[dict(dispatch._inference.calls), dict(dispatch._gemm.calls)]";
-        const before = await nn.exec("from nnpy.backend import dispatch\n" + calls);
+        const before = await nn.exec("from nnpy.backend import dispatch\\n" + calls);
         const whole = await model.predict(canvas);
         const after = await nn.exec(calls);
-        await nn.exec("runner = dispatch._inference\ndispatch.set_inference(None)");
+        await nn.exec("runner = dispatch._inference\\ndispatch.set_inference(None)");
         const layered = await model.predict(canvas);
         const afterLayers = await nn.exec("dispatch._gemm.calls['kernel']");
         await nn.exec("dispatch.set_inference(runner)");
