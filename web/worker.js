@@ -224,7 +224,7 @@ async function storedSnapshot(cache, key) {
 }
 
 async function storeSnapshot(cache, key, { bytes, dynlibs }) {
-  const { packed, pages } = packPages(bytes);
+  const { packed, pages } = await packPages(bytes);
   const sha256 = await sha256Hex(packed);
   await cache.put(snapshotURL(key), new Response(packed, {
     headers: { "content-type": "application/octet-stream", "x-nnpy-sha256": sha256,
@@ -238,13 +238,15 @@ async function storeSnapshot(cache, key, { bytes, dynlibs }) {
 const SNAPSHOT_PAGE = 4096;
 
 // bytes -> {packed: the pages holding anything but zeros, one after another; pages: which
-// those are, a bitmap in base64}.
-function packPages(bytes) {
+// those are, a bitmap in base64}. It gives way to the page's requests every 1024 pages (a first
+// visit stores its snapshot while the page asks for its first predictions).
+async function packPages(bytes) {
   const count = Math.ceil(bytes.length / SNAPSHOT_PAGE);
   const words = new Uint32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 4));
   const map = new Uint8Array(Math.ceil(count / 8));
   const kept = [];
   for (let page = 0; page < count; page++) {
+    if (page % 1024 === 1023) await yieldToEventLoop();
     const start = page * SNAPSHOT_PAGE;
     const end = Math.min(start + SNAPSHOT_PAGE, bytes.length);
     let used = false;
@@ -281,6 +283,30 @@ function unpackPages(packed, length, pages) {
   }
   if (at !== packed.length) throw new Error("the snapshot is longer than its page map");
   return bytes;
+}
+
+// A first visit stores its snapshot (tens of MB to scan, hash and write) once the worker has had
+// nothing to do for SNAPSHOT_IDLE_MS, so the page's first requests do not wait for it; a page that
+// keeps it busy (a live camera) gets it stored after SNAPSHOT_LATEST_MS anyway.
+const SNAPSHOT_IDLE_MS = 300;
+const SNAPSHOT_LATEST_MS = 5000;
+let pendingStore = null; // {store, deadline, timer}
+
+function storeWhenIdle(store) {
+  pendingStore = { store, deadline: performance.now() + SNAPSHOT_LATEST_MS, timer: null };
+  waitForIdle();
+}
+
+// (Re)start the idle countdown; called again whenever a request ends.
+function waitForIdle() {
+  if (!pendingStore) return;
+  clearTimeout(pendingStore.timer);
+  pendingStore.timer = setTimeout(() => {
+    if (running.size && performance.now() < pendingStore.deadline) return waitForIdle();
+    const { store } = pendingStore;
+    pendingStore = null;
+    store();
+  }, SNAPSHOT_IDLE_MS);
 }
 
 const snapshotURL = (key) => `${self.location.origin}/nnpy-snapshot?key=${encodeURIComponent(key)}`;
@@ -687,8 +713,8 @@ const ops = {
     const restored = await startPython(options, snapshots, snapshotKey, await snapshot, Boolean(stdlib), startup);
     const { boot, made } = restored;
     mark("python-started");
-    if (made) storeSnapshot(snapshots, snapshotKey, made).catch((error) =>
-      console.warn(`nnpy: the Python snapshot was not stored (${error.message})`));
+    if (made) storeWhenIdle(() => storeSnapshot(snapshots, snapshotKey, made).catch((error) =>
+      console.warn(`nnpy: the Python snapshot was not stored (${error.message})`)));
     // A crash of Python itself (e.g. the browser's stack overflowing) leaves its promises
     // pending forever: answer every open request instead, so the page can start a new nnpy.
     pyodide._api.on_fatal = (error) => {
@@ -774,6 +800,7 @@ self.onmessage = async (event) => {
     if (op !== "init" && !session) throw Object.assign(new Error("nnpy is not loaded yet"), { type: "RuntimeError" });
     const result = ops[op] ? await ops[op](args, id) : await call(op, args);
     if (running.delete(id)) post({ id, ok: true, result }, [...collectTransfers(result)]);
+    waitForIdle();
   } catch (error) {
     if (!running.delete(id)) return; // already answered (a fatal error)
     const type = error.type || error.name || "Error";
