@@ -212,9 +212,14 @@ async function storedSnapshot(cache, key) {
       // the answer before Python runs anything of the page's
       const expected = response.headers.get("x-nnpy-sha256");
       const intact = sha256Hex(packed).then((sha256) => sha256 === expected, () => false);
-      const bytes = unpackPages(packed, Number(response.headers.get("x-nnpy-length")),
-        response.headers.get("x-nnpy-pages"));
-      found = { bytes, intact, dynlibs: JSON.parse(response.headers.get("x-nnpy-dynlibs") || "null") };
+      try {
+        const bytes = unpackPages(packed, Number(response.headers.get("x-nnpy-length")),
+          response.headers.get("x-nnpy-pages"));
+        found = { bytes, intact, dynlibs: JSON.parse(response.headers.get("x-nnpy-dynlibs") || "null") };
+      } catch (error) { // not a snapshot this version stores: gone, so the next one replaces it
+        console.warn(`nnpy: the stored Python snapshot is unreadable (${error.message}); starting Python from scratch`);
+        await cache.delete(request);
+      }
     }
     return found;
   } catch (error) {
@@ -383,9 +388,12 @@ function startupDynlibs(members, sitePackages) {
 // preRun, before the interpreter starts; the runtime waits for them there (a run dependency), so
 // its own compilation is not held up by theirs. Returns what happened: {tableEnd, error} once
 // Python is up.
+let createPyodideModule = null; // pyodide.asm.js's own, once seen (a start may fail before using our wrapper)
 function preloadDynlibs(libs) {
   const outcome = { tableEnd: null, error: null };
-  const create = self._createPyodideModule;
+  createPyodideModule = createPyodideModule || self._createPyodideModule;
+  const create = createPyodideModule;
+  if (typeof create !== "function") return null; // pyodide.asm.js not loaded: nothing to wrap
   self._createPyodideModule = (config) => {
     self._createPyodideModule = create; // this start only
     config.preRun = [...[].concat(config.preRun || []), (Module) => {
@@ -433,6 +441,7 @@ async function startPython(options, cache, key, snapshot, preimport, startup) {
         return lib;
       });
       const loaded = libs.length ? preloadDynlibs(libs) : null;
+      if (libs.length && !loaded) throw new Error("NumPy's modules cannot be loaded before Python starts");
       pyodide = await self.loadPyodide({ ...options, _loadSnapshot: snapshot.bytes });
       if (!(await snapshot.intact)) throw new Error("it is damaged (its sha256 differs)");
       if (loaded && loaded.error) throw loaded.error;
@@ -453,6 +462,7 @@ async function startPython(options, cache, key, snapshot, preimport, startup) {
   }
   const libs = dynlibs;
   const loaded = libs.length ? preloadDynlibs(libs) : null;
+  if (!loaded && createPyodideModule) self._createPyodideModule = createPyodideModule; // no wrapper left
   pyodide = await self.loadPyodide({ ...options, _makeSnapshot: Boolean(cache) });
   const preloaded = Boolean(loaded && !loaded.error);
   if (loaded && loaded.error) console.warn(`nnpy: NumPy's modules did not load ahead (${loaded.error.message})`);
@@ -661,7 +671,7 @@ const ops = {
     const kernel = kernelsURL ? loadKernel(kernelsURL) : Promise.resolve(null);
     progress("runtime", { message: "Starting Python (Pyodide)" });
     importScripts(versioned("pyodide.js"));
-    if (runtime.files) importScripts(versioned("pyodide.asm.js")); // else pyodide.js loads it
+    importScripts(versioned("pyodide.asm.js")); // here, so preloadDynlibs can wrap what it defines
     const options = { indexURL: runtime.url, stdLibURL: stdlib ? stdlib.url : versioned("python_stdlib.zip"),
       lockFileURL: versioned("pyodide-lock.json") };
     // The trimmed NumPy's startup extension modules, compiled while the runtime downloads: loaded

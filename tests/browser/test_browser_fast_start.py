@@ -9,6 +9,7 @@ import math
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import LOAD_TIMEOUT_MS
@@ -92,16 +93,17 @@ def visit(new_page, site_url):
     return open_and_load
 
 
-def wait_for_snapshot(page, key_part=""):
-    """Until exactly one snapshot is stored (stored after load() resolves), under a key that
-    contains `key_part`; returns the key."""
-    page.wait_for_function("""async (part) => {
-        const cache = await caches.open("nnpy-snapshot");
-        const keys = await cache.keys();
-        return keys.length === 1 && keys[0].url.includes(encodeURIComponent(part));
-    }""", arg=key_part, polling=200)
-    (key,) = page.evaluate(SNAPSHOT_KEYS)
-    return key
+def wait_for_snapshot(page, key_part="", timeout_s=60):
+    """Until exactly one snapshot is stored (a first visit stores it once the worker is idle),
+    under a key that contains `key_part`; returns the key. Polled from here: the cache is read
+    with promises, which wait_for_function would not wait for."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        keys = page.evaluate(SNAPSHOT_KEYS)
+        if len(keys) == 1 and key_part in keys[0]:
+            return keys[0]
+        assert time.monotonic() < deadline, f"no snapshot under {key_part!r}: {keys}"
+        page.wait_for_timeout(200)
 
 
 def test_a_first_visit_boots_cold_and_a_repeat_visit_restores_the_snapshot(visit):
