@@ -83,21 +83,19 @@ def to_grayscale(image, invert=False):
                          f"got shape {image.shape}")
     if image.size == 0:
         raise ValueError(f"the image is empty (shape {image.shape})")
-    if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] in (3, 4):
+    if image.dtype == np.uint8 and image.ndim == 3:
         # what a page sends: read as bytes, in as few passes as possible
         if image.shape[2] == 4 and image[:, :, 3].min() < 255:  # a transparent canvas's drawing
-            return image[:, :, 3].astype(np.float32) / 255  # the numbers of the general path
-        grey = np.clip(image[:, :, :3] @ _LUMA_OF_BYTES, 0, 1)  # luminance in [0, 1]
-        if invert == "auto":
-            invert = light_background(grey)
-        return 1 - grey if invert else grey
-    grey = image.astype(np.float32)
-    if image.dtype == np.uint8 or grey.max() > 1:
-        grey /= 255
-    if grey.ndim == 3:
-        if grey.shape[2] == 4 and grey[:, :, 3].min() < 1:
-            return np.clip(grey[:, :, 3], 0, 1)
-        grey = grey[:, :, :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+            return image[:, :, 3].astype(np.float32) / 255  # the numbers of the path below
+        grey = image[:, :, :3] @ _LUMA_OF_BYTES
+    else:
+        grey = image.astype(np.float32)
+        if image.dtype == np.uint8 or grey.max() > 1:
+            grey /= 255
+        if grey.ndim == 3:
+            if grey.shape[2] == 4 and grey[:, :, 3].min() < 1:
+                return np.clip(grey[:, :, 3], 0, 1)
+            grey = grey[:, :, :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     grey = np.clip(grey, 0, 1)
     if invert == "auto":
         invert = light_background(grey)

@@ -335,7 +335,8 @@ if "tempfile" in sys.modules:
 
 // The standard modules a page imports once Python runs (the build lists them in the page's
 // standard library): imported before the snapshot is made, a repeat visit finds them imported.
-// Built-in and pure-Python modules only, which a snapshot holds (NumPy's extension modules it cannot).
+// Built-in and pure-Python modules only: an extension module is in a snapshot only when it was
+// loaded before Python started (see "NumPy inside the snapshot").
 const PREIMPORT = `
 def _preimport():
     import importlib, sys, zipfile
@@ -454,14 +455,13 @@ async function startPython(options, cache, key, snapshot, preimport, startup) {
       const held = pyodide.runPython(HELD_MODULES);
       const snapshotHolds = held.toJs();
       held.destroy();
-      return { boot: "snapshot", numpy: libs.length > 0, snapshotHolds };
+      return { boot: "snapshot", snapshotHolds };
     } catch (error) {
       console.warn(`nnpy: the Python snapshot did not restore (${error.message}); starting from scratch`);
       await cache.delete(snapshotURL(key)).catch(() => {});
     }
   }
-  const libs = dynlibs;
-  const loaded = libs.length ? preloadDynlibs(libs) : null;
+  const loaded = dynlibs.length ? preloadDynlibs(dynlibs) : null;
   if (!loaded && createPyodideModule) self._createPyodideModule = createPyodideModule; // no wrapper left
   pyodide = await self.loadPyodide({ ...options, _makeSnapshot: Boolean(cache) });
   const preloaded = Boolean(loaded && !loaded.error);
@@ -476,7 +476,7 @@ async function startPython(options, cache, key, snapshot, preimport, startup) {
         startup.prepare(); // imports NumPy (it finds its modules loaded) and nnpy
         const opened = Object.keys(pyodide._module.LDSO.loadedLibsByName).length - before;
         if (opened) throw new Error(`importing NumPy and nnpy opened ${opened} more extension module(s)`);
-        record = dynlibRecord(libs, loaded.tableEnd);
+        record = dynlibRecord(dynlibs, loaded.tableEnd);
       }
       made = { bytes: pyodide.makeMemorySnapshot(), dynlibs: record };
     } catch (error) {
@@ -694,6 +694,7 @@ const ops = {
     // files, which the snapshot cannot hold).
     let stdlibReady = false;
     let numpyUnpacked = false;
+    let nnpyUnpacked = false;
     const prepareStdlib = () => {
       if (stdlibReady || !stdlib) return;
       // the whole library's sha256 when the manifest names Pyodide's files (else, from a CDN, None)
@@ -702,22 +703,29 @@ const ops = {
         `STDLIB_SHA256 = ${full}\n${STDLIB_REST}`);
       stdlibReady = true;
     };
-    const prepareNumpy = () => {
-      prepareStdlib();
-      if (!numpyUnpacked) {
-        unpackWheel(numpyMembers);
-        numpyUnpacked = true;
-        pyodide.runPython(TRIMMED_NUMPY_HINT);
+    // `skipImported`: restored with NumPy imported, its modules are in memory and only the files
+    // of those it has not imported yet (numpy.random, ...) are needed
+    const unpackNumpy = (skipImported = false) => {
+      if (numpyUnpacked) return;
+      let imported = null;
+      if (skipImported) {
+        const files = pyodide.runPython(IMPORTED_FILES);
+        imported = new Set(files.toJs());
+        files.destroy();
       }
-      pyodide.runPython("import numpy");
+      unpackWheel(numpyMembers, imported);
+      numpyUnpacked = true;
+      pyodide.runPython(TRIMMED_NUMPY_HINT);
     };
-    let nnpyUnpacked = false;
+    const unpackNnpy = () => {
+      if (!nnpyUnpacked) unpackWheel(nnpyWheel);
+      nnpyUnpacked = true;
+    };
     const prepareNnpy = () => {
-      prepareNumpy();
-      if (!nnpyUnpacked) {
-        unpackWheel(nnpyWheel);
-        nnpyUnpacked = true;
-      }
+      prepareStdlib();
+      unpackNumpy();
+      pyodide.runPython("import numpy");
+      unpackNnpy();
       pyodide.runPython("import nnpy.web");
     };
     const restored = await startPython(options, snapshots, snapshotKey, await snapshot, Boolean(stdlib), startup);
@@ -736,14 +744,7 @@ const ops = {
     mark("stdlib-mounted");
     progress("numpy", { message: "Loading NumPy" });
     if (numpy) {
-      if (!numpyUnpacked) {
-        // restored with NumPy imported: its modules are in memory, and only the files of those
-        // it has not imported yet (numpy.random, ...) are needed
-        const imported = restored.numpy ? new Set(pyodide.runPython(IMPORTED_FILES).toJs()) : null;
-        unpackWheel(numpyMembers, imported);
-        numpyUnpacked = true;
-        pyodide.runPython(TRIMMED_NUMPY_HINT);
-      }
+      unpackNumpy((restored.snapshotHolds || []).includes("numpy"));
       mark("numpy-unpacked");
     } else {
       await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: console.warn });
@@ -751,7 +752,7 @@ const ops = {
     pyodide.runPython("import numpy");
     mark("numpy-imported");
     progress("nnpy", { message: "Loading nnpy" });
-    if (!nnpyUnpacked) unpackWheel(nnpyWheel);
+    unpackNnpy();
     const module = pyodide.pyimport("nnpy.web");
     session = module.Session();
     module.destroy();

@@ -71,7 +71,7 @@ class Plan:
         self.input_at = self.output_at = At(0)
         self.output_shape = None
         self.nbytes = 0
-        self.bound = None       # (base, [(callable or layer, args)]): the steps at one base
+        self.bound = None       # (base, [(kernel function or None, args, layer or None)])
 
     def place(self, nbytes):
         at = At(self.nbytes)
@@ -120,16 +120,17 @@ class WasmInference:
         return self._run(plan, np.ascontiguousarray(x))
 
     def _bind(self, plan):
-        """The plan's steps as (function, arguments) at the workspace's current base."""
+        """The plan's steps at the workspace's current base: (kernel function, addressed
+        arguments, None), or (None, (At, shape), layer) for a NumPy step."""
         base = self.gemm.base
         if plan.bound is None or plan.bound[0] != base:
             steps = []
             for step in plan.steps:
                 if step[0] == "kernel":
                     args = tuple(base + a if isinstance(a, At) else a for a in step[2])
-                    steps.append((self.functions[step[1]], args))
+                    steps.append((self.functions[step[1]], args, None))
                 else:
-                    steps.append((step[1], (step[2], step[3])))
+                    steps.append((None, (step[2], step[3]), step[1]))
             plan.bound = (base, steps)
         return plan.bound[1]
 
@@ -139,14 +140,14 @@ class WasmInference:
             value = np.ascontiguousarray(getattr(layer, source)[name], dtype=np.float32)
             view(at, value.size).assign(value)
         view(plan.input_at, x.size).assign(x)
-        for function, args in self._bind(plan):
-            if callable(function) and not isinstance(function, L.Layer):
+        for function, args, layer in self._bind(plan):
+            if layer is None:
                 function(*args)
                 continue
             at, shape = args                  # a NumPy step: out, the layer's forward, back in
             values = np.empty(shape, dtype=np.float32)
             view(at, values.size).assign_to(values)
-            result = np.ascontiguousarray(function.forward(values, training=False), dtype=np.float32)
+            result = np.ascontiguousarray(layer.forward(values, training=False), dtype=np.float32)
             view(at, result.size).assign(result)
         out = np.empty(plan.output_shape, dtype=np.float32)
         view(plan.output_at, out.size).assign_to(out)
@@ -239,10 +240,8 @@ def build_plan(model_layers, shape):
                                                          float(layer.epsilon), scratch)))
         elif not then(_activation(layer), out_shape):
             return None
-    cols = plan.place(4 * cols_floats)
+    cols = plan.place(4 * cols_floats)  # one image's patches, for the largest convolution
     for args in convolutions:
         args[-1] = cols
-    plan.steps = [("kernel", step[1], tuple(step[2])) if step[0] == "kernel" else step
-                  for step in plan.steps]
     plan.output_at, plan.output_shape = buffers[current], shapes[-1]
     return plan

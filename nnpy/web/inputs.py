@@ -56,19 +56,18 @@ def rgba_frames(pixels, width, height, count=1):
 
 def pixels_to_input(pixels, spec):
     """One (H, W, RGBA) uint8 image -> float32 (H, W, channels) per `spec`."""
+    low, high = scale_range(spec)
     if spec.get("preprocess") == "mnist-digit":
         image = data.prepare_digit(pixels, invert=spec.get("invert", "auto"))[..., None]  # (28, 28, 1)
     elif spec.get("channels", 1) == 1:
         image = data.to_grayscale(pixels, invert=spec.get("invert", False))[..., None]
     else:  # (H, W, 3): 0..255 -> [low, high] in one scaling (inverted: [high, low])
-        low, high = scale_range(spec)
         if spec.get("invert", False):
             low, high = high, low
         image = pixels[..., :3].astype(np.float32)
         image *= np.float32((high - low) / 255)
         image += np.float32(low)
         return image
-    low, high = scale_range(spec)
     return (low + (high - low) * image).astype(np.float32)
 
 
