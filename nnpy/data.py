@@ -87,7 +87,12 @@ def to_grayscale(image, invert=False):
         # what a page sends: read as bytes, in as few passes as possible
         if image.shape[2] == 4 and image[:, :, 3].min() < 255:  # a transparent canvas's drawing
             return image[:, :, 3].astype(np.float32) / 255  # the numbers of the path below
-        grey = image[:, :, :3] @ _LUMA_OF_BYTES
+        # three multiply-adds on one float32 copy: a matrix product with uint8 operands takes
+        # NumPy's slow mixed-type path (twice as long for a page's drawing)
+        channels = image.astype(np.float32)
+        grey = channels[:, :, 0] * _LUMA_OF_BYTES[0]
+        grey += channels[:, :, 1] * _LUMA_OF_BYTES[1]
+        grey += channels[:, :, 2] * _LUMA_OF_BYTES[2]
     else:
         grey = image.astype(np.float32)
         if image.dtype == np.uint8 or grey.max() > 1:
@@ -96,7 +101,8 @@ def to_grayscale(image, invert=False):
             if grey.shape[2] == 4 and grey[:, :, 3].min() < 1:
                 return np.clip(grey[:, :, 3], 0, 1)
             grey = grey[:, :, :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    grey = np.clip(grey, 0, 1)
+    np.maximum(grey, 0, out=grey)  # grey is this function's own array: clipped in place (two
+    np.minimum(grey, 1, out=grey)  # ufunc calls cost a fraction of np.clip's wrapper)
     if invert == "auto":
         invert = light_background(grey)
     return 1 - grey if invert else grey
@@ -110,7 +116,8 @@ def light_background(grey):
     """Whether a (H, W) image in [0, 1] is dark ink on a light background: the median of its
     outermost rows and columns (where a drawing's background is) is lighter than mid-grey."""
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    return bool(np.median(border) > 0.5)
+    border.sort()  # the median, without np.median's general machinery (a page does this per drawing)
+    return bool((border[(border.size - 1) // 2] + border[border.size // 2]) / 2 > 0.5)
 
 
 @functools.lru_cache(maxsize=128)
@@ -183,8 +190,9 @@ def prepare_digit(image, invert="auto", threshold=0.1):
     ratio, brightened so its strongest pixel is 1, and pasted so its centre of mass is at (14, 14)
     (within half a pixel; nudged less when that would push ink over the edge). No ink -> zeros."""
     ink = to_grayscale(image, invert)
-    rows = np.flatnonzero((ink > threshold).any(axis=1))
-    cols = np.flatnonzero((ink > threshold).any(axis=0))
+    inked = ink > threshold
+    rows = np.flatnonzero(np.logical_or.reduce(inked, axis=1))  # (.any's wrapper costs more
+    cols = np.flatnonzero(np.logical_or.reduce(inked, axis=0))  # than the work in Pyodide)
     digit_image = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
     if rows.size == 0:
         return digit_image

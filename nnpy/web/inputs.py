@@ -64,7 +64,12 @@ def pixels_to_input(pixels, spec):
     else:  # (H, W, 3): 0..255 -> [low, high] in one scaling (inverted: [high, low])
         if spec.get("invert", False):
             low, high = high, low
-        image = pixels[..., :3].astype(np.float32)
+        # all four channels to float in one contiguous pass, then the three kept copied channel
+        # by channel: NumPy copies a 3-of-4 channel slice element by element, 3x slower
+        rgba = pixels.astype(np.float32)
+        image = np.empty((*pixels.shape[:2], 3), dtype=np.float32)
+        for channel in range(3):
+            image[..., channel] = rgba[..., channel]
         image *= np.float32((high - low) / 255)
         image += np.float32(low)
         return image

@@ -28,6 +28,7 @@ import nnpy
 from .inputs import DTYPES, as_array, input_spec, model_inputs
 
 OPERATIONS = {}  # name -> function(session, **args), registered with @operation
+TYPED_ARRAY_OF = {np.dtype(name): name for name in DTYPES}  # (dtype.name is slow to compute)
 
 
 def operation(function):
@@ -39,13 +40,14 @@ def operation(function):
 def encode(value):
     """`value` as plain data the worker can convert to JS (see the module docstring)."""
     if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
-        if array.dtype == np.float16 or array.dtype.kind == "b":
-            array = array.astype(np.float32 if array.dtype == np.float16 else np.uint8)
-        if array.dtype.name not in DTYPES:  # the typed arrays JS has
-            return array.tolist()
-        return {"__ndarray__": array.dtype.name, "shape": list(array.shape),
-                "data": array.tobytes()}
+        name = TYPED_ARRAY_OF.get(value.dtype)  # the typed arrays JS has (in native byte order)
+        if name is None:
+            value = _as_typed_array(value)
+            if value.dtype not in TYPED_ARRAY_OF:
+                return value.tolist()
+            name = TYPED_ARRAY_OF[value.dtype]
+        return {"__ndarray__": name, "shape": list(value.shape),
+                "data": np.ascontiguousarray(value).tobytes()}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, dict):
@@ -57,6 +59,16 @@ def encode(value):
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
     return repr(value)
+
+
+def _as_typed_array(array):
+    """float16 as float32, bool as uint8, another byte order as this machine's (as JS reads)."""
+    dtype = array.dtype.newbyteorder("=") if array.dtype.byteorder in "<>" else array.dtype
+    if dtype == np.float16:
+        dtype = np.dtype(np.float32)
+    elif dtype.kind == "b":
+        dtype = np.dtype(np.uint8)
+    return array.astype(dtype, copy=False)
 
 
 def error_info(error):
