@@ -8,6 +8,7 @@ in CPython. Sizes come from the model (its input shape and spec), never from con
     add_class(model, name)            the same model with one more output unit (a new class)
     finetune_start(model, ...)        a job training on the user's examples + a replay sample; the
                                       page drives it with the Session's `job_step` / `job_stop`
+    warm_up(model)                    a prediction of a made-up input, while the page is idle
 
 What the page draws (the <nnpy-network> element) is a column per Conv2D and Dense layer. Conv2D
 outputs are feature maps, sent as uint8 images (C, H, W) scaled by the layer's largest value; Dense
@@ -21,7 +22,7 @@ import numpy as np
 from .. import data, layers, optimizers
 from ..errors import ModelFormatError
 from ..saving import read_safetensors
-from .inputs import as_array, input_to_image, scale_range
+from .inputs import as_array, input_spec, input_to_image, scale_range
 from .session import Job, operation
 
 MAX_MAPS = 32  # feature maps sent per conv layer
@@ -54,13 +55,16 @@ def op_predict_activity(session, model, inputs, activity=True):
     x = session.inputs(net, inputs)[:1].astype(net.dtype)  # (1, H, W, C)
     visible = set(_visible(net)) if activity else set()
     outputs = []
-    hidden = x
-    for index, layer in enumerate(net.layers):
-        hidden = layer.forward(hidden, training=False)
-        if index in visible:
-            outputs.append(_activity(index, hidden[0]))
-    logits = hidden[0]
-    probabilities = net.loss.output_activation(hidden)[0] if net.loss is not None else logits
+    if visible:
+        hidden = x
+        for index, layer in enumerate(net.layers):
+            hidden = layer.forward(hidden, training=False)
+            if index in visible:
+                outputs.append(_activity(index, hidden[0]))
+        logits = hidden[0]
+        probabilities = net.loss.output_activation(hidden)[0] if net.loss is not None else logits
+    else:  # the answer only: the whole model at once (in the page's wasm kernel, where it runs)
+        probabilities = net.predict(x)[0]
     probabilities = probabilities.astype(np.float32)
     if outputs and outputs[-1]["layer"] == len(net.layers) - 1 and net.loss is not None:
         outputs[-1] = {**outputs[-1], "values": probabilities, "logits": logits}
@@ -69,6 +73,38 @@ def op_predict_activity(session, model, inputs, activity=True):
     return {"probabilities": probabilities, "index": best,
             "label": labels[best] if best < len(labels) else best,
             "input": input_to_image(x[0], net.input_spec), "activity": outputs}
+
+
+@operation
+def op_warm_up(session, model):
+    """One prediction of a made-up input the shape a page sends (a drawing with a stroke for a
+    "mnist-digit" model, at the side web/nnpy.js reads drawings at; a frame at the input size
+    for another image model; zeros for a vector model), its answer dropped. The worker calls this
+    while the page is idle after it loaded a model, so the browser has compiled the code a
+    prediction runs (wasm is compiled function by function as it is first run, then again
+    optimised once hot) before the page's own predictions come. Changes no weight or state."""
+    net = session.model(model)
+    spec = input_spec(net)
+    if not net.input_shape:
+        return  # not built: nothing a page could predict with yet
+    if spec and spec.get("preprocess") == "mnist-digit":
+        side = WARM_UP_DRAWING_SIDE
+        pixels = np.zeros((side, side, 4), np.uint8)
+        pixels[..., 3] = 255
+        band = np.abs(np.subtract.outer(np.arange(side), np.arange(side))) < side // 12
+        pixels[band, :3] = 255  # a diagonal stroke, light on dark
+        inputs = {"pixels": pixels.tobytes(), "width": side, "height": side}
+    elif spec and spec.get("height"):
+        height, width = spec["height"], spec["width"]
+        ramp = np.linspace(0, 255, height * width * 4).astype(np.uint8)
+        inputs = {"pixels": ramp.tobytes(), "width": width, "height": height}
+    else:
+        inputs = np.zeros((1, *net.input_shape), np.float32)
+    session.op_predict(model, inputs)
+    session.warm_ups += 1
+
+
+WARM_UP_DRAWING_SIDE = 140  # web/nnpy.js's MAX_DRAWING_SIDE
 
 
 def _strongest(weights, limit):

@@ -75,6 +75,7 @@ def test_predict_returns_the_input_the_network_sees_and_every_layers_activity(se
     quick = call(session, "predict_activity", model=session.handle, inputs=drawing("one"),
                  activity=False)
     assert quick["activity"] == [] and quick["index"] == 1
+    np.testing.assert_allclose(array(quick["probabilities"]), probabilities, rtol=1e-5, atol=1e-7)
 
 
 def test_network_lists_columns_and_their_strongest_weights(session):
@@ -182,3 +183,37 @@ def test_a_stopped_job_is_gone_and_stopping_twice_is_harmless(session):
     assert call(session, "job_stop", job=start["job"]) is None
     reply = session.dispatch("job_step", {"job": start["job"]})
     assert reply["error"]["type"] == "ValueError" and "job" in reply["error"]["message"]
+
+
+def _state(net):
+    return [array.copy() for layer in net.layers
+            for array in (*layer.params.values(), *getattr(layer, "state", {}).values())]
+
+
+@pytest.mark.parametrize("kind", ["digits", "image", "vector"])
+def test_warm_up_predicts_a_made_up_input_and_changes_nothing(kind):
+    """What the worker runs while a page is idle: the prediction path of each kind of model, its
+    answer dropped, the model as it was."""
+    session = Session()
+    if kind == "digits":
+        net = nnpy.load_model(MODEL)
+    elif kind == "image":
+        from nnpy.tasks.image_classifier import default_model
+        net = default_model(32, 3)
+        net.build()
+    else:
+        net = nnpy.Sequential([nnpy.layers.Dense(4, activation="relu"), nnpy.layers.Dense(2)])
+        net.build((5,))
+    handle = session.describe(net)["__model__"]
+    before = _state(net)
+    calls = []
+    real_predict = session.op_predict
+    session.op_predict = lambda model, inputs: calls.append(inputs) or real_predict(model, inputs)
+    assert call(session, "warm_up", model=handle) is None
+    assert len(calls) == 1 and session.warm_ups == 1  # one prediction, the page's own path
+    for old, new in zip(before, _state(net), strict=True):
+        np.testing.assert_array_equal(old, new)
+    if kind == "digits":  # the made-up drawing has ink: the crop-and-centre path ran
+        x = session.inputs(net, calls[0])
+        assert x.shape == (1, 28, 28, 1) and x.max() == pytest.approx(1.0)
+    assert "error" in session.dispatch("warm_up", {"model": 999})  # a closed model: an error
