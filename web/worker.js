@@ -310,8 +310,49 @@ function waitForIdle() {
     if (running.size && performance.now() < pendingStore.deadline) return waitForIdle();
     const { store } = pendingStore;
     pendingStore = null;
-    store();
+    storing = Promise.resolve(store()).finally(() => {
+      storing = null;
+      warmUpWhenIdle(); // what waited for the store
+    });
   }, SNAPSHOT_IDLE_MS);
+}
+let storing = null; // the snapshot being stored (scanned, hashed and written between requests)
+
+// The browser compiles wasm a function at a time when it first runs and optimises the hot ones
+// later, in the background: a model's first hundred or so predictions run slower than the rest.
+// So while the page is idle (no request for WARM_IDLE_MS) after it loaded or used a model, the
+// worker predicts a made-up input for it (nnpy.web's warm_up: the page's own prediction path), one
+// prediction per turn of the event loop, WARM_UP_RUNS times per model at most. A request that
+// comes meanwhile waits for the one prediction under way, then warming waits for idle again.
+const WARM_IDLE_MS = 50;
+const WARM_UP_RUNS = 100;
+const warmUps = new Map(); // model handle -> warm-up predictions made (WARM_UP_RUNS: done)
+let warming = { model: null, timer: null };
+
+function warmUpWhenIdle(model) {
+  if (Number.isInteger(model) && !warmUps.has(model)) warmUps.set(model, 0);
+  if (Number.isInteger(model) && warmUps.get(model) < WARM_UP_RUNS) warming.model = model;
+  clearTimeout(warming.timer);
+  if (warming.model === null) return;
+  warming.timer = setTimeout(warmUpStep, WARM_IDLE_MS);
+}
+
+async function warmUpStep() {
+  const model = warming.model;
+  // a request under way, or the snapshot's store, calls warmUpWhenIdle again when it ends
+  if (fatal || running.size || pendingStore || storing) return;
+  try {
+    await call("warm_up", { model });
+    warmUps.set(model, warmUps.get(model) + 1);
+  } catch {
+    warmUps.set(model, WARM_UP_RUNS); // closed, or it cannot predict: not again
+  }
+  if (warmUps.get(model) >= WARM_UP_RUNS) {
+    warming.model = null;
+    return;
+  }
+  await yieldToEventLoop(); // a request that came in runs first, and stops the warming
+  if (!running.size && warming.model === model) warmUpStep();
 }
 
 const snapshotURL = (key) => `${self.location.origin}/nnpy-snapshot?key=${encodeURIComponent(key)}`;
@@ -812,6 +853,7 @@ self.onmessage = async (event) => {
     const result = ops[op] ? await ops[op](args, id) : await call(op, args);
     if (running.delete(id)) post({ id, ok: true, result }, [...collectTransfers(result)]);
     waitForIdle();
+    warmUpWhenIdle(result && result.__model__ !== undefined ? result.__model__ : args && args.model);
   } catch (error) {
     if (!running.delete(id)) return; // already answered (a fatal error)
     const type = error.type || error.name || "Error";
