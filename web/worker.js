@@ -357,22 +357,144 @@ async function warmUpStep() {
 
 const snapshotURL = (key) => `${self.location.origin}/nnpy-snapshot?key=${encodeURIComponent(key)}`;
 
-// What a restored interpreter holds imported already (before anything is imported into it).
-const HELD_MODULES = `
-import sys
-[name for name in ("numpy", "nnpy.web") if name in sys.modules]
+// The Python the worker runs around a start, as functions of one module (`_nnpy_worker`) defined
+// once per interpreter: on a first visit before the snapshot is made, so a restored interpreter
+// has them and its start compiles no Python source (the first compilation in a page is slow: the
+// browser is compiling Python's own compiler). workerHelpers() defines it where it is missing (a
+// cold start, or a snapshot made without it).
+const WORKER_HELPERS = `
+import hashlib, importlib.abc, importlib.machinery, sys, types
+
+
+def held_modules():
+    """What a restored interpreter holds imported already (before anything is imported into it)."""
+    return [name for name in ("numpy", "nnpy.web") if name in sys.modules]
+
+
+def reseed():
+    """After a restore every session would start from the same random state: new seeds from the
+    browser (os.urandom is crypto.getRandomValues). The hash seed cannot change once strings
+    are hashed; it stays the one drawn when this browser made the snapshot."""
+    if "random" in sys.modules:
+        sys.modules["random"].seed()
+    if "tempfile" in sys.modules:
+        sys.modules["tempfile"]._name_sequence = None
+
+
+def forget_folder_listings():
+    """Python's finders list each folder once and look again when its mtime changes; new files
+    may share a folder's last millisecond. (Not importlib.invalidate_caches(): it imports
+    importlib.metadata, which would fetch the whole standard library.)"""
+    for finder in list(sys.path_importer_cache.values()):
+        if isinstance(finder, importlib.machinery.FileFinder):
+            finder.invalidate_caches()
+
+
+def imported_files():
+    """The files (relative to site-packages) of the modules imported from there."""
+    site = sys.modules["numpy"].__file__.rsplit("/numpy/", 1)[0] + "/"
+    return [module.__file__[len(site):] for module in list(sys.modules.values())
+            if (getattr(module, "__file__", None) or "").startswith(site)]
+
+
+class _TrimmedNumPy(importlib.abc.MetaPathFinder):
+    """NumPy's submodules the trimmed wheel leaves out: importing one says how to get them."""
+    LEFT_OUT = {"numpy.polynomial", "numpy.f2py"}
+
+    def find_spec(self, name, path=None, target=None):
+        if name in self.LEFT_OUT:
+            raise ModuleNotFoundError(
+                f"{name} is not in the NumPy nnpy loads (it keeps what nnpy uses); "
+                'start nnpy with nnpy.load({numpy: "full"}) for all of NumPy', name=name)
+
+
+def trimmed_numpy_hint():
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _TrimmedNumPy)]
+    sys.meta_path.append(_TrimmedNumPy())
+
+
+class _StandardLibraryRest(importlib.abc.MetaPathFinder):
+    """The page's standard library holds only the modules nnpy uses (compiled); the first import
+    of any other standard module downloads the whole one (source, sha256-checked) and mounts it
+    behind: synchronously, as an import is (a worker may)."""
+
+    def __init__(self, url, sha256, path):
+        self.url, self.sha256, self.path, self.mounted = url, sha256, path, False
+        import zipfile
+        with zipfile.ZipFile("/lib/python%d%d.zip" % sys.version_info[:2]) as page_library:
+            self.left_out = set(page_library.read("nnpy-left-out.txt").decode().split())
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in self.left_out:  # not a module of the standard library (e.g. _wmi)
+            return None
+        if not self.mounted:
+            self.mount()
+        if path is None:
+            return importlib.machinery.PathFinder.find_spec(name, [self.path])
+        parent = name.rpartition(".")[0]  # a package the page's zip has: extend it
+        folder = self.path + "/" + parent.replace(".", "/")
+        package = sys.modules.get(parent)
+        if package is not None and folder not in package.__path__:
+            package.__path__.append(folder)
+        return importlib.machinery.PathFinder.find_spec(name, [folder])
+
+    def mount(self):
+        from js import XMLHttpRequest
+        request = XMLHttpRequest.new()
+        request.open("GET", self.url, False)
+        request.responseType = "arraybuffer"
+        request.send()
+        if request.status != 200:
+            raise ImportError(f"the standard library did not download: HTTP {request.status}")
+        data = request.response.to_bytes()
+        if self.sha256 and hashlib.sha256(data).hexdigest() != self.sha256:
+            raise ImportError(f"{self.url} does not have the sha256 nnpy's manifest gives")
+        with open(self.path, "wb") as f:
+            f.write(data)
+        sys.path.append(self.path)
+        self.mounted = True
+
+
+def standard_library_rest(url, sha256):
+    """Install the finder once: a snapshot may hold it already; it then takes this visit's URL."""
+    held = [finder for finder in sys.meta_path if isinstance(finder, _StandardLibraryRest)]
+    if not held:
+        sys.meta_path.append(_StandardLibraryRest(url, sha256, "/lib/python_stdlib_full.zip"))
+        return
+    held[0].url, held[0].sha256 = url, sha256
+    if held[0].mounted and not __import__("os").path.exists(held[0].path):  # files are not in a snapshot
+        held[0].mounted = False
+        sys.path_importer_cache.pop(held[0].path, None)
+
+
+def versions():
+    import numpy
+    import nnpy
+    return {"python": sys.version.split()[0], "numpy": numpy.__version__,
+            "nnpy": getattr(nnpy, "__version__", None)}
+
+
+_module = types.ModuleType("_nnpy_worker", "What the nnpy worker runs in Python around a start.")
+_module.__dict__.update({name: value for name, value in globals().items() if not name.startswith("__")})
+sys.modules["_nnpy_worker"] = _module
+del _module
 `;
 
-// After a restore every session would start from the same random state: draw new seeds from
-// the browser (os.urandom is crypto.getRandomValues). The hash seed cannot change once strings
-// are hashed; it stays the one drawn when this browser made the snapshot.
-const RESEED = `
-import sys
-if "random" in sys.modules:
-    sys.modules["random"].seed()
-if "tempfile" in sys.modules:
-    sys.modules["tempfile"]._name_sequence = None
-`;
+let helpers = null; // the _nnpy_worker module of this start's interpreter
+function forgetHelpers() {
+  if (helpers) helpers.destroy();
+  helpers = null;
+}
+
+function workerHelpers() {
+  if (!helpers) {
+    const modules = pyodide.pyimport("sys").modules;
+    if (!modules.has("_nnpy_worker")) pyodide.runPython(WORKER_HELPERS, { globals: pyodide.toPy({}) });
+    modules.destroy();
+    helpers = pyodide.pyimport("_nnpy_worker");
+  }
+  return helpers;
+}
 
 // The standard modules a page imports once Python runs (the build lists them in the page's
 // standard library): imported before the snapshot is made, a repeat visit finds them imported.
@@ -492,8 +614,8 @@ async function startPython(options, cache, key, snapshot, preimport, startup) {
       }
       const { LDSO } = pyodide._module;
       for (const [handle, path] of Object.entries(record.handles)) LDSO.loadedLibsByHandle[handle] = LDSO.loadedLibsByName[path];
-      pyodide.runPython(RESEED);
-      const held = pyodide.runPython(HELD_MODULES);
+      workerHelpers().reseed();
+      const held = workerHelpers().held_modules();
       const snapshotHolds = held.toJs();
       held.destroy();
       return { boot: "snapshot", snapshotHolds };
@@ -502,6 +624,7 @@ async function startPython(options, cache, key, snapshot, preimport, startup) {
       await cache.delete(snapshotURL(key)).catch(() => {});
     }
   }
+  forgetHelpers(); // of the interpreter that did not restore
   const loaded = dynlibs.length ? preloadDynlibs(dynlibs) : null;
   if (!loaded && createPyodideModule) self._createPyodideModule = createPyodideModule; // no wrapper left
   pyodide = await self.loadPyodide({ ...options, _makeSnapshot: Boolean(cache) });
@@ -519,6 +642,7 @@ async function startPython(options, cache, key, snapshot, preimport, startup) {
         if (opened) throw new Error(`importing NumPy and nnpy opened ${opened} more extension module(s)`);
         record = dynlibRecord(dynlibs, loaded.tableEnd);
       }
+      forgetHelpers(); // no proxy of ours is alive in the memory the snapshot copies
       made = { bytes: pyodide.makeMemorySnapshot(), dynlibs: record };
     } catch (error) {
       console.warn(`nnpy: no Python snapshot (${error.message})`);
@@ -531,62 +655,6 @@ async function startPython(options, cache, key, snapshot, preimport, startup) {
   }
   return { boot: "cold", made };
 }
-
-// The page's standard library holds only the modules nnpy uses (compiled); the first import
-// of any other standard module downloads the whole one (source, sha256-checked) and mounts it
-// behind: synchronously, as an import is (a worker may).
-const STDLIB_REST = `
-import hashlib, importlib.abc, importlib.machinery, sys
-
-class _StandardLibraryRest(importlib.abc.MetaPathFinder):
-    def __init__(self, url, sha256, path):
-        self.url, self.sha256, self.path, self.mounted = url, sha256, path, False
-        import zipfile
-        with zipfile.ZipFile("/lib/python%d%d.zip" % sys.version_info[:2]) as page_library:
-            self.left_out = set(page_library.read("nnpy-left-out.txt").decode().split())
-
-    def find_spec(self, name, path=None, target=None):
-        if name not in self.left_out:  # not a module of the standard library (e.g. _wmi)
-            return None
-        if not self.mounted:
-            self.mount()
-        if path is None:
-            return importlib.machinery.PathFinder.find_spec(name, [self.path])
-        parent = name.rpartition(".")[0]  # a package the page's zip has: extend it
-        folder = self.path + "/" + parent.replace(".", "/")
-        package = sys.modules.get(parent)
-        if package is not None and folder not in package.__path__:
-            package.__path__.append(folder)
-        return importlib.machinery.PathFinder.find_spec(name, [folder])
-
-    def mount(self):
-        from js import XMLHttpRequest
-        request = XMLHttpRequest.new()
-        request.open("GET", self.url, False)
-        request.responseType = "arraybuffer"
-        request.send()
-        if request.status != 200:
-            raise ImportError(f"the standard library did not download: HTTP {request.status}")
-        data = request.response.to_bytes()
-        if self.sha256 and hashlib.sha256(data).hexdigest() != self.sha256:
-            raise ImportError(f"{self.url} does not have the sha256 nnpy's manifest gives")
-        with open(self.path, "wb") as f:
-            f.write(data)
-        sys.path.append(self.path)
-        self.mounted = True
-
-# once: a snapshot may hold the finder already; it then takes this visit's URL
-_held = [finder for finder in sys.meta_path if type(finder).__name__ == "_StandardLibraryRest"]
-if _held:
-    _held[0].url, _held[0].sha256 = STDLIB_URL, STDLIB_SHA256
-    if _held[0].mounted and not __import__("os").path.exists(_held[0].path):  # files are not in a snapshot
-        _held[0].mounted = False
-        sys.path_importer_cache.pop(_held[0].path, None)
-else:
-    sys.meta_path.append(_StandardLibraryRest(STDLIB_URL, STDLIB_SHA256, "/lib/python_stdlib_full.zip"))
-del _held
-del STDLIB_URL, STDLIB_SHA256
-`;
 
 // The members of a zip whose entries are all stored (the build stores the page's wheels), as
 // [name, bytes] views into `buffer`; null for anything else (compressed members, zip64).
@@ -613,16 +681,6 @@ function storedZipMembers(buffer) {
   return members;
 }
 
-// Python's finders list each folder once and look again when its mtime changes; new files may
-// share a folder's last millisecond. (Not importlib.invalidate_caches(): it imports
-// importlib.metadata, which would fetch the whole standard library.)
-const FORGET_FOLDER_LISTINGS = `
-import importlib.machinery, sys
-for _finder in list(sys.path_importer_cache.values()):
-    if isinstance(_finder, importlib.machinery.FileFinder):
-        _finder.invalidate_caches()
-del _finder
-`;
 
 // A wheel (its bytes, or storedZipMembers' list) into site-packages, but for the members named
 // in `skip`. The build's wheels are stored zips: their files are written
@@ -643,30 +701,10 @@ function unpackWheel(bytes, skip = null) {
     folders.add(folder);
     pyodide.FS.writeFile(path, content);
   }
-  pyodide.runPython(FORGET_FOLDER_LISTINGS);
+  workerHelpers().forget_folder_listings();
 }
 
-// The files (relative to site-packages) of the modules imported from there.
-const IMPORTED_FILES = `
-import sys
-_site = sys.modules["numpy"].__file__.rsplit("/numpy/", 1)[0] + "/"
-[module.__file__[len(_site):] for module in list(sys.modules.values())
- if (getattr(module, "__file__", None) or "").startswith(_site)]
-`;
 
-// NumPy's submodules the trimmed wheel leaves out: importing one says how to get them.
-const TRIMMED_NUMPY_HINT = `
-import importlib.abc, sys
-class _TrimmedNumPy(importlib.abc.MetaPathFinder):
-    LEFT_OUT = {"numpy.polynomial", "numpy.f2py"}
-    def find_spec(self, name, path=None, target=None):
-        if name in self.LEFT_OUT:
-            raise ModuleNotFoundError(
-                f"{name} is not in the NumPy nnpy loads (it keeps what nnpy uses); "
-                'start nnpy with nnpy.load({numpy: "full"}) for all of NumPy', name=name)
-sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "_TrimmedNumPy"]
-sys.meta_path.append(_TrimmedNumPy())
-`;
 
 // Time the wasm compilation (streaming: it ends with the download) for the bench's milestones.
 function timeWasmCompile() {
@@ -739,9 +777,8 @@ const ops = {
     const prepareStdlib = () => {
       if (stdlibReady || !stdlib) return;
       // the whole library's sha256 when the manifest names Pyodide's files (else, from a CDN, None)
-      const full = runtime.files ? JSON.stringify(runtime.files["python_stdlib.zip"]) : "None";
-      pyodide.runPython(`STDLIB_URL = ${JSON.stringify(versioned("python_stdlib.zip"))}\n` +
-        `STDLIB_SHA256 = ${full}\n${STDLIB_REST}`);
+      const full = runtime.files ? runtime.files["python_stdlib.zip"] : null;
+      workerHelpers().standard_library_rest(versioned("python_stdlib.zip"), full);
       stdlibReady = true;
     };
     // `skipImported`: restored with NumPy imported, its modules are in memory and only the files
@@ -750,13 +787,13 @@ const ops = {
       if (numpyUnpacked) return;
       let imported = null;
       if (skipImported) {
-        const files = pyodide.runPython(IMPORTED_FILES);
+        const files = workerHelpers().imported_files();
         imported = new Set(files.toJs());
         files.destroy();
       }
       unpackWheel(numpyMembers, imported);
       numpyUnpacked = true;
-      pyodide.runPython(TRIMMED_NUMPY_HINT);
+      workerHelpers().trimmed_numpy_hint();
     };
     const unpackNnpy = () => {
       if (!nnpyUnpacked) unpackWheel(nnpyWheel);
@@ -765,9 +802,9 @@ const ops = {
     const prepareNnpy = () => {
       prepareStdlib();
       unpackNumpy();
-      pyodide.runPython("import numpy");
+      pyodide.pyimport("numpy").destroy();
       unpackNnpy();
-      pyodide.runPython("import nnpy.web");
+      pyodide.pyimport("nnpy.web").destroy();
     };
     const restored = await startPython(options, snapshots, snapshotKey, await snapshot, Boolean(stdlib), startup);
     const { boot, made } = restored;
@@ -790,7 +827,7 @@ const ops = {
     } else {
       await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: console.warn });
     }
-    pyodide.runPython("import numpy");
+    pyodide.pyimport("numpy").destroy();
     mark("numpy-imported");
     progress("nnpy", { message: "Loading nnpy" });
     unpackNnpy();
@@ -800,10 +837,9 @@ const ops = {
     mark("nnpy-imported");
     const gemm = await installKernel(await kernel);
     mark("kernel-installed");
-    const versions = pyodide.runPython(
-      "import sys, numpy, nnpy; {'python': sys.version.split()[0], 'numpy': numpy.__version__, " +
-      "'nnpy': getattr(nnpy, '__version__', None)}"
-    ).toJs({ dict_converter: Object.fromEntries });
+    const found = workerHelpers().versions();
+    const versions = found.toJs({ dict_converter: Object.fromEntries });
+    found.destroy();
     progress("ready", { message: "Ready" });
     return { pyodide: pyodide.version, ...versions, gemm, boot, snapshotHolds: restored.snapshotHolds || null,
       numpyWheel: numpy ? "trimmed" : "full",

@@ -124,6 +124,15 @@ def test_a_first_visit_boots_cold_and_a_repeat_visit_restores_the_snapshot(visit
     # the restored NumPy computes, allocates, raises its own errors and loads the rest of itself
     assert page.evaluate(NUMPY_AT_WORK) == NUMPY_RESULTS
     assert page.evaluate(BROWSER_FROM_PYTHON) == [True] * 4
+    # the finders the snapshot holds work in the restored interpreter: the rest of the standard
+    # library on first use (at this visit's URL), the trimmed NumPy's hint
+    assert page.evaluate("""nn.exec(`import email.parser, sys
+[email.parser.Parser().parsestr("Subject: hi" + chr(10) * 2)["Subject"],
+ sys.modules["email"].__file__.startswith("/lib/python_stdlib_full.zip/"),
+ "_nnpy_worker" in sys.modules]`)""") == ["hi", True, True]
+    hint = page.evaluate("""nn.exec("import numpy.polynomial").then(() => null,
+        (error) => [error.name, error.message])""")
+    assert hint[0] == "ModuleNotFoundError" and 'numpy: "full"' in hint[1]
     # the files came from Cache Storage, checked against their sha256: nothing refetched
     wheel_fetches = page.evaluate("""nn.exec(`import js
 [e.name for e in js.performance.getEntriesByType("resource") if e.name.split("?")[0].endswith(".whl")]`)""")
