@@ -489,7 +489,11 @@ function forgetHelpers() {
 function workerHelpers() {
   if (!helpers) {
     const modules = pyodide.pyimport("sys").modules;
-    if (!modules.has("_nnpy_worker")) pyodide.runPython(WORKER_HELPERS, { globals: pyodide.toPy({}) });
+    if (!modules.has("_nnpy_worker")) {
+      const namespace = pyodide.toPy({});
+      pyodide.runPython(WORKER_HELPERS, { globals: namespace });
+      namespace.destroy();
+    }
     modules.destroy();
     helpers = pyodide.pyimport("_nnpy_worker");
   }
@@ -889,7 +893,7 @@ self.onmessage = async (event) => {
     const result = ops[op] ? await ops[op](args, id) : await call(op, args);
     if (running.delete(id)) post({ id, ok: true, result }, [...collectTransfers(result)]);
     waitForIdle();
-    warmUpWhenIdle(result && result.__model__ !== undefined ? result.__model__ : args && args.model);
+    if (op !== "dispose") warmUpWhenIdle(result && result.__model__ !== undefined ? result.__model__ : args && args.model);
   } catch (error) {
     if (!running.delete(id)) return; // already answered (a fatal error)
     const type = error.type || error.name || "Error";
