@@ -75,6 +75,9 @@ def op_predict_activity(session, model, inputs, activity=True):
             "input": input_to_image(x[0], net.input_spec), "activity": outputs}
 
 
+WARM_UP_DRAWING_SIDE = 140  # web/nnpy.js's MAX_DRAWING_SIDE
+
+
 @operation
 def op_warm_up(session, model):
     """One prediction of a made-up input the shape a page sends (a drawing with a stroke for a
@@ -84,9 +87,9 @@ def op_warm_up(session, model):
     prediction runs (wasm is compiled function by function as it is first run, then again
     optimised once hot) before the page's own predictions come. Changes no weight or state."""
     net = session.model(model)
-    spec = input_spec(net)
     if not net.input_shape:
         return  # not built: nothing a page could predict with yet
+    spec = input_spec(net)
     if spec and spec.get("preprocess") == "mnist-digit":
         side = WARM_UP_DRAWING_SIDE
         pixels = np.zeros((side, side, 4), np.uint8)
@@ -101,10 +104,6 @@ def op_warm_up(session, model):
     else:
         inputs = np.zeros((1, *net.input_shape), np.float32)
     session.op_predict(model, inputs)
-    session.warm_ups += 1
-
-
-WARM_UP_DRAWING_SIDE = 140  # web/nnpy.js's MAX_DRAWING_SIDE
 
 
 def _strongest(weights, limit):

@@ -143,7 +143,6 @@ class Session:
         self.projects = {}
         self.jobs = {}
         self._next_handle = 1
-        self.warm_ups = 0  # predictions the worker made while the page was idle (op warm_up)
         self.namespace = {"__name__": "__main__", "nnpy": nnpy, "np": np, "models": self.models}
 
     def dispatch(self, op, args=None):
