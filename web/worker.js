@@ -409,7 +409,8 @@ class _TrimmedNumPy(importlib.abc.MetaPathFinder):
 
 
 def trimmed_numpy_hint():
-    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _TrimmedNumPy)]
+    # by name, as the finders are: one a snapshot holds may come from an earlier definition
+    sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "_TrimmedNumPy"]
     sys.meta_path.append(_TrimmedNumPy())
 
 
@@ -457,7 +458,7 @@ class _StandardLibraryRest(importlib.abc.MetaPathFinder):
 
 def standard_library_rest(url, sha256):
     """Install the finder once: a snapshot may hold it already; it then takes this visit's URL."""
-    held = [finder for finder in sys.meta_path if isinstance(finder, _StandardLibraryRest)]
+    held = [finder for finder in sys.meta_path if type(finder).__name__ == "_StandardLibraryRest"]
     if not held:
         sys.meta_path.append(_StandardLibraryRest(url, sha256, "/lib/python_stdlib_full.zip"))
         return
