@@ -3,7 +3,9 @@
 Every shape is tried with each transpose combination and with accumulate on and off, in both
 builds (plain SIMD128 and relaxed-SIMD fused multiply-add). Shapes cover 1 x 1, odd sizes, sizes
 that are not multiples of the 4 x 8 register tile, and sizes crossing the KC = 256, MC = 128 and
-NC = 512 cache blocks, so every edge path of the packing and the micro-kernel runs.
+NC = 512 cache blocks, so every edge path of the packing and the micro-kernel runs; fewer than 4
+rows (a prediction's batch of one) take the row-at-a-time path, whose 16-, 4- and 1-column steps
+the widths 37 and 70 all reach.
 """
 
 import base64
@@ -20,7 +22,7 @@ RUNNER = Path(__file__).with_name("run_gemm_cases.js")
 SHAPES = [  # (M, N, K)
     (1, 1, 1), (1, 1, 7), (1, 9, 1), (7, 1, 1), (3, 5, 7), (4, 8, 1), (4, 8, 16),
     (5, 9, 257), (13, 17, 300), (33, 65, 513), (129, 130, 31), (2, 600, 3), (64, 64, 64),
-    (100, 520, 260), (3, 4, 0),
+    (100, 520, 260), (3, 4, 0), (1, 37, 300), (3, 70, 33),
 ]
 
 
@@ -73,6 +75,11 @@ def build_cases():
         cases[f"sgemm-bias-beta-{tag}"] = make_case(rng, 6, 70, 17, trans_a, trans_b, beta=1.0,
                                                     bias=True)
         cases[f"sgemm-strided-{tag}"] = make_case(rng, 19, 23, 29, trans_a, trans_b, pad=5)
+        # the same entries with fewer rows than the register tile
+        cases[f"sgemm-rows-alpha-beta-{tag}"] = make_case(rng, 2, 37, 30, trans_a, trans_b,
+                                                          alpha=0.5, beta=-2.0)
+        cases[f"sgemm-rows-bias-{tag}"] = make_case(rng, 1, 21, 9, trans_a, trans_b, bias=True)
+        cases[f"sgemm-rows-strided-{tag}"] = make_case(rng, 3, 23, 29, trans_a, trans_b, pad=5)
     cases["sgemm-bias-k0"] = make_case(rng, 3, 10, 0, bias=True)
     return cases
 

@@ -202,6 +202,64 @@ static void prepare_c(int m, int n, float beta, const float *bias, float *c, int
     }
 }
 
+// One row of C from one row of op(A) (m < MR: the register tile would compute MR rows and keep
+// one, and packing B would copy all of it first, where each of its values is used once):
+// c[0:n] (+)= alpha * a_row @ op(B), op(A)[k] at a[k * k_stride]. With B stored (K, N) the row is
+// built 16 columns at a time down K; stored (N, K), each value is a dot product along K.
+static void gemv_row(int n, int k, const float *a, int k_stride, const float *b, int ldb,
+                     int trans_b, float *c, float alpha, int add) {
+    if (!trans_b) {
+        int j = 0;
+        for (; j + 16 <= n; j += 16) {
+            v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            const float *column = b + j;
+            for (int q = 0; q < k; q++, column += ldb) {
+                v128_t av = wasm_f32x4_splat(a[q * k_stride]);
+                acc0 = MADD(av, wasm_v128_load(column), acc0);
+                acc1 = MADD(av, wasm_v128_load(column + 4), acc1);
+                acc2 = MADD(av, wasm_v128_load(column + 8), acc2);
+                acc3 = MADD(av, wasm_v128_load(column + 12), acc3);
+            }
+            v128_t accs[4] = {acc0, acc1, acc2, acc3};
+            v128_t alpha_v = wasm_f32x4_splat(alpha);
+            for (int v = 0; v < 4; v++) {
+                v128_t value = wasm_f32x4_mul(alpha_v, accs[v]);
+                if (add) value = wasm_f32x4_add(value, wasm_v128_load(c + j + 4 * v));
+                wasm_v128_store(c + j + 4 * v, value);
+            }
+        }
+        for (; j + 4 <= n; j += 4) {
+            v128_t acc = wasm_f32x4_splat(0.0f);
+            const float *column = b + j;
+            for (int q = 0; q < k; q++, column += ldb)
+                acc = MADD(wasm_f32x4_splat(a[q * k_stride]), wasm_v128_load(column), acc);
+            v128_t value = wasm_f32x4_mul(wasm_f32x4_splat(alpha), acc);
+            if (add) value = wasm_f32x4_add(value, wasm_v128_load(c + j));
+            wasm_v128_store(c + j, value);
+        }
+        for (; j < n; j++) {
+            float sum = 0.0f;
+            for (int q = 0; q < k; q++) sum += a[q * k_stride] * b[q * ldb + j];
+            c[j] = add ? c[j] + alpha * sum : alpha * sum;
+        }
+        return;
+    }
+    for (int j = 0; j < n; j++) {
+        const float *row = b + (long)j * ldb;
+        int q = 0;
+        float sum = 0.0f;
+        if (k_stride == 1) {
+            v128_t acc = wasm_f32x4_splat(0.0f);
+            for (; q + 4 <= k; q += 4)
+                acc = MADD(wasm_v128_load(a + q), wasm_v128_load(row + q), acc);
+            sum = wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1) +
+                  wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3);
+        }
+        for (; q < k; q++) sum += a[q * k_stride] * row[q];
+        c[j] = add ? c[j] + alpha * sum : alpha * sum;
+    }
+}
+
 // Full BLAS-style entry point. lda/ldb/ldc are the row strides (in floats) of the stored arrays;
 // bias is a pointer to N floats or 0.
 EXPORT(sgemm) void sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
@@ -212,6 +270,12 @@ EXPORT(sgemm) void sgemm(int trans_a, int trans_b, int m, int n, int k, float al
     if (!overwrite && !(beta == 1.0f && !bias)) prepare_c(m, n, beta, bias, c, ldc);
     if (k <= 0) {
         if (overwrite) prepare_c(m, n, 0.0f, 0, c, ldc);
+        return;
+    }
+    if (m < MR) {
+        for (int i = 0; i < m; i++)
+            gemv_row(n, k, trans_a ? a + i : a + (long)i * lda, trans_a ? lda : 1, b, ldb,
+                     trans_b, c + (long)i * ldc, alpha, !overwrite);
         return;
     }
     v128_t alpha_v = wasm_f32x4_splat(alpha);
@@ -305,25 +369,35 @@ EXPORT(depthwise) void depthwise(const float *x, int height, int width, int chan
 // activations twice and costs several microseconds). Training keeps to the GEMM above.
 
 // One image's patches, zero-padded: row p = (oy, ox) holds x[oy*sh+i-top, ox*sw+j-left, :] for
-// every tap (i, j), in the kernel's (kh, kw, C) order: (out_h*out_w, kh*kw*C).
+// every tap (i, j), in the kernel's (kh, kw, C) order: (out_h*out_w, kh*kw*C). In NHWC a window
+// row's taps are kw*C consecutive floats, so each is one copy (its part inside the image) and
+// zeros around it: copying tap by tap, channel by channel, took most of a 1- or 3-channel
+// convolution's time (the first layer of a digit or webcam network).
 static void im2col(const float *x, int height, int width, int channels, int kh, int kw, int sh,
                    int sw, int top, int left, int out_h, int out_w, float *cols) {
-    int row_length = kh * kw * channels;
+    int span = kw * channels;
+    int row_length = kh * span;
     for (int oy = 0; oy < out_h; oy++) {
         for (int ox = 0; ox < out_w; ox++) {
             float *row = cols + ((long)oy * out_w + ox) * row_length;
+            int x0 = ox * sw - left;                       // the window's first column
+            int first = x0 < 0 ? -x0 : 0;                  // taps [first, last) are inside
+            int last = x0 + kw > width ? width - x0 : kw;
+            if (last < first) last = first;
+            int from = first * channels, to = last * channels;
             for (int i = 0; i < kh; i++) {
                 int iy = oy * sh + i - top;
-                for (int j = 0; j < kw; j++) {
-                    int ix = ox * sw + j - left;
-                    float *dst = row + (i * kw + j) * channels;
-                    if (iy < 0 || iy >= height || ix < 0 || ix >= width) {
-                        for (int c = 0; c < channels; c++) dst[c] = 0.0f;
-                    } else {
-                        const float *src = x + ((long)iy * width + ix) * channels;
-                        for (int c = 0; c < channels; c++) dst[c] = src[c];
-                    }
+                float *dst = row + i * span;
+                if (iy < 0 || iy >= height) {
+                    for (int q = 0; q < span; q++) dst[q] = 0.0f;
+                    continue;
                 }
+                const float *src = x + ((long)iy * width + x0 + first) * channels - from;
+                for (int q = 0; q < from; q++) dst[q] = 0.0f;
+                int q = from;
+                for (; q + 4 <= to; q += 4) wasm_v128_store(dst + q, wasm_v128_load(src + q));
+                for (; q < to; q++) dst[q] = src[q];
+                for (q = to; q < span; q++) dst[q] = 0.0f;
             }
         }
     }
