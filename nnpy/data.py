@@ -16,6 +16,8 @@ import functools
 
 import numpy as np
 
+from . import backend
+
 MNIST_SIZE = 28  # side of an MNIST image
 MNIST_BOX = 20  # side of the box the digit is scaled into
 MNIST_CENTRE = 14.0  # (row, column) of the centre of mass, in pixel indices
@@ -84,15 +86,18 @@ def to_grayscale(image, invert=False):
     if image.size == 0:
         raise ValueError(f"the image is empty (shape {image.shape})")
     if image.dtype == np.uint8 and image.ndim == 3:
-        # what a page sends: read as bytes, in as few passes as possible
-        if image.shape[2] == 4 and image[:, :, 3].min() < 255:  # a transparent canvas's drawing
-            return image[:, :, 3].astype(np.float32) / 255  # the numbers of the path below
-        # three multiply-adds on one float32 copy: a matrix product with uint8 operands takes
-        # NumPy's slow mixed-type path (twice as long for a page's drawing)
-        channels = image.astype(np.float32)
-        grey = channels[:, :, 0] * _LUMA_OF_BYTES[0]
-        grey += channels[:, :, 1] * _LUMA_OF_BYTES[1]
-        grey += channels[:, :, 2] * _LUMA_OF_BYTES[2]
+        # what a page sends, read as bytes in as few passes as possible: one row per pixel (NumPy
+        # walks a long 1-D strided column faster than an (H, W) one), each channel multiplied
+        # as bytes into float32 (no float copy of all four channels first)
+        pixels = image.reshape(-1, image.shape[2])
+        if image.shape[2] == 4 and pixels[:, 3].min() < 255:  # a transparent canvas's drawing
+            # alpha is the ink (no inverting), the numbers of the float path below
+            return (pixels[:, 3] / _BYTE_MAX).reshape(image.shape[:2])
+        grey = pixels[:, 0] * _LUMA_OF_BYTES[0]
+        grey += pixels[:, 1] * _LUMA_OF_BYTES[1]
+        grey += pixels[:, 2] * _LUMA_OF_BYTES[2]
+        grey = grey.reshape(image.shape[:2])
+        np.minimum(grey, 1, out=grey)  # the weights' float32 rounding may pass 1 by a hair
     else:
         grey = image.astype(np.float32)
         if image.dtype == np.uint8 or grey.max() > 1:
@@ -101,15 +106,18 @@ def to_grayscale(image, invert=False):
             if grey.shape[2] == 4 and grey[:, :, 3].min() < 1:
                 return np.clip(grey[:, :, 3], 0, 1)
             grey = grey[:, :, :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    np.maximum(grey, 0, out=grey)  # grey is this function's own array: clipped in place (two
-    np.minimum(grey, 1, out=grey)  # ufunc calls cost a fraction of np.clip's wrapper)
+        np.maximum(grey, 0, out=grey)  # grey is this function's own array: clipped in place (two
+        np.minimum(grey, 1, out=grey)  # ufunc calls cost a fraction of np.clip's wrapper)
     if invert == "auto":
         invert = light_background(grey)
     return 1 - grey if invert else grey
 
 
 # ITU-R 601 luminance weights, for values 0..255
-_LUMA_OF_BYTES = (np.array([0.299, 0.587, 0.114]) / 255).astype(np.float32)
+# ITU-R 601 weights per byte, and a byte's largest value, as one-element arrays: bytes times an
+# array (not a scalar) are float32 under every NumPy (1.x made uint8 times a float32 scalar float16)
+_LUMA_OF_BYTES = (np.array([0.299, 0.587, 0.114]) / 255).astype(np.float32)[:, None]
+_BYTE_MAX = np.array([255], dtype=np.float32)
 
 
 def light_background(grey):
@@ -122,9 +130,9 @@ def light_background(grey):
 
 @functools.lru_cache(maxsize=128)
 def _resize_weights(size_in, size_out):
-    """(size_out, size_in) matrix: row i holds how much each input pixel gives output pixel i.
-    Kept per size pair (read-only): a page resizes every drawing to the same few sizes."""
-    weights = _make_resize_weights(size_in, size_out)
+    """(size_out, size_in) float32 matrix: row i holds how much each input pixel gives output
+    pixel i. Kept per size pair (read-only): a page resizes every drawing to the same few sizes."""
+    weights = _make_resize_weights(size_in, size_out).astype(np.float32)
     weights.setflags(write=False)
     return weights
 
@@ -156,8 +164,9 @@ def resize(image, height, width):
 
     Shrinking averages the area each new pixel covers (no aliasing: a thin stroke turns grey, it
     does not vanish); growing interpolates linearly. Both are separable: rows, then columns,
-    each one matrix product."""
-    image = np.asarray(image, dtype=np.float64)
+    each one matrix product (in float32, through `nnpy.backend.matmul`: in a page, the
+    WebAssembly kernel, as NumPy there has no BLAS and took a fifth of a drawing's preparation)."""
+    image = np.asarray(image, dtype=np.float32)
     height, width = int(height), int(width)
     if image.ndim not in (2, 3) or 0 in image.shape[:2]:
         raise ValueError(f"resize takes a non-empty (H, W) or (H, W, C) image, got {image.shape}")
@@ -166,10 +175,9 @@ def resize(image, height, width):
     rows = _resize_weights(image.shape[0], height)  # (height, H)
     cols = _resize_weights(image.shape[1], width)  # (width, W)
     if image.ndim == 2:
-        return (rows @ image @ cols.T).astype(np.float32)
+        return backend.matmul(backend.matmul(rows, image), cols.T)
     resized = np.tensordot(rows, image, axes=(1, 0))  # (height, W, C)
-    resized = np.moveaxis(np.tensordot(cols, resized, axes=(1, 1)), 0, 1)  # (height, width, C)
-    return resized.astype(np.float32)
+    return np.moveaxis(np.tensordot(cols, resized, axes=(1, 1)), 0, 1)  # (height, width, C)
 
 
 def centre_of_mass(image):
