@@ -323,11 +323,12 @@ let storing = null; // the snapshot being stored (scanned, hashed and written be
 // So while the page is idle (no request for WARM_IDLE_MS) after it loaded or used a model, the
 // worker predicts a made-up input for it (nnpy.web's warm_up: the page's own prediction path), one
 // prediction per turn of the event loop, WARM_UP_RUNS times per model at most. A request that
-// comes meanwhile waits for the one prediction under way, then warming waits for idle again.
+// comes meanwhile waits for the one prediction under way and ends the run of warm-ups (each
+// request counts in `warming.requests`); warming starts again when the page is idle again.
 const WARM_IDLE_MS = 50;
 const WARM_UP_RUNS = 100;
 const warmUps = new Map(); // model handle -> warm-up predictions made (WARM_UP_RUNS: done)
-let warming = { model: null, timer: null };
+let warming = { model: null, timer: null, requests: 0 };
 
 function warmUpWhenIdle(model) {
   if (Number.isInteger(model) && !warmUps.has(model)) warmUps.set(model, 0);
@@ -338,7 +339,7 @@ function warmUpWhenIdle(model) {
 }
 
 async function warmUpStep() {
-  const model = warming.model;
+  const { model, requests } = warming;
   // a request under way, or the snapshot's store, calls warmUpWhenIdle again when it ends
   if (fatal || running.size || pendingStore || storing) return;
   try {
@@ -351,8 +352,8 @@ async function warmUpStep() {
     warming.model = null;
     return;
   }
-  await yieldToEventLoop(); // a request that came in runs first, and stops the warming
-  if (!running.size && warming.model === model) warmUpStep();
+  await yieldToEventLoop(); // a request that came in meanwhile runs now, and ends this run
+  if (!running.size && warming.model === model && warming.requests === requests) warmUpStep();
 }
 
 const snapshotURL = (key) => `${self.location.origin}/nnpy-snapshot?key=${encodeURIComponent(key)}`;
@@ -888,6 +889,7 @@ self.onmessage = async (event) => {
     return;
   }
   running.add(id);
+  warming.requests++; // a run of warm-ups under way stops here; warmUpWhenIdle below resumes it
   try {
     if (fatal) throw Object.assign(new Error(fatal), { type: "FatalError" });
     if (op !== "init" && !session) throw Object.assign(new Error("nnpy is not loaded yet"), { type: "RuntimeError" });

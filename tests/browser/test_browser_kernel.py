@@ -268,6 +268,34 @@ def test_an_idle_page_warms_a_new_model_up_then_stops(nn_page):
     assert result["later"] == result["warm"]  # then nothing
 
 
+def test_a_request_ends_a_run_of_warm_ups(nn_page):
+    """Warm-ups under way stop at the page's first request, which then waits for at most the
+    one in progress: the page's back-to-back predictions do not each wait for a made-up one
+    (they would take twice as long); warming goes on once the page is idle again."""
+    result = nn_page.evaluate("""async () => {
+        const runs = () => nn.exec("from nnpy.backend import dispatch\\ndispatch._inference.calls['kernel']");
+        const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 140;
+        canvas.getContext("2d").fillRect(60, 20, 20, 100);
+        const model = await nn.loadModel("/web/models/digits.safetensors");
+        const first = await runs();
+        let started = first;                   // warming starts after 50 ms idle (on a first
+        for (let waited = 0; started === first && waited < 30000; waited += 100) {  // visit,
+            await sleep(100);                  // once the snapshot is stored: 5 s at most)
+            started = await runs();            // this request ends the run under way
+        }
+        for (let i = 0; i < 60; i++) await model.predict(canvas);
+        const after = await runs();
+        await sleep(1000);                     // idle again: warming goes on
+        return { warmedWhileIdle: started - first, duringBurst: after - started - 60,
+                 afterwards: (await runs()) - after };
+    }""")
+    assert 0 < result["warmedWhileIdle"] < 90, result  # started, and not over by the burst
+    assert result["duringBurst"] <= 1, result
+    assert result["afterwards"] > 0, result
+
+
 def test_kernels_url_false_keeps_numpy(new_page, site_url):
     page = new_page()
     page.set_default_timeout(120_000)
