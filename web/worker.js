@@ -302,10 +302,13 @@ function storeWhenIdle(store) {
   waitForIdle();
 }
 
-// (Re)start the idle countdown; called again whenever a request ends.
+// (Re)start the idle countdown; called again whenever a request ends. The countdown never runs
+// past the deadline: requests that keep coming (a camera's frames) only put the store off until
+// then, and after it the store starts in the first gap between them.
 function waitForIdle() {
   if (!pendingStore) return;
   clearTimeout(pendingStore.timer);
+  const left = pendingStore.deadline - performance.now();
   pendingStore.timer = setTimeout(() => {
     if (running.size && performance.now() < pendingStore.deadline) return waitForIdle();
     const { store } = pendingStore;
@@ -314,7 +317,7 @@ function waitForIdle() {
       storing = null;
       warmUpWhenIdle(); // what waited for the store
     });
-  }, SNAPSHOT_IDLE_MS);
+  }, Math.max(0, Math.min(SNAPSHOT_IDLE_MS, left)));
 }
 let storing = null; // the snapshot being stored (scanned, hashed and written between requests)
 
