@@ -147,15 +147,23 @@ def real_array(value, name, dtype=np.float32, allow_empty=False):
         raise ValueError(f"{name} is empty (shape {array.shape}); pass at least one example")
     if array.ndim == 0:
         raise ValueError(f"{name} must be an array of examples, got a single number")
-    with np.errstate(over="ignore"):
-        array = array.astype(dtype, copy=False)
+    if array.dtype != dtype:
+        with np.errstate(over="ignore"):
+            array = array.astype(dtype, copy=False)
     finite(array, name)
     return array
 
 
 def finite(array, name):
     """Refuse NaN/Inf in data (a data error, not divergence): say where the first one is."""
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
+    if array.dtype.kind != "f":
+        return array
+    # A sum is finite only if every value is (NaN and Inf carry through; overflow may make a
+    # finite array's sum Inf, then each value is looked at): one reduction and no boolean array
+    # for the usual case, a prediction's or a batch's data
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None)
+    if not math.isfinite(total) and not np.isfinite(array).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(f"{name} holds NaN or infinite values (the first at index {index}, "
                          f"{array[index]}); clean or drop those examples first")

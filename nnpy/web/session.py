@@ -155,7 +155,7 @@ class Session:
             if method is None:
                 raise ValueError(f"unknown operation {op!r}")
             result = method(**(args or {}))
-            if inspect.isawaitable(result):
+            if type(result) is not dict and inspect.isawaitable(result):  # (an ABC check: slow)
                 return self._finish(result)
             return {"ok": self._encode(result)}
         except BaseException as error:  # noqa: BLE001 - every error goes back to the page
