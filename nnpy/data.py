@@ -113,7 +113,6 @@ def to_grayscale(image, invert=False):
     return 1 - grey if invert else grey
 
 
-# ITU-R 601 luminance weights, for values 0..255
 # ITU-R 601 weights per byte, and a byte's largest value, as one-element arrays: bytes times an
 # array (not a scalar) are float32 under every NumPy (1.x made uint8 times a float32 scalar float16)
 _LUMA_OF_BYTES = (np.array([0.299, 0.587, 0.114]) / 255).astype(np.float32)[:, None]
