@@ -367,7 +367,7 @@ const snapshotURL = (key) => `${self.location.origin}/nnpy-snapshot?key=${encode
 // browser is compiling Python's own compiler). workerHelpers() defines it where it is missing (a
 // cold start, or a snapshot made without it).
 const WORKER_HELPERS = `
-import hashlib, importlib.abc, importlib.machinery, sys, types
+import hashlib, importlib.abc, importlib.machinery, os, sys, types
 
 
 def held_modules():
@@ -467,7 +467,7 @@ def standard_library_rest(url, sha256):
         sys.meta_path.append(_StandardLibraryRest(url, sha256, "/lib/python_stdlib_full.zip"))
         return
     held[0].url, held[0].sha256 = url, sha256
-    if held[0].mounted and not __import__("os").path.exists(held[0].path):  # files are not in a snapshot
+    if held[0].mounted and not os.path.exists(held[0].path):  # files are not in a snapshot
         held[0].mounted = False
         sys.path_importer_cache.pop(held[0].path, None)
 
@@ -690,7 +690,6 @@ function storedZipMembers(buffer) {
   return members;
 }
 
-
 // A wheel (its bytes, or storedZipMembers' list) into site-packages, but for the members named
 // in `skip`. The build's wheels are stored zips: their files are written
 // straight from the downloaded bytes (no trip through Python's zipfile, which took a third of a
@@ -712,8 +711,6 @@ function unpackWheel(bytes, skip = null) {
   }
   workerHelpers().forget_folder_listings();
 }
-
-
 
 // Time the wasm compilation (streaming: it ends with the download) for the bench's milestones.
 function timeWasmCompile() {
