@@ -195,8 +195,12 @@ async function fileBytes(cache, url, sha256) {
   return bytes;
 }
 
-// The stored snapshot for `key` ({bytes, intact: Promise<boolean>, dynlibs}) or null; entries
-// for other keys are removed (an upgrade never reuses a snapshot, and only one is kept).
+// The stored snapshot for `key`, or null; entries for other keys are removed (an upgrade never
+// reuses a snapshot, and only one is kept). It answers once the entry's headers are read, so
+// Python can start while its body still arrives: {bytes, ready, dynlibs} where `bytes` is the
+// memory to restore (its full length, zeros until the body is unpacked into it) and `ready` a
+// promise that settles once it is and its sha256 checked (rejected: unreadable or damaged,
+// and the entry is deleted). startPython holds the restore until `ready`.
 async function storedSnapshot(cache, key) {
   if (!cache) return null;
   try {
@@ -207,19 +211,25 @@ async function storedSnapshot(cache, key) {
         continue;
       }
       const response = await cache.match(request);
-      const packed = new Uint8Array(await response.arrayBuffer());
-      // checked while it restores (the digest copies the bytes first): startPython waits for
-      // the answer before Python runs anything of the page's
-      const expected = response.headers.get("x-nnpy-sha256");
-      const intact = sha256Hex(packed).then((sha256) => sha256 === expected, () => false);
-      try {
-        const bytes = unpackPages(packed, Number(response.headers.get("x-nnpy-length")),
-          response.headers.get("x-nnpy-pages"));
-        found = { bytes, intact, dynlibs: JSON.parse(response.headers.get("x-nnpy-dynlibs") || "null") };
-      } catch (error) { // not a snapshot this version stores: gone, so the next one replaces it
-        console.warn(`nnpy: the stored Python snapshot is unreadable (${error.message}); starting Python from scratch`);
+      const length = Number(response.headers.get("x-nnpy-length"));
+      const pages = response.headers.get("x-nnpy-pages");
+      if (!pages || !Number.isSafeInteger(length) || length <= 0) { // not a snapshot this version stores
+        console.warn("nnpy: the stored Python snapshot is unreadable (its page map is missing); starting Python from scratch");
         await cache.delete(request);
+        continue;
       }
+      const bytes = new Uint8Array(length);
+      const expected = response.headers.get("x-nnpy-sha256");
+      const ready = response.arrayBuffer().then(async (body) => {
+        const packed = new Uint8Array(body);
+        unpackPages(packed, pages, bytes);
+        if ((await sha256Hex(packed)) !== expected) throw new Error("it is damaged (its sha256 differs)");
+      }).catch(async (error) => {
+        await cache.delete(request).catch(() => {}); // the next visit stores a sound one
+        throw error;
+      });
+      ready.catch(() => {}); // startPython reports it
+      found = { bytes, ready, dynlibs: JSON.parse(response.headers.get("x-nnpy-dynlibs") || "null") };
     }
     return found;
   } catch (error) {
@@ -271,12 +281,11 @@ async function packPages(bytes) {
   return { packed, pages: btoa(String.fromCharCode(...map)) };
 }
 
-// packPages undone: `length` bytes, zeros but for the stored pages. A header that does not
-// match the body throws (the caller starts Python from scratch).
-function unpackPages(packed, length, pages) {
-  if (!pages || !Number.isSafeInteger(length) || length <= 0) throw new Error("the snapshot's page map is missing");
+// packPages undone into `bytes` (zeros, of the snapshot's length): the stored pages put back in
+// their places. A page map that does not match the body throws.
+function unpackPages(packed, pages, bytes) {
   const map = Uint8Array.from(atob(pages), (c) => c.charCodeAt(0));
-  const bytes = new Uint8Array(length);
+  const length = bytes.length;
   let at = 0;
   for (let page = 0; page * SNAPSHOT_PAGE < length; page++) {
     if (!(map[page >> 3] & (1 << (page & 7)))) continue;
@@ -287,7 +296,6 @@ function unpackPages(packed, length, pages) {
     at += size;
   }
   if (at !== packed.length) throw new Error("the snapshot is longer than its page map");
-  return bytes;
 }
 
 // A first visit stores its snapshot (tens of MB to scan, hash and write) once the worker has had
@@ -557,34 +565,40 @@ function startupDynlibs(members, sitePackages) {
   return libs;
 }
 
-// Have the next loadPyodide load `libs` ([{path, module: Promise<WebAssembly.Module>}]) in its
-// preRun, before the interpreter starts; the runtime waits for them there (a run dependency), so
-// its own compilation is not held up by theirs. Returns what happened: {tableEnd, error} once
-// Python is up.
+// Have the next loadPyodide run `before(Module)` in its preRun, before the interpreter starts; the
+// runtime waits there for the promise it returns (a run dependency), so its own download and
+// compilation are not held up by what `before` waits for. Returns {error} (`before`'s, once
+// Python is up: thrown in preRun, it would stop the start), or null where pyodide.asm.js is
+// not loaded (nothing to wrap).
 let createPyodideModule = null; // pyodide.asm.js's own, once seen (a start may fail before using our wrapper)
-function preloadDynlibs(libs) {
-  const outcome = { tableEnd: null, error: null };
+function beforePythonStarts(before) {
+  const outcome = { error: null };
   createPyodideModule = createPyodideModule || self._createPyodideModule;
   const create = createPyodideModule;
-  if (typeof create !== "function") return null; // pyodide.asm.js not loaded: nothing to wrap
+  if (typeof create !== "function") return null;
   self._createPyodideModule = (config) => {
     self._createPyodideModule = create; // this start only
     config.preRun = [...[].concat(config.preRun || []), (Module) => {
-      Module.addRunDependency("nnpy-numpy-modules");
-      Promise.all(libs.map((lib) => lib.module)).then((modules) => {
-        libs.forEach(({ path }, i) => {
-          const dso = Module.newDSO(path, undefined, "loading");
-          dso.global = false;
-          dso.exports = Module.loadWebAssemblyModule(modules[i], { loadAsync: false, nodelete: true }, path, {});
-        });
-        outcome.tableEnd = Module.wasmTable.length;
-      }).catch((error) => {
-        outcome.error = error; // reported once Python is up (thrown here, it would stop the start)
-      }).finally(() => Module.removeRunDependency("nnpy-numpy-modules"));
+      Module.addRunDependency("nnpy-before-python");
+      Promise.resolve().then(() => before(Module)).catch((error) => {
+        outcome.error = error;
+      }).finally(() => Module.removeRunDependency("nnpy-before-python"));
     }];
     return create(config);
   };
   return outcome;
+}
+
+// Load `libs` ([{path, module: Promise<WebAssembly.Module>}]) into the runtime `Module`, in
+// order; returns where the function table ends after them.
+async function loadDynlibs(Module, libs) {
+  const modules = await Promise.all(libs.map((lib) => lib.module));
+  libs.forEach(({ path }, i) => {
+    const dso = Module.newDSO(path, undefined, "loading");
+    dso.global = false;
+    dso.exports = Module.loadWebAssemblyModule(modules[i], { loadAsync: false, nodelete: true }, path, {});
+  });
+  return Module.wasmTable.length;
 }
 
 // What a snapshot holding `libs` must record to be restored: their order, where the function
@@ -600,27 +614,44 @@ function dynlibRecord(libs, tableEnd) {
 
 // Start Python: from `snapshot` (storedSnapshot's) when there is one and it restores, else cold
 // (making a snapshot if `cache` can keep it; `preimport`: of the interpreter with the modules
-// PREIMPORT names). `startup`: {dynlibs (startupDynlibs'), prepare()}, NumPy's extension modules
-// to load first and what imports NumPy and nnpy before the snapshot (or null: the snapshot holds
-// Python alone). Returns how it started: "snapshot" | "cold" (+ the snapshot to store).
+// PREIMPORT names). `startup`: {dynlibs: Promise of startupDynlibs' list, prepare()}, NumPy's
+// extension modules to load first and what imports NumPy and nnpy before the snapshot (or null:
+// the snapshot holds Python alone). Returns how it started: "snapshot" | "cold" (+ the snapshot
+// to store).
 async function startPython(options, cache, key, snapshot, preimport, startup) {
-  const dynlibs = startup ? startup.dynlibs : [];
+  const dynlibs = startup ? startup.dynlibs : Promise.resolve([]);
   if (snapshot) {
+    let started = null;
     try {
       const record = snapshot.dynlibs || { order: [], tableEnd: null, handles: {} };
-      const libs = record.order.map((path) => {
-        const lib = dynlibs.find((candidate) => candidate.path === path);
-        if (!lib) throw new Error(`it holds ${path}, which this NumPy does not have`);
-        return lib;
-      });
-      const loaded = libs.length ? preloadDynlibs(libs) : null;
-      if (libs.length && !loaded) throw new Error("NumPy's modules cannot be loaded before Python starts");
+      // The runtime downloads and compiles meanwhile; before Python starts, NumPy's modules
+      // load as the record says and the snapshot is read and checked. Anything amiss leaves
+      // memory without a snapshot's magic number, which Pyodide refuses to restore.
+      const prepare = async (Module) => {
+        try {
+          const available = await dynlibs;
+          const libs = record.order.map((path) => {
+            const lib = available.find((candidate) => candidate.path === path);
+            if (!lib) throw new Error(`it holds ${path}, which this NumPy does not have`);
+            return lib;
+          });
+          if (libs.length) {
+            if (!Module) throw new Error("NumPy's modules cannot be loaded before Python starts");
+            const tableEnd = await loadDynlibs(Module, libs);
+            if (tableEnd !== record.tableEnd) {
+              throw new Error(`NumPy's modules ended the function table at ${tableEnd}, not ${record.tableEnd}`);
+            }
+          }
+          await snapshot.ready;
+        } catch (error) {
+          snapshot.bytes.fill(0, 0, 16);
+          throw error;
+        }
+      };
+      started = beforePythonStarts(prepare);
+      if (!started) await prepare(null);
       pyodide = await self.loadPyodide({ ...options, _loadSnapshot: snapshot.bytes });
-      if (!(await snapshot.intact)) throw new Error("it is damaged (its sha256 differs)");
-      if (loaded && loaded.error) throw loaded.error;
-      if (loaded && loaded.tableEnd !== record.tableEnd) {
-        throw new Error(`NumPy's modules ended the function table at ${loaded.tableEnd}, not ${record.tableEnd}`);
-      }
+      if (started && started.error) throw started.error;
       const { LDSO } = pyodide._module;
       for (const [handle, path] of Object.entries(record.handles)) LDSO.loadedLibsByHandle[handle] = LDSO.loadedLibsByName[path];
       workerHelpers().reseed();
@@ -629,27 +660,31 @@ async function startPython(options, cache, key, snapshot, preimport, startup) {
       held.destroy();
       return { boot: "snapshot", snapshotHolds };
     } catch (error) {
-      console.warn(`nnpy: the Python snapshot did not restore (${error.message}); starting from scratch`);
+      const reason = (started && started.error) || error;
+      console.warn(`nnpy: the Python snapshot did not restore (${reason.message}); starting from scratch`);
       await cache.delete(snapshotURL(key)).catch(() => {});
     }
   }
   forgetHelpers(); // of the interpreter that did not restore
-  const loaded = dynlibs.length ? preloadDynlibs(dynlibs) : null;
-  if (!loaded && createPyodideModule) self._createPyodideModule = createPyodideModule; // no wrapper left
+  if (createPyodideModule) self._createPyodideModule = createPyodideModule; // no wrapper of a failed restore left
+  let tableEnd = null;
+  const loaded = startup ? beforePythonStarts(async (Module) => {
+    tableEnd = await loadDynlibs(Module, await dynlibs);
+  }) : null;
   pyodide = await self.loadPyodide({ ...options, _makeSnapshot: Boolean(cache) });
-  const preloaded = Boolean(loaded && !loaded.error);
+  const libs = loaded && !loaded.error ? await dynlibs : [];
   if (loaded && loaded.error) console.warn(`nnpy: NumPy's modules did not load ahead (${loaded.error.message})`);
   let made = null;
   if (cache) {
     try {
       if (preimport) pyodide.runPython(PREIMPORT);
       let record = { order: [], tableEnd: null, handles: {} };
-      if (preloaded) {
+      if (libs.length) {
         const before = Object.keys(pyodide._module.LDSO.loadedLibsByName).length;
-        startup.prepare(); // imports NumPy (it finds its modules loaded) and nnpy
+        await startup.prepare(); // imports NumPy (it finds its modules loaded) and nnpy
         const opened = Object.keys(pyodide._module.LDSO.loadedLibsByName).length - before;
         if (opened) throw new Error(`importing NumPy and nnpy opened ${opened} more extension module(s)`);
-        record = dynlibRecord(dynlibs, loaded.tableEnd);
+        record = dynlibRecord(libs, tableEnd);
       }
       forgetHelpers(); // no proxy of ours is alive in the memory the snapshot copies
       made = { bytes: pyodide.makeMemorySnapshot(), dynlibs: record };
@@ -756,24 +791,24 @@ const ops = {
     const kernel = kernelsURL ? loadKernel(kernelsURL) : Promise.resolve(null);
     progress("runtime", { message: "Starting Python (Pyodide)" });
     importScripts(versioned("pyodide.js"));
-    importScripts(versioned("pyodide.asm.js")); // here, so preloadDynlibs can wrap what it defines
+    importScripts(versioned("pyodide.asm.js")); // here, so beforePythonStarts can wrap what it defines
     const options = { indexURL: runtime.url, stdLibURL: stdlib ? stdlib.url : versioned("python_stdlib.zip"),
       lockFileURL: versioned("pyodide-lock.json") };
-    // The trimmed NumPy's startup extension modules, compiled while the runtime downloads: loaded
-    // before Python starts, so a snapshot can hold NumPy imported (see NUMPY_STARTUP_DYNLIBS).
-    let numpyMembers = null;
-    let startup = null;
-    const nnpyWheel = await wheelBytes; // small; here long before the runtime
-    if (numpy) {
-      const bytes = await numpyBytes;
+    // The trimmed NumPy's members, and its startup extension modules compiled (off this thread)
+    // as soon as its bytes are here: loaded before Python starts, so a snapshot can hold NumPy
+    // imported (see NUMPY_STARTUP_DYNLIBS). Python starts meanwhile: it waits for them only
+    // where it must.
+    const numpyParts = numpy ? numpyBytes.then((bytes) => {
       mark("numpy-fetched");
-      numpyMembers = storedZipMembers(bytes) || bytes;
+      const members = storedZipMembers(bytes) || bytes;
       const python = /-cp(\d)(\d+)-/.exec(numpy.url);
-      const dynlibs = python && Array.isArray(numpyMembers)
-        ? startupDynlibs(numpyMembers, `/lib/python${python[1]}.${python[2]}/site-packages`) : [];
+      const dynlibs = python && Array.isArray(members)
+        ? startupDynlibs(members, `/lib/python${python[1]}.${python[2]}/site-packages`) : [];
       for (const lib of dynlibs) lib.module.catch(() => {}); // awaited when Python starts
-      startup = { dynlibs, prepare: () => prepareNnpy() };
-    }
+      return { members, dynlibs };
+    }) : null;
+    const startup = numpy ? { dynlibs: numpyParts.then((parts) => parts.dynlibs), prepare: () => prepareNnpy() } : null;
+    for (const pending of [numpyParts, startup && startup.dynlibs]) if (pending) pending.catch(() => {}); // awaited below
     // What Python needs before `import numpy`, then the import; each step once (a cold start
     // takes them before its snapshot, a restored one finds NumPy imported and only unpacks its
     // files, which the snapshot cannot hold).
@@ -789,27 +824,28 @@ const ops = {
     };
     // `skipImported`: restored with NumPy imported, its modules are in memory and only the files
     // of those it has not imported yet (numpy.random, ...) are needed
-    const unpackNumpy = (skipImported = false) => {
+    const unpackNumpy = async (skipImported = false) => {
       if (numpyUnpacked) return;
+      const { members } = await numpyParts;
       let imported = null;
       if (skipImported) {
         const files = workerHelpers().imported_files();
         imported = new Set(files.toJs());
         files.destroy();
       }
-      unpackWheel(numpyMembers, imported);
+      unpackWheel(members, imported);
       numpyUnpacked = true;
       workerHelpers().trimmed_numpy_hint();
     };
-    const unpackNnpy = () => {
-      if (!nnpyUnpacked) unpackWheel(nnpyWheel);
+    const unpackNnpy = async () => {
+      if (!nnpyUnpacked) unpackWheel(await wheelBytes);
       nnpyUnpacked = true;
     };
-    const prepareNnpy = () => {
+    const prepareNnpy = async () => {
       prepareStdlib();
-      unpackNumpy();
+      await unpackNumpy();
       pyodide.pyimport("numpy").destroy();
-      unpackNnpy();
+      await unpackNnpy();
       pyodide.pyimport("nnpy.web").destroy();
     };
     const restored = await startPython(options, snapshots, snapshotKey, await snapshot, Boolean(stdlib), startup);
@@ -828,7 +864,7 @@ const ops = {
     mark("stdlib-mounted");
     progress("numpy", { message: "Loading NumPy" });
     if (numpy) {
-      unpackNumpy((restored.snapshotHolds || []).includes("numpy"));
+      await unpackNumpy((restored.snapshotHolds || []).includes("numpy"));
       mark("numpy-unpacked");
     } else {
       await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: console.warn });
@@ -836,7 +872,7 @@ const ops = {
     pyodide.pyimport("numpy").destroy();
     mark("numpy-imported");
     progress("nnpy", { message: "Loading nnpy" });
-    unpackNnpy();
+    await unpackNnpy();
     const module = pyodide.pyimport("nnpy.web");
     session = module.Session();
     module.destroy();
