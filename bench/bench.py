@@ -18,6 +18,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -213,57 +214,70 @@ def system_note(system):
 SETTLE_MS = 2000  # how long a page stays open after its first prediction, before the next visit
 
 
-def cold_starts(browser, base_url, cold_systems, rounds, log):
-    """Seconds from navigation to the first digit prediction: uncached (a fresh browser context)
-    and cached (the same page loaded again in that context, SETTLE_MS after the first visit's
-    prediction). Each row also holds `stages`, the
+# How a visitor's browser keeps things between visits: "profile" is a browser profile on disk,
+# as a visitor has (HTTP cache, Cache Storage and the code cache: compiled wasm and scripts);
+# "private" a private window, where Chromium keeps files but not compiled code.
+VISITORS = ("profile", "private")
+
+
+def cold_starts(open_visitor, base_url, cold_systems, rounds, log):
+    """Seconds from navigation to the first digit prediction: uncached (a new visitor, empty
+    caches) and cached (the same page loaded again by that visitor, SETTLE_MS after the first
+    visit's prediction), for each kind of visitor in VISITORS (`open_visitor(kind)` gives a new
+    browser context; rows `cold-start-{uncached,cached}` for "profile", `...-private` for
+    "private"). Each row also holds `stages`, the
     median seconds at which each milestone of the start was reached (for nnpy: the loading
     stages nnpy.load reports and the ones its worker times; then "ready", "model" (loaded),
     "predict" (first prediction) for every system); and rows `download-*` give the bytes the
     visit transferred (bench/README.md)."""
-    reports = {system: {"uncached": [], "cached": []} for system in cold_systems}
+    reports = {(kind, system): {"uncached": [], "cached": []}
+               for kind in VISITORS for system in cold_systems}
     for _ in range(rounds):
-        for system in cold_systems:
-            context = browser.new_context()
-            try:
-                page = context.new_page()
-                page.set_default_timeout(TIMEOUT_MS)
-                url = base_url + "bench/pages/" + SYSTEMS[system]
-                url += ("&" if "?" in url else "?") + "cold=1"
-                for state in ("uncached", "cached"):
-                    page.goto(url)
-                    reports[system][state].append(page.evaluate("window.coldReport()"))
-                    # a visitor comes back later, not the moment the first prediction shows:
-                    # what the first visit does in the background (nnpy stores its snapshot once
-                    # the worker is idle; the browser writes compiled code to its cache) ends first
-                    page.wait_for_timeout(SETTLE_MS)
-            finally:
-                context.close()
+        for kind in VISITORS:
+            for system in cold_systems:
+                context = open_visitor(kind)
+                try:
+                    page = context.new_page()
+                    page.set_default_timeout(TIMEOUT_MS)
+                    url = base_url + "bench/pages/" + SYSTEMS[system]
+                    url += ("&" if "?" in url else "?") + "cold=1"
+                    for state in ("uncached", "cached"):
+                        page.goto(url)
+                        reports[kind, system][state].append(page.evaluate("window.coldReport()"))
+                        # a visitor comes back later, not the moment the first prediction
+                        # shows: what the first visit does in the background (nnpy stores its
+                        # snapshot once the worker is idle; the browser writes compiled code to
+                        # its cache) ends first
+                        page.wait_for_timeout(SETTLE_MS)
+                finally:
+                    context.close()
     rows = []
-    for state in ("uncached", "cached"):
-        for system in cold_systems:
-            found = reports[system][state]
-            entry = row(f"cold-start-{state}", system, [r["seconds"] for r in found], "s")
-            milestones = dict.fromkeys(name for r in found for name in r["marks"])
-            entry["stages"] = {name: round(statistics.median(
-                r["marks"][name] for r in found if name in r["marks"]), 3) for name in milestones}
-            boots = [r["boot"] for r in found if r.get("boot")]
-            if boots:  # how nnpy started Python: "cold" or restored from its "snapshot"
-                entry["note"] = "Python started: " + ", ".join(
-                    f"{kind} ×{boots.count(kind)}" for kind in sorted(set(boots)))
-            rows.append(entry)
-            log(f"  {entry['workload']:<22}{system:<20}{entry['value']:>12.4g} s  {entry['stages']}")
+    for kind in VISITORS:
+        suffix = "" if kind == "profile" else f"-{kind}"
+        for state in ("uncached", "cached"):
+            for system in cold_systems:
+                found = reports[kind, system][state]
+                entry = row(f"cold-start-{state}{suffix}", system, [r["seconds"] for r in found], "s")
+                milestones = dict.fromkeys(name for r in found for name in r["marks"])
+                entry["stages"] = {name: round(statistics.median(
+                    r["marks"][name] for r in found if name in r["marks"]), 3) for name in milestones}
+                boots = [r["boot"] for r in found if r.get("boot")]
+                if boots:  # how nnpy started Python: "cold" or restored from its "snapshot"
+                    entry["note"] = "Python started: " + ", ".join(
+                        f"{boot} ×{boots.count(boot)}" for boot in sorted(set(boots)))
+                rows.append(entry)
+                log(f"  {entry['workload']:<30}{system:<20}{entry['value']:>12.4g} s  {entry['stages']}")
     for state, field, workload in (("uncached", "transfer", "download-uncached"),
                                    ("uncached", "decoded", "download-uncached-raw"),
                                    ("cached", "transfer", "download-cached")):
         for system in cold_systems:
-            visits = [library_files(r["resources"]) for r in reports[system][state]]
+            visits = [library_files(r["resources"]) for r in reports["profile", system][state]]
             entry = row(workload, system, [sum(f[field] for f in v.values()) / 1e6 for v in visits],
                         "MB")
             entry["files"] = {name: {"transfer": f["transfer"], "encoded": f["encoded"],
                                      "decoded": f["decoded"]} for name, f in visits[-1].items()}
             rows.append(entry)
-            log(f"  {workload:<22}{system:<20}{entry['value']:>12.4g} MB")
+            log(f"  {workload:<30}{system:<20}{entry['value']:>12.4g} MB")
     return rows
 
 
@@ -391,7 +405,17 @@ def main(argv=None):
             if "cold-start" in chosen:
                 log("cold-start")
                 cold_systems = [s for s in COLD_SYSTEMS if s in wanted]
-                rows += cold_starts(browser, base_url, cold_systems, args.cold_rounds, log)
+                profiles = tempfile.TemporaryDirectory(prefix="nnpy-bench-")
+                count = iter(range(1 << 30))
+
+                def open_visitor(kind):
+                    if kind == "private":
+                        return browser.new_context()
+                    folder = Path(profiles.name) / str(next(count))  # a new visitor each time
+                    return playwright.chromium.launch_persistent_context(folder, **options)
+
+                with profiles:
+                    rows += cold_starts(open_visitor, base_url, cold_systems, args.cold_rounds, log)
             for system in systems.values():
                 if getattr(system, "errors", None):
                     log(f"{system.name}: page errors {system.errors}")
