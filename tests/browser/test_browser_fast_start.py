@@ -376,6 +376,52 @@ with sync_playwright() as playwright:
     assert visits == [["cold", False, "undefined", "7"]] * 2
 
 
+def test_a_second_visit_with_a_browser_profile_finds_the_runtime_compiled(browser, site_url, tmp_path):
+    """A visitor's browser profile keeps compiled code (a private window does not): the second
+    visit takes pyodide.asm.js (1.2 MB of JavaScript, imported, not importScripts'd) and
+    pyodide.asm.wasm from the browser's code cache instead of compiling them. pyodide.asm.js is
+    kept from the second load on, so the first visit imports it once more when idle."""
+    options = {"args": build.CHROMIUM_FLAGS}
+    if executable := build.find_browser():
+        options["executable_path"] = executable
+    context = browser.browser_type.launch_persistent_context(tmp_path / "profile", **options)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(LOAD_TIMEOUT_MS)
+        runtime_loads = []
+        page.on("requestfinished", lambda request: runtime_loads.append(request.url)
+                if "/pyodide.asm.js" in request.url else None)
+        page.goto(site_url + "_test/pages/blank.html")
+        assert page.evaluate(LOAD, {})["boot"] == "cold"
+        wait_for_snapshot(page)
+        deadline = time.monotonic() + 30
+        while len(runtime_loads) < 2:  # keepCompiledCode's import, once the snapshot is stored
+            assert time.monotonic() < deadline, runtime_loads
+            page.wait_for_timeout(100)
+        page.wait_for_timeout(1500)  # the compiled code is written to the cache meanwhile
+
+        session = context.new_cdp_session(page)
+        events, done = [], []
+        session.on("Tracing.dataCollected", lambda data: events.extend(data["value"]))
+        session.on("Tracing.tracingComplete", lambda data: done.append(True))
+        session.send("Tracing.start", {"transferMode": "ReportEvents", "traceConfig": {
+            "includedCategories": ["v8", "disabled-by-default-devtools.timeline"]}})
+        page.goto(site_url + "_test/pages/blank.html")
+        assert page.evaluate(LOAD, {})["boot"] == "snapshot"
+        assert page.evaluate(PREDICT) == "7"
+        session.send("Tracing.end")
+        while not done:
+            page.wait_for_timeout(100)
+    finally:
+        context.close()
+    compiled = [event["args"]["data"] for event in events if event["name"] == "v8.compileModule"
+                and "/pyodide.asm.js" in event["args"].get("data", {}).get("url", "")]
+    assert len(compiled) == 1, compiled
+    assert compiled[0].get("consumedCacheSize", 0) > 0 and not compiled[0].get("cacheRejected"), compiled
+    wasm = [event["args"] for event in events if event["name"] == "v8.wasm.moduleCacheHit"]
+    assert any("/pyodide.asm.wasm" in hit["url"] for hit in wasm), wasm
+
+
 def test_the_unit_suite_passes_in_a_restored_interpreter(visit, site_url):
     page, _ = visit()
     wait_for_snapshot(page)
