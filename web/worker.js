@@ -8,9 +8,9 @@
 // Buffers cross as transferables (no SharedArrayBuffer, so no COOP/COEP headers are needed).
 // All URLs arrive absolute in the "init" request: this script may run from a blob: URL.
 //
-// Longer than 400 lines because a classic worker (it runs from a blob: URL on other origins and
-// loads Pyodide with importScripts) cannot import modules: starting Python (files by sha256, the
-// snapshot), the GEMM kernel and the protocol are sections of this one file.
+// Longer than 400 lines because a classic worker (it runs from a blob: URL on other origins) has
+// no static imports: starting Python (files by sha256, the snapshot), the GEMM kernel and the
+// protocol are sections of this one file.
 "use strict";
 
 let pyodide = null;
