@@ -57,7 +57,8 @@ def test_a_short_run_gives_every_row(results):
     assert {s for w, s in results if w == "sgemm-128"} == systems - {"convnetjs"}
     assert {s for w, s in results if w == "cnn-train"} == systems
     assert {s for w, s in results if w == "webcam-predict-p90"} == systems
-    assert {s for w, s in results if w == "cold-start-uncached"} == set(bench.COLD_SYSTEMS)
+    for visit in ("uncached", "cached", "uncached-private", "cached-private"):  # both visitors
+        assert {s for w, s in results if w == f"cold-start-{visit}"} == set(bench.COLD_SYSTEMS)
     for (workload, system), entry in results.items():
         if (workload, system) == ("cnn-train", "tfjs-wasm"):
             continue
