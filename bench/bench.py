@@ -14,6 +14,7 @@ latency workload records 25 predictions per round. `value` is the median over ro
 """
 
 import argparse
+import itertools
 import json
 import statistics
 import subprocess
@@ -406,12 +407,12 @@ def main(argv=None):
                 log("cold-start")
                 cold_systems = [s for s in COLD_SYSTEMS if s in wanted]
                 profiles = tempfile.TemporaryDirectory(prefix="nnpy-bench-")
-                count = iter(range(1 << 30))
+                visitors = itertools.count()
 
                 def open_visitor(kind):
                     if kind == "private":
                         return browser.new_context()
-                    folder = Path(profiles.name) / str(next(count))  # a new visitor each time
+                    folder = Path(profiles.name) / str(next(visitors))  # a new visitor each time
                     return playwright.chromium.launch_persistent_context(folder, **options)
 
                 with profiles:

@@ -218,6 +218,7 @@ async function storedSnapshot(cache, key) {
         await cache.delete(request);
         continue;
       }
+      const dynlibs = JSON.parse(response.headers.get("x-nnpy-dynlibs") || "null");
       const bytes = new Uint8Array(length);
       const expected = response.headers.get("x-nnpy-sha256");
       const ready = response.arrayBuffer().then(async (body) => {
@@ -229,7 +230,7 @@ async function storedSnapshot(cache, key) {
         throw error;
       });
       ready.catch(() => {}); // startPython reports it
-      found = { bytes, ready, dynlibs: JSON.parse(response.headers.get("x-nnpy-dynlibs") || "null") };
+      found = { bytes, ready, dynlibs };
     }
     return found;
   } catch (error) {
