@@ -406,16 +406,15 @@ def main(argv=None):
             if "cold-start" in chosen:
                 log("cold-start")
                 cold_systems = [s for s in COLD_SYSTEMS if s in wanted]
-                profiles = tempfile.TemporaryDirectory(prefix="nnpy-bench-")
-                visitors = itertools.count()
+                with tempfile.TemporaryDirectory(prefix="nnpy-bench-") as profiles:
+                    visitors = itertools.count()
 
-                def open_visitor(kind):
-                    if kind == "private":
-                        return browser.new_context()
-                    folder = Path(profiles.name) / str(next(visitors))  # a new visitor each time
-                    return playwright.chromium.launch_persistent_context(folder, **options)
+                    def open_visitor(kind):
+                        if kind == "private":
+                            return browser.new_context()
+                        folder = Path(profiles) / str(next(visitors))  # a new visitor each time
+                        return playwright.chromium.launch_persistent_context(folder, **options)
 
-                with profiles:
                     rows += cold_starts(open_visitor, base_url, cold_systems, args.cold_rounds, log)
             for system in systems.values():
                 if getattr(system, "errors", None):

@@ -63,14 +63,18 @@ def embed_url(site_url, tmp_path_factory):
     server.shutdown()
 
 
+def launch_options():
+    """How the tests start Chromium (the session's browser, or a test's own profile on disk)."""
+    options = {"args": build.CHROMIUM_FLAGS}
+    if executable := os.environ.get("NNPY_CHROMIUM") or build.find_browser():
+        options["executable_path"] = executable
+    return options
+
+
 @pytest.fixture(scope="session")
 def browser():
-    executable = os.environ.get("NNPY_CHROMIUM") or build.find_browser()
     with sync_api.sync_playwright() as playwright:
-        options = {"args": build.CHROMIUM_FLAGS}
-        if executable:
-            options["executable_path"] = executable
-        browser = playwright.chromium.launch(**options)
+        browser = playwright.chromium.launch(**launch_options())
         yield browser
         browser.close()
 

@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from conftest import LOAD_TIMEOUT_MS
+from conftest import LOAD_TIMEOUT_MS, launch_options
 from test_browser_digits import DIGITS, PLACEMENTS, draw, place
 from test_browser_pyodide_suite import run_unit_suite
 
@@ -381,10 +381,7 @@ def test_a_second_visit_with_a_browser_profile_finds_the_runtime_compiled(browse
     visit takes pyodide.asm.js (1.2 MB of JavaScript, imported, not importScripts'd) and
     pyodide.asm.wasm from the browser's code cache instead of compiling them. pyodide.asm.js is
     kept from the second load on, so the first visit imports it once more when idle."""
-    options = {"args": build.CHROMIUM_FLAGS}
-    if executable := build.find_browser():
-        options["executable_path"] = executable
-    context = browser.browser_type.launch_persistent_context(tmp_path / "profile", **options)
+    context = browser.browser_type.launch_persistent_context(tmp_path / "profile", **launch_options())
     try:
         page = context.new_page()
         page.set_default_timeout(LOAD_TIMEOUT_MS)
