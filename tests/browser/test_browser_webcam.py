@@ -353,6 +353,33 @@ def test_every_camera_failure_is_named_with_what_to_do(new_page, site_url):
     assert page.errors == []
 
 
+def test_a_name_being_typed_survives_the_cards_being_redrawn(new_page, site_url):
+    """The cards are redrawn whenever Python answers (another class renamed, a sample recorded):
+    what a person is typing into a class's name is kept there, with the caret, and committed."""
+    page = new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    assert open_trainer(page, site_url).startswith("Ready")
+    field = card(page, 1).locator(".class-name")
+    field.click()
+    page.keyboard.press("End")
+    page.keyboard.type(" cof")
+    page.evaluate(f"{ELEMENT}.render()")  # as an answer from Python would, mid-word
+    page.keyboard.type("fee")
+    expect(card(page, 1).locator(".class-name")).to_have_value("Class 2 coffee")
+    # Class 0 renamed (Python's answer redraws the cards) while class 1's name is still typed.
+    page.evaluate(f"{ELEMENT}.classChange('project_rename_class', {{ class_index: 0, name: 'tea' }})")
+    expect(card(page, 0).locator(".class-name")).to_have_value("tea")
+    expect(card(page, 1).locator(".class-name")).to_have_value("Class 2 coffee")
+    assert page.evaluate(f"{ELEMENT}.shadowRoot.activeElement === "
+                         f"{ELEMENT}.shadowRoot.querySelectorAll('.class-name')[1]")
+    card(page, 1).locator(".class-name").press("Enter")
+    page.wait_for_function(f"{ELEMENT}.classes.map((c) => c.name).join() === 'tea,Class 2 coffee'")
+    page.evaluate(f"{ELEMENT}.render()")
+    assert [card(page, i).locator(".class-name").input_value() for i in (0, 1)] == [
+        "tea", "Class 2 coffee"]
+    assert page.errors == []
+
+
 def test_without_its_pretrained_network_a_new_project_learns_from_scratch_and_says_why(
         new_page, site_url):
     """A site without the backbone file (or a failed download): no crash, a new project in

@@ -9,7 +9,9 @@ import { MAX_CLASSES, MIN_CLASSES } from "./classes.js";
 export const renderingMethods = {
   render() {
     const list = this.$(".class-list");
+    const editing = this.nameBeingEdited(list);
     list.replaceChildren(...this.classes.map((entry, index) => this.classCard(entry, index)));
+    if (editing) this.keepEditingName(list, editing);
     buildBars(this.$(".bars"), this.classes.map((entry) => entry.name));
     this.showPrediction(null);
     this.drawCharts();
@@ -46,11 +48,35 @@ export const renderingMethods = {
     button.onkeyup = button.onblur = release;
   },
 
+  // The name a person is typing into a class card (focused), or null: cards are redrawn whenever
+  // Python answers (another class renamed, a sample recorded), and what is typed there must
+  // survive it. The field is let go first: removing a focused field blurs it, which would commit
+  // the half-typed name.
+  nameBeingEdited(list) {
+    const input = this.shadowRoot.activeElement;
+    if (!input || !input.classList.contains("class-name") || !list.contains(input)) return null;
+    input.onblur = null;
+    const index = [...list.children].indexOf(input.closest(".class-card"));
+    return { index, was: input.defaultValue, value: input.value, start: input.selectionStart,
+             end: input.selectionEnd, direction: input.selectionDirection };
+  },
+
+  // Put an edit back into the redrawn card of the same class (if that class is still there, under
+  // the name the edit began from or the one it committed).
+  keepEditingName(list, { index, was, value, start, end, direction }) {
+    const card = list.children[index];
+    if (!card || ![was, value.trim()].includes(this.classes[index].name)) return;
+    const input = card.querySelector(".class-name");
+    input.value = value;
+    input.focus({ preventScroll: true });
+    input.setSelectionRange(start, end, direction);
+  },
+
   // A class card's name field, delete button and thumbnails, wired (`li` holds the card markup).
   wireClassCard(li, entry, index) {
     const input = li.querySelector(".class-name");
-    input.value = entry.name;
-    input.onchange = () => this.renameClass(index, input);
+    input.defaultValue = input.value = entry.name; // defaultValue: the name the card was drawn with
+    input.onblur = () => this.renameClass(index, input); // committed when left (Enter leaves it)
     input.onkeydown = (event) => { if (event.key === "Enter") input.blur(); };
     const remove = li.querySelector(".delete-class");
     remove.setAttribute("aria-label", `Delete class ${entry.name}`);
