@@ -137,10 +137,10 @@ function refuseWithoutWebAssembly() {
 // interpreter and stores the snapshot; a repeat visit restores it (`_loadSnapshot`: no Python
 // start-up, no imports). Pyodide 0.27 cannot snapshot loaded extension modules by itself: NumPy's
 // are loaded before the interpreter starts, at the same addresses every time (see "NumPy inside
-// the snapshot" below). Files are kept in Cache Storage under URLs that carry their sha256 and
-// checked against it when read; the snapshot is kept under a key naming the Pyodide and nnpy
-// versions and the sha256 of every file it depends on, with its own sha256 and a record of the
-// extension modules it holds. Any mismatch, unreadable entry or missing Cache Storage means a
+// the snapshot" below). Files are kept in Cache Storage under URLs that carry their sha256 (checked
+// when downloaded), each with a checksum checked when read; the snapshot is kept under a key
+// naming the Pyodide and nnpy versions and the sha256 of every file it depends on, with its own
+// checksum and a record of the extension modules it holds. Any mismatch, unreadable entry or missing Cache Storage means a
 // cold start; nothing else changes.
 
 const FILES_CACHE = "nnpy-files";
@@ -154,6 +154,44 @@ function mark(name) {
 async function sha256Hex(bytes) {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// What tells a copy read back from Cache Storage is the one written there: four lanes of 32-bit
+// multiply-rotate rounds over its words (xxHash32's round and primes), then its tail and length,
+// as 32 hex digits. A repeat visit reads ~25 MB back before Python starts; SHA-256 (WebCrypto,
+// on this thread) took 35-80 ms of it, this takes a fifth. Written here, not a library: xxHash's
+// ports for the browser copy the bytes into their own wasm memory first. It is a check against
+// damage, not forgery (what can write this origin's Cache Storage can write its scripts): what
+// comes from the network is checked against the manifest's sha256 before it is stored.
+function checksum(bytes) {
+  if (bytes.byteOffset % 4) bytes = bytes.slice();
+  const words = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+  const lanes = Int32Array.of(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344);
+  const round = (lane, word) => {
+    const sum = (lane + Math.imul(word, 0x85ebca77)) | 0;
+    return Math.imul((sum << 13) | (sum >>> 19), 0x9e3779b1);
+  };
+  let [a, b, c, d] = lanes;
+  const whole = words.length & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    a = round(a, words[i]);
+    b = round(b, words[i + 1]);
+    c = round(c, words[i + 2]);
+    d = round(d, words[i + 3]);
+  }
+  for (let i = whole; i < words.length; i++) a = round(a, words[i]);
+  for (let i = words.length * 4; i < bytes.length; i++) b = round(b, bytes[i]);
+  c = round(c, bytes.length);
+  d = round(d, Math.floor(bytes.length / 2 ** 32));
+  return Array.from([a, b, c, d], (lane) => (lane >>> 0).toString(16).padStart(8, "0")).join("");
+}
+const CHECKSUM_HEADER = "x-nnpy-checksum";
+
+// Whether `bytes` read from a Cache Storage entry are what was stored: by the entry's checksum,
+// or the sha256 it should have where the entry has none (stored by an earlier version).
+async function intact(bytes, headers, sha256) {
+  const sum = headers.get(CHECKSUM_HEADER);
+  return sum ? checksum(bytes) === sum : (await sha256Hex(bytes)) === sha256;
 }
 
 // Cache Storage, or null where the browser has none or refuses it (opaque origins, some
@@ -174,7 +212,7 @@ async function fileBytes(cache, url, sha256) {
       const stored = await cache.match(url);
       if (stored) {
         const bytes = await stored.arrayBuffer();
-        if ((await sha256Hex(bytes)) === sha256) return bytes;
+        if (await intact(new Uint8Array(bytes), stored.headers, sha256)) return bytes;
         console.warn(`nnpy: the cached ${url} is damaged; downloading it again`);
         await cache.delete(url);
       }
@@ -187,7 +225,8 @@ async function fileBytes(cache, url, sha256) {
   const bytes = await response.arrayBuffer();
   if (cache && sha256) {
     if ((await sha256Hex(bytes)) === sha256) {
-      cache.put(url, new Response(bytes.slice(0))).catch(() => {}); // full or refused: fine
+      const headers = { [CHECKSUM_HEADER]: checksum(new Uint8Array(bytes)) };
+      cache.put(url, new Response(bytes.slice(0), { headers })).catch(() => {}); // full or refused: fine
     } else {
       console.warn(`nnpy: ${url} does not match the manifest's sha256 (a partial deployment?); not cached`);
     }
@@ -197,10 +236,13 @@ async function fileBytes(cache, url, sha256) {
 
 // The stored snapshot for `key`, or null; entries for other keys are removed (an upgrade never
 // reuses a snapshot, and only one is kept). It answers once the entry's headers are read, so
-// Python can start while its body still arrives: {bytes, ready, dynlibs} where `bytes` is the
-// memory to restore (its full length, zeros until the body is unpacked into it) and `ready` a
-// promise that settles once it is and its sha256 checked (rejected: unreadable or damaged,
-// and the entry is deleted). startPython holds the restore until `ready`.
+// Python can start while its body still arrives: {bytes, ready, dynlibs, restore} where `bytes`
+// is what Pyodide is given to restore (its full length, zeros until `restore` puts the body in),
+// `ready` a promise that settles once the body is read and its sha256 checked (rejected:
+// unreadable or damaged, and the entry is deleted), and then `restore(heap)` puts it in place:
+// the snapshot's header into `bytes` and its memory straight into `heap`, the runtime's (one copy
+// instead of two), or all of it into `bytes` when `heap` is null. startPython holds the restore
+// until `ready`.
 async function storedSnapshot(cache, key) {
   if (!cache) return null;
   try {
@@ -219,18 +261,20 @@ async function storedSnapshot(cache, key) {
         continue;
       }
       const dynlibs = JSON.parse(response.headers.get("x-nnpy-dynlibs") || "null");
-      const bytes = new Uint8Array(length);
-      const expected = response.headers.get("x-nnpy-sha256");
-      const ready = response.arrayBuffer().then(async (body) => {
+      const bytes = new Uint8Array(length); // untouched but for the header: memory is only reserved
+      const snapshot = { bytes, dynlibs, restore: null };
+      snapshot.ready = response.arrayBuffer().then(async (body) => {
         const packed = new Uint8Array(body);
-        unpackPages(packed, pages, bytes);
-        if ((await sha256Hex(packed)) !== expected) throw new Error("it is damaged (its sha256 differs)");
+        if (!(await intact(packed, response.headers, response.headers.get("x-nnpy-sha256")))) {
+          throw new Error("it is damaged (its checksum differs)");
+        }
+        snapshot.restore = (heap) => restorePages(packed, pages, bytes, heap);
       }).catch(async (error) => {
         await cache.delete(request).catch(() => {}); // the next visit stores a sound one
         throw error;
       });
-      ready.catch(() => {}); // startPython reports it
-      found = { bytes, ready, dynlibs };
+      snapshot.ready.catch(() => {}); // startPython reports it
+      found = snapshot;
     }
     return found;
   } catch (error) {
@@ -241,9 +285,8 @@ async function storedSnapshot(cache, key) {
 
 async function storeSnapshot(cache, key, { bytes, dynlibs }) {
   const { packed, pages } = await packPages(bytes);
-  const sha256 = await sha256Hex(packed);
   await cache.put(snapshotURL(key), new Response(packed, {
-    headers: { "content-type": "application/octet-stream", "x-nnpy-sha256": sha256,
+    headers: { "content-type": "application/octet-stream", [CHECKSUM_HEADER]: checksum(packed),
       "x-nnpy-length": String(bytes.length), "x-nnpy-pages": pages,
       "x-nnpy-dynlibs": JSON.stringify(dynlibs) },
   }));
@@ -282,21 +325,60 @@ async function packPages(bytes) {
   return { packed, pages: btoa(String.fromCharCode(...map)) };
 }
 
-// packPages undone into `bytes` (zeros, of the snapshot's length): the stored pages put back in
-// their places. A page map that does not match the body throws.
-function unpackPages(packed, pages, bytes) {
+// packPages undone, each run of pages handed to `write(start, end, run)` in order (`run`: the
+// stored bytes, or null for zeros). A page map that does not match the body throws first.
+function forEachRun(packed, pages, length, write) {
   const map = Uint8Array.from(atob(pages), (c) => c.charCodeAt(0));
-  const length = bytes.length;
-  let at = 0;
-  for (let page = 0; page * SNAPSHOT_PAGE < length; page++) {
-    if (!(map[page >> 3] & (1 << (page & 7)))) continue;
+  const stored = (page) => (map[page >> 3] & (1 << (page & 7))) !== 0;
+  const count = Math.ceil(length / SNAPSHOT_PAGE);
+  const runs = [];
+  let size = 0;
+  for (let page = 0; page < count;) {
+    const kind = stored(page);
+    let next = page + 1;
+    while (next < count && stored(next) === kind) next++;
     const start = page * SNAPSHOT_PAGE;
-    const size = Math.min(SNAPSHOT_PAGE, length - start);
-    if (at + size > packed.length) throw new Error("the snapshot is shorter than its page map");
-    bytes.set(packed.subarray(at, at + size), start);
-    at += size;
+    const end = Math.min(next * SNAPSHOT_PAGE, length);
+    runs.push([start, end, kind]);
+    if (kind) size += end - start;
+    page = next;
   }
-  if (at !== packed.length) throw new Error("the snapshot is longer than its page map");
+  if (size !== packed.length) {
+    throw new Error(`the snapshot is ${size > packed.length ? "shorter" : "longer"} than its page map`);
+  }
+  let at = 0;
+  for (const [start, end, kind] of runs) {
+    write(start, end, kind ? packed.subarray(at, at + end - start) : null);
+    if (kind) at += end - start;
+  }
+}
+
+// The snapshot's stored pages put in place: its header (where the memory begins, the build id,
+// the interpreter's state) into `bytes` and the memory after it into `heap`, pages of zeros
+// cleared there (the runtime's start wrote into its memory); all into `bytes` (zeros) when
+// `heap` is null. Returns the view Pyodide is then given: the header alone with `heap`, whose
+// memory part is then empty (its restore copies nothing more).
+function restorePages(packed, pages, bytes, heap) {
+  if (!heap) {
+    forEachRun(packed, pages, bytes.length, (start, end, run) => run && bytes.set(run, start));
+    return bytes;
+  }
+  const memoryAt = packed.length >= 8 ? new DataView(packed.buffer, packed.byteOffset).getUint32(4, true) : 0;
+  if (!memoryAt || memoryAt % 4 || memoryAt >= bytes.length || bytes.length - memoryAt > heap.length) {
+    throw new Error("its header does not say where its memory begins");
+  }
+  forEachRun(packed, pages, bytes.length, (start, end, run) => {
+    if (start < memoryAt) {
+      const cut = Math.min(end, memoryAt);
+      if (run) bytes.set(run.subarray(0, cut - start), start);
+      if (end <= memoryAt) return;
+      if (run) run = run.subarray(cut - start);
+      start = cut;
+    }
+    if (run) heap.set(run, start - memoryAt);
+    else heap.fill(0, start - memoryAt, end - memoryAt);
+  });
+  return bytes.subarray(0, memoryAt);
 }
 
 // A first visit stores its snapshot (tens of MB to scan, hash and write) once the worker has had
@@ -644,6 +726,18 @@ async function startPython(options, cache, key, snapshot, preimport, startup) {
             }
           }
           await snapshot.ready;
+          const api = Module && Module.API;
+          const restore = api && api.restoreSnapshot;
+          if (typeof restore !== "function") {
+            snapshot.restore(null);
+            return;
+          }
+          // Pyodide restores after the runtime's own start, copying the whole memory in; here
+          // the stored pages go straight into the memory and Pyodide reads the header alone.
+          api.restoreSnapshot = (whole) => {
+            api.restoreSnapshot = restore;
+            return restore.call(api, whole === snapshot.bytes ? snapshot.restore(Module.HEAPU8) : whole);
+          };
         } catch (error) {
           snapshot.bytes.fill(0, 0, 16);
           throw error;
@@ -801,8 +895,11 @@ const ops = {
       if (done && file === "pyodide.asm.wasm") mark("wasm-fetched");
       progress("download", { file, loaded, total });
     }, sizes);
-    // Every download starts now, side by side: the runtime's wasm (Pyodide asks for it later,
-    // by name: it gets this response), the wheels, the kernel and the stored snapshot.
+    // Every download starts now, side by side: the runtime's two scripts (pyodide.asm.js run
+    // here, so beforePythonStarts can wrap what it defines), its wasm (Pyodide asks for it
+    // later, by name: it gets this response), the wheels, the kernel and the stored snapshot.
+    const runtimeScripts = Promise.all([importScript(versioned("pyodide.js")), importScript(versioned("pyodide.asm.js"))]);
+    runtimeScripts.catch(() => {}); // awaited below
     const wasmURL = runtime.url + "pyodide.asm.wasm";
     let wasmResponse = fetch(versioned("pyodide.asm.wasm"));
     wasmResponse.catch(() => {}); // Pyodide reports it
@@ -822,8 +919,7 @@ const ops = {
     for (const pending of [wheelBytes, numpyBytes]) if (pending) pending.catch(() => {}); // awaited below
     const kernel = kernelsURL ? loadKernel(kernelsURL) : Promise.resolve(null);
     progress("runtime", { message: "Starting Python (Pyodide)" });
-    await importScript(versioned("pyodide.js"));
-    await importScript(versioned("pyodide.asm.js")); // here, so beforePythonStarts can wrap what it defines
+    await runtimeScripts;
     const asmImported = performance.now();
     const options = { indexURL: runtime.url, stdLibURL: stdlib ? stdlib.url : versioned("python_stdlib.zip"),
       lockFileURL: versioned("pyodide-lock.json") };

@@ -214,9 +214,10 @@ def test_a_new_version_ignores_and_replaces_the_stored_snapshot(visit):
 def test_a_damaged_snapshot_means_a_cold_start_and_is_replaced(visit, damage):
     page, _ = visit()
     key = wait_for_snapshot(page)
-    # "flipped bytes" in Python's memory (the header stays valid, so only the stored sha256
-    # can tell); "not a snapshot": a wrong magic number under a matching sha256 (the damage
-    # happened before it was stored), which Pyodide refuses to restore
+    # "flipped bytes" in Python's memory (the header stays valid, so only the stored checksum
+    # can tell); "not a snapshot": a wrong magic number under a matching sha256, the check of an
+    # entry stored without a checksum (by an earlier version; the damage happened before it was
+    # stored), which Pyodide refuses to restore
     page.evaluate("""async (damage) => {
         const cache = await caches.open("nnpy-snapshot");
         const [request] = await cache.keys();
@@ -227,6 +228,7 @@ def test_a_damaged_snapshot_means_a_cold_start_and_is_replaced(visit, damage):
             for (let i = 1; i <= 64; i++) bytes[bytes.length - i * 65537] ^= 0x5a;
         } else {
             bytes[0] ^= 0xff; // the magic number
+            headers.delete("x-nnpy-checksum");
             const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
             headers.set("x-nnpy-sha256", Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""));
         }
@@ -276,7 +278,12 @@ def test_a_damaged_cached_wheel_is_downloaded_again(visit):
     damaged = page.evaluate("""async () => {
         const cache = await caches.open("nnpy-files");
         const requests = (await cache.keys()).filter((r) => r.url.includes("/nnpy_ml-"));
-        for (const request of requests) await cache.put(request, new Response(new Uint8Array(100)));
+        for (const request of requests) {  // the body damaged, its checksum kept
+            const bytes = new Uint8Array(await (await cache.match(request)).arrayBuffer());
+            const headers = (await cache.match(request)).headers;
+            bytes[bytes.length >> 1] ^= 1;
+            await cache.put(request, new Response(bytes, { headers }));
+        }
         return requests.map((r) => r.url);
     }""")
     assert len(damaged) == 1, damaged
