@@ -450,6 +450,25 @@ async function warmUpStep() {
   if (!running.size && warming.model === model && warming.requests === requests) warmUpStep();
 }
 
+// A restored start answers "ready" before NumPy's and nnpy's files are written (the snapshot
+// holds their modules imported; the files are for later imports): they are written once the
+// worker has had no request for FILES_IDLE_MS, or before the first import (_FilesFirst).
+const FILES_IDLE_MS = 50;
+let pendingFiles = null; // () => write them, until written
+let filesTimer = null;
+
+function writeFilesWhenIdle() {
+  clearTimeout(filesTimer);
+  if (pendingFiles) filesTimer = setTimeout(() => (running.size ? writeFilesWhenIdle() : writeDeferredFiles()), FILES_IDLE_MS);
+}
+
+function writeDeferredFiles() {
+  clearTimeout(filesTimer);
+  const write = pendingFiles;
+  pendingFiles = null;
+  if (write) write();
+}
+
 const snapshotURL = (key) => `${self.location.origin}/nnpy-snapshot?key=${encodeURIComponent(key)}`;
 
 // The Python the worker runs around a start, as functions of one module (`_nnpy_worker`) defined
@@ -501,6 +520,29 @@ class _TrimmedNumPy(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(
                 f"{name} is not in the NumPy nnpy loads (it keeps what nnpy uses); "
                 'start nnpy with nnpy.load({numpy: "full"}) for all of NumPy', name=name)
+
+
+class _FilesFirst(importlib.abc.MetaPathFinder):
+    """A restored interpreter holds NumPy and nnpy imported, but not their files (a snapshot holds
+    memory, not the file system): the worker writes them once the page is idle, or this finder
+    has them written before the first import from those packages of a module not imported yet."""
+
+    def __init__(self, write, packages):
+        self.write, self.packages = write, set(packages)
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in self.packages:
+            self.write()  # files_written() first: this finder is gone before anything is imported
+        return None
+
+
+def files_before_imports(write, packages):
+    # a new list, here and in files_written: an import under way goes on over the one it has
+    sys.meta_path = [_FilesFirst(write, packages), *sys.meta_path]
+
+
+def files_written():
+    sys.meta_path = [finder for finder in sys.meta_path if type(finder).__name__ != "_FilesFirst"]
 
 
 def trimmed_numpy_hint():
@@ -953,9 +995,9 @@ const ops = {
     };
     // `skipImported`: restored with NumPy imported, its modules are in memory and only the files
     // of those it has not imported yet (numpy.random, ...) are needed
-    const unpackNumpy = async (skipImported = false) => {
+    const unpackNumpy = async (skipImported = false) => writeNumpy((await numpyParts).members, skipImported);
+    const writeNumpy = (members, skipImported) => {
       if (numpyUnpacked) return;
-      const { members } = await numpyParts;
       let imported = null;
       if (skipImported) {
         const files = workerHelpers().imported_files();
@@ -966,8 +1008,9 @@ const ops = {
       numpyUnpacked = true;
       workerHelpers().trimmed_numpy_hint();
     };
-    const unpackNnpy = async () => {
-      if (!nnpyUnpacked) unpackWheel(await wheelBytes);
+    const unpackNnpy = async () => writeNnpy(await wheelBytes);
+    const writeNnpy = (bytes) => {
+      if (!nnpyUnpacked) unpackWheel(bytes);
       nnpyUnpacked = true;
     };
     const prepareNnpy = async () => {
@@ -976,6 +1019,9 @@ const ops = {
       pyodide.pyimport("numpy").destroy();
       await unpackNnpy();
       pyodide.pyimport("nnpy.web").destroy();
+      if (kernelsURL) { // what installKernel imports
+        for (const name of ["nnpy.backend.wasm_gemm", "nnpy.backend.wasm_inference"]) pyodide.pyimport(name).destroy();
+      }
     };
     const restored = await startPython(options, snapshots, snapshotKey, await snapshot, Boolean(stdlib), startup);
     const { boot, made } = restored;
@@ -995,16 +1041,32 @@ const ops = {
     prepareStdlib();
     mark("stdlib-mounted");
     progress("numpy", { message: "Loading NumPy" });
-    if (numpy) {
-      await unpackNumpy((restored.snapshotHolds || []).includes("numpy"));
+    const holds = restored.snapshotHolds || [];
+    const deferFiles = workerHelpers().files_before_imports; // undefined: a snapshot made without it
+    if (numpy && holds.includes("numpy") && holds.includes("nnpy.web") && deferFiles) {
+      // written later (FILES_IDLE_MS idle, or the first import): the memory has all a start needs
+      const [{ members }, nnpyWheel] = await Promise.all([numpyParts, wheelBytes]);
+      pendingFiles = () => {
+        workerHelpers().files_written();
+        writeNumpy(members, true);
+        writeNnpy(nnpyWheel);
+      };
+      const packages = new Set([...(Array.isArray(members) ? members : []), ...(storedZipMembers(nnpyWheel) || [])]
+        .map(([name]) => name.split("/")[0]).filter((name) => !name.endsWith(".dist-info")));
+      if (!Array.isArray(members)) packages.add("numpy");
+      deferFiles(writeDeferredFiles, [...packages]);
+      mark("numpy-unpacked");
+    } else if (numpy) {
+      await unpackNumpy(holds.includes("numpy"));
       mark("numpy-unpacked");
     } else {
       await pyodide.loadPackage(["numpy"], { messageCallback: () => {}, errorCallback: console.warn });
     }
+    if (deferFiles) deferFiles.destroy();
     pyodide.pyimport("numpy").destroy();
     mark("numpy-imported");
     progress("nnpy", { message: "Loading nnpy" });
-    await unpackNnpy();
+    if (!pendingFiles) await unpackNnpy();
     const module = pyodide.pyimport("nnpy.web");
     session = module.Session();
     module.destroy();
@@ -1064,6 +1126,7 @@ self.onmessage = async (event) => {
     const result = ops[op] ? await ops[op](args, id) : await call(op, args);
     if (running.delete(id)) post({ id, ok: true, result }, [...collectTransfers(result)]);
     waitForIdle();
+    writeFilesWhenIdle();
     if (op !== "dispose") warmUpWhenIdle(result && result.__model__ !== undefined ? result.__model__ : args && args.model);
   } catch (error) {
     if (!running.delete(id)) return; // already answered (a fatal error)

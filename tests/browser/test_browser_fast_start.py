@@ -140,6 +140,36 @@ def test_a_first_visit_boots_cold_and_a_repeat_visit_restores_the_snapshot(visit
     assert page.errors == [] and page.blocked == []
 
 
+# Whether the finder that writes NumPy's and nnpy's files is waiting, and whether files of
+# modules no start imports (numpy.fft, nnpy.testing) are there; nothing is imported to tell.
+FILES = """nn.exec(`import os, sys
+[any(type(finder).__name__ == "_FilesFirst" for finder in sys.meta_path),
+ os.path.isdir(os.path.dirname(sys.modules["numpy"].__file__) + "/fft"),
+ os.path.isdir(os.path.dirname(sys.modules["nnpy"].__file__) + "/testing")]`)"""
+
+
+def test_a_restored_start_is_ready_before_it_writes_the_files_of_numpy_and_nnpy(visit):
+    """A snapshot holds memory, not files: a restored start answers "ready" before NumPy's and
+    nnpy's files are written (its memory has every module a start imports), and writes them
+    before the first import from those packages, or once the worker is idle."""
+    page, _ = visit()
+    wait_for_snapshot(page)
+    page, _ = visit(page)
+    steps = page.evaluate(f"""async () => {{
+        window.nn = await nnpy.load();
+        const ready = await {FILES};
+        const imported = await nn.exec("import numpy.fft, nnpy.testing; numpy.fft.__name__");
+        return [nn.info.boot, ready, imported, await {FILES}];
+    }}""")
+    assert steps == ["snapshot", [True, False, False], "numpy.fft", [False, True, True]]
+    page, info = visit(page)
+    assert info["boot"] == "snapshot"
+    page.wait_for_timeout(500)  # idle: written without an import
+    assert page.evaluate(FILES) == [False, True, True]
+    assert page.evaluate(NUMPY_AT_WORK) == NUMPY_RESULTS
+    assert page.errors == []
+
+
 def test_a_first_visit_downloads_the_brotli_files_the_build_made(visit, site):
     """The runtime, NumPy, the standard library and nnpy arrive as their `.br` files (the
     wheels and zips are stored uncompressed so brotli sees all of them at once)."""
