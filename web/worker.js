@@ -140,8 +140,8 @@ function refuseWithoutWebAssembly() {
 // the snapshot" below). Files are kept in Cache Storage under URLs that carry their sha256 (checked
 // when downloaded), each with a checksum checked when read; the snapshot is kept under a key
 // naming the Pyodide and nnpy versions and the sha256 of every file it depends on, with its own
-// checksum and a record of the extension modules it holds. Any mismatch, unreadable entry or missing Cache Storage means a
-// cold start; nothing else changes.
+// checksum and a record of the extension modules it holds. Any mismatch, unreadable entry or
+// missing Cache Storage means a cold start; nothing else changes.
 
 const FILES_CACHE = "nnpy-files";
 const SNAPSHOT_CACHE = "nnpy-snapshot";
@@ -161,18 +161,17 @@ async function sha256Hex(bytes) {
 // as 32 hex digits. A repeat visit reads ~25 MB back before Python starts; SHA-256 (WebCrypto,
 // on this thread) took 35-80 ms of it. Measured in Chromium on 10 MB, on a first call: 15-23 ms
 // against SHA-256's 19-29 (once optimised, a third of its time). Written here, not a library:
-// xxHash's ports for the browser copy the bytes into their own wasm memory first. It is a check against
-// damage, not forgery (what can write this origin's Cache Storage can write its scripts): what
-// comes from the network is checked against the manifest's sha256 before it is stored.
+// xxHash's ports for the browser copy the bytes into their own wasm memory first. It is a check
+// against damage, not forgery (what can write this origin's Cache Storage can write its scripts):
+// what comes from the network is checked against the manifest's sha256 before it is stored.
 function checksum(bytes) {
   if (bytes.byteOffset % 4) bytes = bytes.slice();
   const words = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
-  const lanes = Int32Array.of(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344);
   const round = (lane, word) => {
     const sum = (lane + Math.imul(word, 0x85ebca77)) | 0;
     return Math.imul((sum << 13) | (sum >>> 19), 0x9e3779b1);
   };
-  let [a, b, c, d] = lanes;
+  let [a, b, c, d] = [0x243f6a88, 0x85a308d3 | 0, 0x13198a2e, 0x03707344];
   const whole = words.length & ~3;
   for (let i = 0; i < whole; i += 4) {
     a = round(a, words[i]);
@@ -239,7 +238,7 @@ async function fileBytes(cache, url, sha256) {
 // reuses a snapshot, and only one is kept). It answers once the entry's headers are read, so
 // Python can start while its body still arrives: {bytes, ready, dynlibs, restore} where `bytes`
 // is what Pyodide is given to restore (its full length, zeros until `restore` puts the body in),
-// `ready` a promise that settles once the body is read and its sha256 checked (rejected:
+// `ready` a promise that settles once the body is read and checked (its checksum; rejected:
 // unreadable or damaged, and the entry is deleted), and then `restore(heap)` puts it in place:
 // the snapshot's header into `bytes` and its memory straight into `heap`, the runtime's (one copy
 // instead of two), or all of it into `bytes` when `heap` is null. startPython holds the restore
