@@ -100,6 +100,9 @@ def main():
                 outputs = module.module(torch.from_numpy(test_images[:32])).numpy()
             np.savez(args.probe, images=test_images[:32], outputs=outputs,
                      initial=model.forward(test_images[:32]))
+    # the processes leave together: one that tore its group down while the other was still
+    # saving could abort in gloo's teardown ("terminate called without an active exception")
+    dist.barrier()
     dist.destroy_process_group()
 
 
