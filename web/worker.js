@@ -156,6 +156,20 @@ async function sha256Hex(bytes) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// The SHA-256 of a .safetensors file's tensor data (the bytes after its header), computed here
+// for the checksum ("nnpy.sha256") the file carries: hashlib in WebAssembly takes several times
+// as long (about 20 ms for the 0.4 MB digit model on a page's first load, most of it compiling
+// hashlib's code). null where the header names no checksum, the bytes are not laid out as
+// safetensors (Python says what is wrong) or WebCrypto is missing (an insecure origin): Python
+// then hashes them itself.
+async function tensorDataSha256(bytes) {
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength < 8 || !(self.crypto && crypto.subtle)) return null;
+  const start = 8 + Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  if (start > bytes.byteLength) return null;
+  if (!new TextDecoder().decode(bytes.subarray(8, start)).includes('"nnpy.sha256"')) return null;
+  return sha256Hex(bytes.subarray(start));
+}
+
 // What tells a copy read back from Cache Storage is the one written there: four lanes of 32-bit
 // multiply-rotate rounds over its words (xxHash32's round and primes), then its tail and length,
 // as 32 hex digits. A repeat visit reads ~25 MB back before Python starts; SHA-256 (WebCrypto,
@@ -926,6 +940,10 @@ function timeWasmCompile() {
 }
 
 const ops = {
+  async load_model({ data }) {
+    return call("load_model", { data, data_sha256: await tensorDataSha256(data) });
+  },
+
   // runtime: {url, files: {name: sha256} | null}; stdlib / wheel / numpy: {url, sha256} (stdlib
   // null: Pyodide's own; numpy null: Pyodide's full NumPy); snapshotKey null: never a snapshot.
   async init({ runtime, stdlib, wheel, numpy, kernelsURL, snapshotKey, sizes }, id) {

@@ -96,14 +96,15 @@ def save_model(model, path, include_optimizer=False):
     write_atomically(path, model_to_bytes(model, include_optimizer))
 
 
-def load_model(source):
-    """Rebuild a model saved by `save_model` from its path or bytes.
+def load_model(source, *, data_sha256=None):
+    """Rebuild a model saved by `save_model` from its path or bytes (`data_sha256`: see
+    decode_safetensors).
 
     Raises ModelFormatError naming the file, tensor or layer when the file does not describe a
     complete, consistent nnpy model.
     """
     with errors_name_the_file(source):
-        return model_from_state(*decode_safetensors(source_bytes(source)))
+        return model_from_state(*decode_safetensors(source_bytes(source), data_sha256=data_sha256))
 
 
 def _check_format_version(metadata):

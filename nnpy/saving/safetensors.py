@@ -100,11 +100,14 @@ def _checked_metadata(metadata):
 # --------------------------------------------------------------------------- decoding
 
 
-def decode_safetensors(data):
+def decode_safetensors(data, *, data_sha256=None):
     """Parse safetensors bytes into `({name: writable array}, {str: str} metadata)`.
 
     Raises ModelFormatError, and only that, for any malformed input. A "nnpy.sha256" checksum
     is verified and removed from the metadata (files without one load unchecked).
+    `data_sha256`: the hex SHA-256 of the bytes after the header, where the caller has it
+    already (the browser worker computes it natively, several times faster than hashlib in
+    WebAssembly); it is what the checksum is compared with.
     """
     view = memoryview(data).cast("B")
     header = _parse_header(view)
@@ -112,7 +115,7 @@ def decode_safetensors(data):
     entries = {name: _parse_entry(name, entry) for name, entry in header.items()}
     data_start = 8 + int.from_bytes(view[:8], "little")
     _check_layout(entries, len(view) - data_start)
-    _verify_checksum(metadata.pop(CHECKSUM_KEY, None), view[data_start:])
+    _verify_checksum(metadata.pop(CHECKSUM_KEY, None), view[data_start:], data_sha256)
     tensors = {
         name: _tensor_from_bytes(name, view, data_start, dtype, shape, begin, end)
         for name, (dtype, shape, begin, end) in entries.items()
@@ -185,10 +188,10 @@ def parse_json(text, what, object_pairs_hook=None):
         raise ModelFormatError(f"{what} is not valid JSON ({err}); the file is damaged") from None
 
 
-def _verify_checksum(expected, data):
+def _verify_checksum(expected, data, known=None):
     if expected is None:
         return
-    if hashlib.sha256(data).hexdigest() != expected:
+    if (known if known is not None else hashlib.sha256(data).hexdigest()) != expected:
         raise ModelFormatError(
             f"the file is damaged: its tensor data does not match the SHA-256 checksum saved "
             f"with it ({CHECKSUM_KEY}), so some bytes changed after it was written; {_REMEDY}")

@@ -226,8 +226,10 @@ class Session:
     def op_exec(self, source):
         return run_source(source, self.namespace)
 
-    def op_load_model(self, data):
-        return nnpy.load_model(bytes(data))
+    def op_load_model(self, data, data_sha256=None):
+        """A model from the bytes of its .safetensors file; `data_sha256`: the worker's digest of
+        the bytes after the header (see decode_safetensors)."""
+        return nnpy.saving.model_file.load_model(bytes(data), data_sha256=data_sha256)
 
     def op_load_tfjs(self, model_json, shards, metadata=None):
         """A TF.js layers model (a Teachable Machine export, say) from the files the page

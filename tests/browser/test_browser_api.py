@@ -221,6 +221,33 @@ def test_shipped_digit_model_reads_a_drawing(nn_page):
     assert result["label"] == "1"
 
 
+def test_a_model_files_checksum_is_checked_by_the_browser_and_a_damaged_file_refused(nn_page):
+    """The worker hashes a file's tensor data natively (WebCrypto) for its "nnpy.sha256"; Python
+    compares, and does not hash it again. One bit of one weight changed: the file is refused."""
+    result = nn_page.evaluate("""async () => {
+        const model = await nn.exec("nnpy.Sequential([nnpy.layers.Input((3,)), nnpy.layers.Dense(2)], seed=1)");
+        const bytes = await model.toBytes();   // saved with its checksum
+        await nn.exec(`import hashlib
+_real_sha256, _hashed = hashlib.sha256, []
+hashlib.sha256 = lambda *data: _hashed.append(len(data)) or _real_sha256(*data)
+None`);
+        try {
+            const loaded = await nn.loadModel(bytes);
+            const out = await loaded.predict([[1, 2, 3]]);
+            const damaged = bytes.slice(0);
+            damaged[damaged.length - 2] ^= 0x01;
+            const error = await nn.loadModel(damaged).then(() => "loaded", (e) => e.name + ": " + e.message);
+            return { n: out.probabilities.length, error, hashed: await nn.exec("len(_hashed)") };
+        } finally {
+            await nn.exec("hashlib.sha256 = _real_sha256; None");
+        }
+    }""")
+    assert result["n"] == 2
+    assert result["error"].startswith("ModelFormatError: the file is damaged: its tensor data does "
+                                      "not match the SHA-256 checksum"), result["error"]
+    assert result["hashed"] == 0  # both files' digests came from the worker
+
+
 def test_a_missing_model_url_is_a_clear_error(nn_page):
     error = nn_page.evaluate(
         "nn.loadModel('/web/models/nope.safetensors').catch((e) => e.name + ': ' + e.message)")

@@ -1,5 +1,6 @@
 """The safetensors codec: against the official reader, malformed input, atomic saves."""
 
+import hashlib
 import json
 import os
 import random
@@ -328,6 +329,19 @@ def test_a_checksum_is_written_on_request_verified_and_removed():
                                                "match the SHA-256 checksum"):
         saving.decode_safetensors(bytes(damaged))
     assert "nnpy.sha256" not in saving.encode_safetensors(tensors, {"a": "b"}).decode("latin-1")
+
+
+def test_a_checksum_is_compared_with_a_digest_the_caller_computed(monkeypatch):
+    """decode_safetensors(data_sha256=...) (the browser worker's native digest) compares that,
+    and hashes nothing itself; a digest that differs is a damaged file."""
+    data = saving.encode_safetensors({"w": np.arange(6, dtype=np.float32)}, checksum=True)
+    start = 8 + int.from_bytes(data[:8], "little")
+    digest = hashlib.sha256(data[start:]).hexdigest()
+    monkeypatch.setattr(hashlib, "sha256", None)  # calling it would fail
+    tensors, metadata = saving.decode_safetensors(data, data_sha256=digest)
+    assert tensors["w"].tolist() == list(range(6)) and metadata == {}
+    with pytest.raises(ModelFormatError, match="the file is damaged"):
+        saving.decode_safetensors(data, data_sha256="0" * 64)
 
 
 def test_deep_header_nesting_is_refused_before_parsing():
