@@ -208,6 +208,85 @@ async function intact(bytes, headers, sha256) {
   return sum ? checksum(bytes) === sum : (await sha256Hex(bytes)) === sha256;
 }
 
+// A repeat visit reads ~30 MB back from Cache Storage (the snapshot, NumPy, nnpy). A body is read
+// in chunks by the thread that asks for it, and this one is busy starting Python (compiling,
+// linking) for most of a start: its reads stalled behind that work, and the snapshot arrived
+// last, ~600 ms after it was asked for. So a helper worker of their own, the reader, reads and
+// checks them meanwhile and hands each buffer over (transferred, not copied). Its script is made
+// here from the same functions (no file to fetch). Where no reader starts (no nested workers, a
+// CSP refusing blob: workers) or it fails, an entry is read on this thread as before.
+const READER_SOURCE = () => `"use strict";
+${sha256Hex}
+${checksum}
+const CHECKSUM_HEADER = ${JSON.stringify(CHECKSUM_HEADER)};
+${intact}
+self.onmessage = async ({ data: { id, cacheName, url, sha256 } }) => {
+  try {
+    const response = await (await caches.open(cacheName)).match(url);
+    if (!response) throw new Error("it is no longer stored");
+    const bytes = await response.arrayBuffer();
+    const ok = await intact(new Uint8Array(bytes), response.headers, sha256);
+    self.postMessage({ id, bytes, ok, sum: response.headers.get(CHECKSUM_HEADER) }, [bytes]);
+  } catch (error) {
+    self.postMessage({ id, error: String(error && error.message) });
+  }
+};`;
+let reader = null; // {worker, url, pending: Map(id -> {resolve, reject}), next} | false: none
+
+function startReader() {
+  const fail = (error) => {
+    for (const { reject } of reader.pending.values()) reject(error);
+    stopReader();
+    reader = false; // not again this start
+  };
+  try {
+    const url = URL.createObjectURL(new Blob([READER_SOURCE()], { type: "text/javascript" }));
+    reader = { worker: null, url, pending: new Map(), next: 0 };
+    reader.worker = new Worker(url);
+    reader.worker.onerror = (event) => {
+      event.preventDefault();
+      fail(new Error(event.message || "the reader failed"));
+    };
+    reader.worker.onmessage = ({ data }) => {
+      const waiting = reader.pending.get(data.id);
+      reader.pending.delete(data.id);
+      if (data.error) waiting.reject(new Error(data.error));
+      else waiting.resolve(data);
+    };
+  } catch {
+    if (reader) URL.revokeObjectURL(reader.url);
+    reader = false;
+  }
+}
+
+function stopReader() {
+  if (!reader) return;
+  reader.worker.terminate();
+  URL.revokeObjectURL(reader.url);
+  reader = null;
+}
+
+// The body of `response`, Cache Storage's entry for `url` in the cache `cacheName`: {bytes,
+// ok} where ok says it is intact (see intact; and, read by the reader, that it read the entry
+// whose headers `response` has). Read and checked by the reader where there is one, else here.
+async function storedBody(cacheName, url, response, sha256) {
+  if (reader === null && typeof Worker === "function") startReader();
+  if (reader) {
+    try {
+      const far = await new Promise((resolve, reject) => {
+        const id = reader.next++;
+        reader.pending.set(id, { resolve, reject });
+        reader.worker.postMessage({ id, cacheName, url, sha256 });
+      });
+      return { bytes: far.bytes, ok: far.ok && far.sum === response.headers.get(CHECKSUM_HEADER) };
+    } catch {
+      // read here
+    }
+  }
+  const bytes = await response.arrayBuffer();
+  return { bytes, ok: await intact(new Uint8Array(bytes), response.headers, sha256) };
+}
+
 // Cache Storage, or null where the browser has none or refuses it (opaque origins, some
 // private modes, a full disk): then every file comes from the network (or the HTTP cache).
 async function openCache(name) {
@@ -218,15 +297,15 @@ async function openCache(name) {
   }
 }
 
-// The bytes of `url` whose sha256 is `sha256`: from Cache Storage when the stored copy still
-// has that hash (a damaged one is deleted), else downloaded and stored for the next visit.
+// The bytes of `url` whose sha256 is `sha256`: from Cache Storage (`cache`, FILES_CACHE) when the
+// stored copy is intact (a damaged one is deleted), else downloaded and stored for the next visit.
 async function fileBytes(cache, url, sha256) {
   if (cache && sha256) {
     try {
       const stored = await cache.match(url);
       if (stored) {
-        const bytes = await stored.arrayBuffer();
-        if (await intact(new Uint8Array(bytes), stored.headers, sha256)) return bytes;
+        const { bytes, ok } = await storedBody(FILES_CACHE, url, stored, sha256);
+        if (ok) return bytes;
         console.warn(`nnpy: the cached ${url} is damaged; downloading it again`);
         await cache.delete(url);
       }
@@ -277,11 +356,10 @@ async function storedSnapshot(cache, key) {
       const dynlibs = JSON.parse(response.headers.get("x-nnpy-dynlibs") || "null");
       const bytes = new Uint8Array(length); // untouched but for the header: memory is only reserved
       const snapshot = { bytes, dynlibs, restore: null };
-      snapshot.ready = response.arrayBuffer().then(async (body) => {
+      const sha256 = response.headers.get("x-nnpy-sha256");
+      snapshot.ready = storedBody(SNAPSHOT_CACHE, request.url, response, sha256).then(({ bytes: body, ok }) => {
         const packed = new Uint8Array(body);
-        if (!(await intact(packed, response.headers, response.headers.get("x-nnpy-sha256")))) {
-          throw new Error("it is damaged (its checksum differs)");
-        }
+        if (!ok) throw new Error("it is damaged (its checksum differs)");
         snapshot.restore = (heap) => restorePages(packed, pages, bytes, heap);
       }).catch(async (error) => {
         await cache.delete(request).catch(() => {}); // the next visit stores a sound one
@@ -1150,5 +1228,7 @@ self.onmessage = async (event) => {
     if (!running.delete(id)) return; // already answered (a fatal error)
     const type = error.type || error.name || "Error";
     post({ id, ok: false, error: { type, message: error.message, traceback: error.traceback || error.stack } });
+  } finally {
+    if (op === "init") stopReader(); // a start's reads are over
   }
 };

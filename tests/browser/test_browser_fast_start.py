@@ -302,6 +302,35 @@ def test_a_snapshot_whose_record_does_not_match_means_a_cold_start_and_is_replac
     assert page.errors == []
 
 
+# What the worker script runs first, to take its reader away: a browser without nested workers,
+# or one whose reader fails as it starts (its script throws).
+NO_READER = {
+    "no nested workers": "self.Worker = undefined;",
+    "a reader that fails": """const RealWorker = self.Worker;
+self.Worker = function () {
+    return new RealWorker(URL.createObjectURL(new Blob(["throw new Error('no reader here')"])));
+};""",
+}
+
+
+@pytest.mark.parametrize("without", NO_READER)
+def test_a_worker_without_its_reader_reads_the_stored_files_itself(visit, without):
+    """A repeat visit reads the snapshot and the wheels in a helper worker (the reader); without
+    one it reads them on the worker's own thread, and still restores the snapshot."""
+    page, _first = visit()
+    wait_for_snapshot(page)
+
+    def prepend(route):
+        response = route.fetch()
+        route.fulfill(response=response, body=NO_READER[without] + "\n" + response.text())
+
+    page.route(re.compile(r"/web/worker\.js"), prepend)
+    page, second = visit(page)
+    assert second["boot"] == "snapshot"
+    assert page.evaluate(PREDICT) == "7"
+    assert page.errors == [] and page.blocked == []
+
+
 def test_a_damaged_cached_wheel_is_downloaded_again(visit):
     page, _ = visit()
     wait_for_snapshot(page)
