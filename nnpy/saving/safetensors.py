@@ -15,6 +15,7 @@ allocated, and every defect raises `ModelFormatError` with a message a person ca
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -158,9 +159,12 @@ def _parse_header(view):
 # A JSON string, or an unterminated one running to the end of the text (which JSON refuses
 # anyway): so a match always ends the scan of its quote and the regex stays linear, where
 # retrying from each escaped quote of an unterminated string would take quadratic time.
-_NESTING_STEP = np.zeros(256, dtype=np.int64)
-_NESTING_STEP[[ord("["), ord("{")]], _NESTING_STEP[[ord("]"), ord("}")]] = 1, -1
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+# What a byte does to the nesting depth (+1 opens, -1 closes), and the bytes that are no bracket.
+# In builtins rather than NumPy: a page's first model load would compile NumPy's indexing and
+# cumsum code for this alone (~12 ms in the browser), and a stream of steps needs no array.
+_NESTING_STEP = tuple((byte in b"[{") - (byte in b"]}") for byte in range(256))
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
 
 
 def parse_json(text, what, object_pairs_hook=None):
@@ -172,9 +176,8 @@ def parse_json(text, what, object_pairs_hook=None):
     Python notices. Brackets inside JSON strings do not nest, so strings are cut out first: an
     escaped "\\u005b" in a metadata string is a bracket only once that string is parsed in turn,
     which is why every JSON metadata value goes through here too."""
-    structure = _JSON_STRING.sub("", text).encode("ascii", "ignore")
-    steps = _NESTING_STEP[np.frombuffer(structure, dtype=np.uint8)]  # +1 opens, -1 closes
-    if steps.size and np.cumsum(steps).max() > MAX_NESTING:
+    brackets = _JSON_STRING.sub("", text).encode("ascii", "ignore").translate(None, _NOT_BRACKETS)
+    if brackets and max(itertools.accumulate(map(_NESTING_STEP.__getitem__, brackets))) > MAX_NESTING:
         raise ModelFormatError(
             f"{what} is JSON nested more than {MAX_NESTING} levels deep (a real one nests at "
             f"most 5): the file is damaged or not a model; {_REMEDY}")
