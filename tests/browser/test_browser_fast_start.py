@@ -442,6 +442,41 @@ with sync_playwright() as playwright:
     assert visits == [["cold", False, "undefined", "7"]] * 2
 
 
+class Trace:
+    """A Chrome trace of a page's V8 and timeline events, started and ended in turns."""
+
+    def __init__(self, session):
+        self.session, self.events, self.done = session, [], []
+        session.on("Tracing.dataCollected", lambda data: self.events.extend(data["value"]))
+        session.on("Tracing.tracingComplete", lambda data: self.done.append(True))
+        self.start()
+
+    def start(self):
+        self.events.clear()
+        self.done.clear()
+        self.session.send("Tracing.start", {"transferMode": "ReportEvents", "traceConfig": {
+            "includedCategories": ["v8", "disabled-by-default-devtools.timeline"]}})
+
+    def end(self, page):
+        """The events since start()."""
+        self.session.send("Tracing.end")
+        while not self.done:
+            page.wait_for_timeout(100)
+        return list(self.events)
+
+
+def runtime_wasm_cached(events):
+    """Whether the trace `events` show pyodide.asm.wasm's code handed to the browser's cache (a
+    "cachedModule" event right after the "compiledModule" event naming the module)."""
+    module = None
+    for event in sorted(events, key=lambda event: event.get("ts", 0)):
+        if event["name"] == "v8.wasm.compiledModule":
+            module = event["args"].get("url", "")
+        elif event["name"] == "v8.wasm.cachedModule" and module and "/pyodide.asm.wasm" in module:
+            return True
+    return False
+
+
 def test_a_second_visit_with_a_browser_profile_finds_the_runtime_compiled(browser, site_url, tmp_path):
     """A visitor's browser profile keeps compiled code (a private window does not): the second
     visit takes pyodide.asm.js (1.2 MB of JavaScript, imported, not importScripts'd) and
@@ -454,6 +489,7 @@ def test_a_second_visit_with_a_browser_profile_finds_the_runtime_compiled(browse
         runtime_loads = []
         page.on("requestfinished", lambda request: runtime_loads.append(request.url)
                 if "/pyodide.asm.js" in request.url else None)
+        trace = Trace(context.new_cdp_session(page))
         page.goto(site_url + "_test/pages/blank.html")
         assert page.evaluate(LOAD, {})["boot"] == "cold"
         wait_for_snapshot(page)
@@ -461,20 +497,21 @@ def test_a_second_visit_with_a_browser_profile_finds_the_runtime_compiled(browse
         while len(runtime_loads) < 2:  # keepCompiledCode's import, once the snapshot is stored
             assert time.monotonic() < deadline, runtime_loads
             page.wait_for_timeout(100)
-        page.wait_for_timeout(1500)  # the compiled code is written to the cache meanwhile
+        # The browser caches a wasm module's code once enough of it is optimised and no more has
+        # been for a while (seconds; longer on a busy machine): until it has (the trace is only
+        # read when it ends, so it is read in turns), then a moment for the cache's write.
+        deadline = time.monotonic() + 60
+        while not runtime_wasm_cached(trace.end(page)):
+            assert time.monotonic() < deadline, "pyodide.asm.wasm's compiled code was never cached"
+            trace.start()
+            page.wait_for_timeout(1000)
+        page.wait_for_timeout(1000)
 
-        session = context.new_cdp_session(page)
-        events, done = [], []
-        session.on("Tracing.dataCollected", lambda data: events.extend(data["value"]))
-        session.on("Tracing.tracingComplete", lambda data: done.append(True))
-        session.send("Tracing.start", {"transferMode": "ReportEvents", "traceConfig": {
-            "includedCategories": ["v8", "disabled-by-default-devtools.timeline"]}})
+        trace.start()
         page.goto(site_url + "_test/pages/blank.html")
         assert page.evaluate(LOAD, {})["boot"] == "snapshot"
         assert page.evaluate(PREDICT) == "7"
-        session.send("Tracing.end")
-        while not done:
-            page.wait_for_timeout(100)
+        events = trace.end(page)
     finally:
         context.close()
     compiled = [event["args"]["data"] for event in events if event["name"] == "v8.compileModule"
