@@ -19,6 +19,7 @@ on another origin with one script tag.
 
 import json
 import re
+import statistics
 import struct
 import sys
 import time
@@ -34,6 +35,7 @@ from trainer_pages import (
     device_browser,
     failures,
     helpers,
+    wait_recorded,
 )
 
 import build  # the repository root is on sys.path (conftest.py)
@@ -123,8 +125,7 @@ def record(page, index, samples):
         f"""() => parseInt({ELEMENT}.shadowRoot.querySelectorAll('.class-card')[{index}]
                  .querySelector('.count').textContent) >= {samples}""")
     page.mouse.up()
-    page.wait_for_timeout(300)  # the last frames still on their way to Python
-    assert count(page, index) == card(page, index).locator(".thumb").count()
+    wait_recorded(APP, page, index)
 
 
 def centre_pixel(page):
@@ -272,14 +273,20 @@ def test_record_relaunch_train_classify_and_resume(browser, site_url, videos, tm
         assert len(rows) == 2 and rows[0].startswith("Red") and rows[1].startswith("Blue")
         # performance of live classification, the page staying at display rate (measured once
         # the autosave after training, which holds the worker for a moment, is done)
+        # (the per-second counts read every half second for 4 s, their medians: one slow second
+        # of a busy machine is not the page's pace)
         wait_saved(page)
         page.evaluate(f"{ELEMENT}.resetStats()")
-        page.wait_for_timeout(4000)
-        stats = page.evaluate(f"{ELEMENT}.stats()")
+        seconds = []
+        for _ in range(8):
+            page.wait_for_timeout(500)
+            seconds.append(page.evaluate(f"{ELEMENT}.stats()"))
+        stats = seconds[-1]
+        classified = statistics.median(second["classifiedPerSecond"] for second in seconds)
+        fps = statistics.median(second["displayFps"] for second in seconds)
         figures.update(predict_round_trip_ms=stats["roundTripMs"], predict_python_ms=stats["pythonMs"],
-                       classified_per_second=stats["classifiedPerSecond"],
-                       display_fps=stats["displayFps"])
-        assert stats["classifiedPerSecond"] >= 10 and stats["displayFps"] >= 30, stats
+                       classified_per_second=classified, display_fps=fps)
+        assert classified >= 10 and fps >= 30, seconds
         assert "frames classified/s" in page.text_content(f"{APP} .perf")
         screenshot(page, "webcam-trained-desktop")
         # a long run cancelled, then resumed: the epochs go on from where they were; while it

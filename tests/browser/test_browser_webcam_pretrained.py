@@ -38,6 +38,7 @@ from test_browser_webcam import (
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "applications"))
 from photos import photo
+from trainer_pages import wait_recorded
 
 from nnpy.data import resize
 
@@ -189,7 +190,7 @@ def press_while_shown(page, label, until, fresh):
                  .querySelector('.count').textContent) >= {until}
                  || ({SHOWING})()[0] !== {label}""", timeout=20_000)
     page.mouse.up()
-    page.wait_for_timeout(300)  # the last frames still on their way to Python
+    wait_recorded(APP, page, label)
     return count(page, label) - before
 
 

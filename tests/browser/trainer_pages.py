@@ -64,6 +64,14 @@ def count(app, page, index):
     return int(card(app, page, index).locator(".count").text_content().split()[0])
 
 
+def wait_recorded(app, page, index):
+    """(The webcam trainer's.) Until every sample recorded into card `index` has reached Python (none still on its way);
+    then its count (Python's total) must be its number of thumbnails (put up as each is recorded)."""
+    page.wait_for_function(f"""() => !document.querySelector('{app}').classes[{index}].sending""",
+                           timeout=30_000)
+    assert count(app, page, index) == card(app, page, index).locator(".thumb").count()
+
+
 def rename(app, page, index, name):
     field = card(app, page, index).locator(".class-name")
     field.fill(name)

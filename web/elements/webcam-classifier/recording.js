@@ -9,21 +9,31 @@ import { thumbnail } from "./view.js";
 export const recordingMethods = {
   // One frame (ImageData, this.size square) into class `index`, recorded in `burst` (one press of
   // a record button, or one upload; validation holds out whole bursts): a thumbnail now, the
-  // count from Python.
+  // count from Python. Frames go to Python one after another while the button is held, so an
+  // answer counts the samples up to its own: the count shown adds those still on their way
+  // (`entry.sending`), else it would fall back for a moment at every answer.
   async addSample(index, image, burst) {
     const entry = this.classes[index];
     const thumb = thumbnail(image);
     entry.thumbnails.push(thumb);
     entry.count += 1;
+    entry.sending = (entry.sending || 0) + 1;
     this.showClassSamples(index, thumb);
     try {
-      entry.count = await this.request("project_add_samples", {
+      const total = await this.request("project_add_samples", {
         project: this.handle, class_index: index, pixels: new Uint8Array(image.data.buffer),
         width: image.width, height: image.height, count: 1, burst,
       });
+      entry.sending -= 1;
+      entry.count = total + entry.sending;
       this.showClassSamples(index);
       this.scheduleSave();
     } catch (error) {
+      entry.sending -= 1;
+      entry.count -= 1;
+      entry.thumbnails.splice(entry.thumbnails.indexOf(thumb), 1);
+      thumb.remove();
+      this.showClassSamples(index);
       this.setStatus(`The sample was not added: ${error.name}: ${error.message}`, "error");
     }
   },
