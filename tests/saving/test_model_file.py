@@ -12,6 +12,10 @@ import pytest
 from nnpy import Sequential, layers, optimizers, saving
 from nnpy.errors import ModelFormatError
 
+# A bound on a refusal's wall time that only a hang or a quadratic blow-up crosses (they take
+# minutes; a refusal takes milliseconds, tenths in Pyodide on a busy machine): not a speed test.
+NO_HANG_S = 6.0
+
 
 def entry(dtype="F32", shape=(1,), offsets=(0, 4)):
     return {"dtype": dtype, "shape": list(shape), "data_offsets": list(offsets)}
@@ -281,7 +285,7 @@ def test_a_tiny_file_asking_for_a_huge_layer_is_refused_fast_without_allocating(
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < NO_HANG_S
     assert peak < 5_000_000
 
 
@@ -295,7 +299,7 @@ def test_a_huge_layer_whose_header_claims_its_tensors_is_refused_without_allocat
     started = time.perf_counter()
     with pytest.raises(ModelFormatError, match="truncated"):
         saving.load_model(len(header).to_bytes(8, "little") + header)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < NO_HANG_S
 
 
 def test_finding_the_broken_layer_is_linear_in_the_number_of_layers():
@@ -304,7 +308,7 @@ def test_finding_the_broken_layer_is_linear_in_the_number_of_layers():
     started = time.perf_counter()
     with pytest.raises(ModelFormatError, match=r"at layer 3000 \(Dense\)"):
         saving.load_model(data)
-    assert time.perf_counter() - started < 2.0  # rebuilding every prefix took 12.7 s
+    assert time.perf_counter() - started < NO_HANG_S  # rebuilding every prefix took 12.7 s
 
 
 @pytest.mark.parametrize("key", ["nnpy.config", "nnpy.labels", "nnpy.input"])

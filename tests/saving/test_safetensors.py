@@ -13,6 +13,10 @@ import pytest
 from nnpy import saving
 from nnpy.errors import ModelFormatError
 
+# A bound on a refusal's wall time that only a hang or a quadratic blow-up crosses (they take
+# minutes; a refusal takes milliseconds, tenths in Pyodide on a busy machine): not a speed test.
+NO_HANG_S = 6.0
+
 DTYPES = ["float64", "float32", "float16", "int64", "int32", "int16", "int8",
           "uint64", "uint32", "uint16", "uint8", "bool"]
 SHAPES = [(), (0,), (2, 0, 3), (5,), (3, 4), (2, 3, 1, 2)]
@@ -248,7 +252,7 @@ def test_absurd_shapes_are_rejected_fast_without_allocating(shape, data):
     finally:
         tracemalloc.stop()
     assert peak < 2_000_000
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < NO_HANG_S
 
 
 def test_huge_header_length_is_rejected_before_reading_the_header():
@@ -365,4 +369,4 @@ def test_unterminated_strings_are_refused_in_linear_time(text):
     started = time.perf_counter()
     with pytest.raises(ModelFormatError, match="not valid JSON|nested"):
         saving.decode_safetensors(raw_file(text.encode()))
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < NO_HANG_S
