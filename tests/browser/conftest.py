@@ -24,6 +24,9 @@ sys.path.insert(0, str(ROOT))
 import build
 
 sync_api = pytest.importorskip("playwright.sync_api")
+# expect(...) waits up to 5 s by default; a page on a busy 2-core machine can take longer to
+# show what a test expects (a trainer's answer after a training step, a redraw)
+sync_api.expect.set_options(timeout=30_000)
 
 HERE = Path(__file__).resolve().parent
 LOAD_TIMEOUT_MS = 120_000
