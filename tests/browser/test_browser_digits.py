@@ -328,12 +328,17 @@ def canvas_pixels(page):
     }""")
 
 
+def after_next_frame(page):
+    """Once the page has drawn the animation frame after this moment (and the one after)."""
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 def test_network_picture_renders_and_changes_with_the_digit(page):
     def picture_of(digit):
         clear(page)
         draw(page, place(DIGITS[digit][0], *PLACEMENTS[0]))
         assert reading(page) == str(digit)
-        page.wait_for_timeout(100)  # the picture is drawn at the next animation frame
+        after_next_frame(page)  # the picture is drawn at the next animation frame
         return canvas_pixels(page)
 
     one, zero = picture_of(1), picture_of(0)
@@ -351,7 +356,8 @@ def test_network_picture_renders_and_changes_with_the_digit(page):
     }""")
     page.mouse.move(box["x"] + layout[0][0], box["y"] + layout[0][1])
     tip = page.locator("#digits-network .tooltip")
-    assert tip.is_visible() and tip.text_content().startswith('Output "0": probability')
+    tip.wait_for(state="visible")
+    assert tip.text_content().startswith('Output "0": probability')
 
 
 def test_undo_and_clear(page):
@@ -510,7 +516,7 @@ def test_sketchpad_element_on_another_origin(browser, site_url, tmp_path, script
         }""")
         assert page.locator("#pad .answer").text_content().startswith("7")
         assert page.locator("#pad .bar").count() == 10
-        page.wait_for_timeout(100)
+        after_next_frame(page)
         drawn = page.evaluate("""() => {
             const canvas = document.querySelector('nnpy-network').canvas;
             const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
