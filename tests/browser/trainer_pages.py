@@ -65,8 +65,9 @@ def count(app, page, index):
 
 
 def wait_recorded(app, page, index):
-    """(The webcam trainer's.) Until every sample recorded into card `index` has reached Python (none still on its way);
-    then its count (Python's total) must be its number of thumbnails (put up as each is recorded)."""
+    """(The webcam trainer's.) Until every sample recorded into card `index` has reached Python
+    (none still on its way); then its count (Python's total) must be its number of thumbnails
+    (put up as each is recorded)."""
     page.wait_for_function(f"""() => !document.querySelector('{app}').classes[{index}].sending""",
                            timeout=30_000)
     assert count(app, page, index) == card(app, page, index).locator(".thumb").count()
