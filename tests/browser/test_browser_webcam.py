@@ -118,7 +118,14 @@ def start_camera(page):
 
 
 def record(page, index, samples):
-    """Hold the class's record button until it has `samples` samples."""
+    """Hold the class's record button until it has `samples` samples; the count shown only
+    goes up meanwhile (Python's answers come while more frames are on their way)."""
+    page.evaluate(f"""() => {{
+        const count = {ELEMENT}.shadowRoot.querySelectorAll('.class-card')[{index}].querySelector('.count');
+        window.countsShown = [];
+        window.countWatch = new MutationObserver(() => countsShown.push(parseInt(count.textContent)));
+        countWatch.observe(count, {{ childList: true, characterData: true, subtree: true }});
+    }}""")
     card(page, index).locator(".record").hover()
     page.mouse.down()
     page.wait_for_function(
@@ -126,6 +133,8 @@ def record(page, index, samples):
                  .querySelector('.count').textContent) >= {samples}""")
     page.mouse.up()
     wait_recorded(APP, page, index)
+    shown = page.evaluate("countWatch.disconnect(), countsShown")
+    assert shown and shown == sorted(shown) and shown[-1] >= samples, shown
 
 
 def centre_pixel(page):
