@@ -14,6 +14,7 @@ in which case the site is built here.
 
 import os
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -115,6 +116,15 @@ def new_page(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+def wait_until(page, condition, message, timeout_s=30):
+    """Until `condition()` (evaluated here, in Python: e.g. on what route handlers recorded) is
+    true, letting the page's events in meanwhile; fails with `message` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, message
+        page.wait_for_timeout(50)
 
 
 def load_nnpy(page, url):

@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from conftest import LOAD_TIMEOUT_MS, launch_options
+from conftest import LOAD_TIMEOUT_MS, launch_options, wait_until
 from test_browser_digits import DIGITS, PLACEMENTS, draw, place
 from test_browser_pyodide_suite import run_unit_suite
 
@@ -576,10 +576,8 @@ def test_a_sketchpad_takes_a_drawing_while_python_starts_and_reads_it_once_ready
     page.wait_for_function("""() => document.querySelector("nnpy-sketchpad").shadowRoot
         ?.querySelector(".status").textContent.includes("you can draw already")""")
     draw(page, place(DIGITS[7][0], *PLACEMENTS[0]), pad=pad + " canvas[part=canvas]")
-    deadline = time.monotonic() + 30  # (the worker may ask for NumPy after the drawing is done)
-    while not held:
-        assert time.monotonic() < deadline, "NumPy's download was not held back"
-        page.wait_for_timeout(50)
+    # (the worker may ask for NumPy after the drawing is done)
+    wait_until(page, lambda: held, "NumPy's download was not held back")
     assert page.evaluate("document.querySelector('nnpy-sketchpad').model") is None
     # the model downloads while NumPy is held back
     page.wait_for_function("""performance.getEntriesByType("resource")

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import wait_until
 from trainer_pages import (
     FAKE_GET_USER_MEDIA,
     LOAD_TIMEOUT_MS,
@@ -120,17 +121,16 @@ def start_camera(page):
 def record(page, index, samples):
     """Hold the class's record button until it has `samples` samples; the count shown only
     goes up meanwhile (Python's answers come while more frames are on their way)."""
+    shown_count = f"{ELEMENT}.shadowRoot.querySelectorAll('.class-card')[{index}].querySelector('.count')"
     page.evaluate(f"""() => {{
-        const count = {ELEMENT}.shadowRoot.querySelectorAll('.class-card')[{index}].querySelector('.count');
+        const count = {shown_count};
         window.countsShown = [];
         window.countWatch = new MutationObserver(() => countsShown.push(parseInt(count.textContent)));
         countWatch.observe(count, {{ childList: true, characterData: true, subtree: true }});
     }}""")
     card(page, index).locator(".record").hover()
     page.mouse.down()
-    page.wait_for_function(
-        f"""() => parseInt({ELEMENT}.shadowRoot.querySelectorAll('.class-card')[{index}]
-                 .querySelector('.count').textContent) >= {samples}""")
+    page.wait_for_function(f"() => parseInt({shown_count}.textContent) >= {samples}")
     page.mouse.up()
     wait_recorded(APP, page, index)
     shown = page.evaluate("countWatch.disconnect(), countsShown")
@@ -204,10 +204,7 @@ def test_the_camera_starts_while_python_starts_and_records_once_it_is_ready(brow
         page.wait_for_function(f"customElements.get('{APP}') && {status}.includes('you can start the camera already')")
         start_camera(page)
         page.wait_for_function(f"{status}.includes('the camera works already')")
-        deadline = time.monotonic() + 30
-        while not held:
-            assert time.monotonic() < deadline, "NumPy's download was not held back"
-            page.wait_for_timeout(50)
+        wait_until(page, lambda: held, "NumPy's download was not held back")
         assert page.evaluate(f"{ELEMENT}.handle") is None  # Python is still starting
         for button in (".add-class", ".train", ".download", ".new-project"):
             assert page.is_disabled(f"{APP} {button}"), button
